@@ -1,0 +1,277 @@
+// The C API: malloc, free, calloc, realloc, aligned_alloc, posix_memalign,
+// malloc_usable_size, with C semantics, dispatched to the layers by size and,
+// for pointers, by the page map.
+//
+//   request size      layer                 where
+//   0 … 256           size-class slabs      slab.ts   (unless OPTION_NO_SLABS)
+//   257 … 256 KiB-1   boundary-tag blocks   medium.ts (placement policy)
+//   ≥ 256 KiB         page runs             large.ts
+//   aligned > 16      boundary-tag blocks   medium.ts (any size)
+//
+// Pointer checks (O(1), in every build): a pointer that is not 16-aligned,
+// on a page no layer owns, inside the heap state, not on a slot boundary, in
+// the middle of a large run, or naming a free block or slot is reported and
+// the call does nothing. The checked build also rejects a pointer into the
+// middle of a medium block, by walking its segment.
+
+import {
+  CHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
+  LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS,
+  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE,
+} from "./constants";
+import {
+  heap, H_OPTIONS, H_SEGMENT0, H_BASE_PAGE, statAdd, countAlloc, countFree,
+  STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_REALLOC_IN_PLACE,
+  STAT_IN_USE, STAT_PEAK_IN_USE, statGet,
+} from "./state";
+import { pageKind } from "./pagemap";
+import { heapEnsure } from "./init";
+import {
+  report, ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_MISALIGNED, REASON_NOT_OWNED,
+  REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE,
+} from "./report";
+import { blockSizeFor, blockSize, header, usableOf } from "./block";
+import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize } from "./medium";
+import {
+  slabAlloc, slabFree, slabClassOf, slabMagicOk, slabFirst, slabObjSize, slabBump,
+  slabIndex, slabBit,
+} from "./slab";
+import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable, largePages } from "./large";
+
+export const EINVAL: i32 = 22;
+export const ENOMEM: i32 = 12;
+
+// Which layer a validated pointer belongs to.
+@inline const OWNER_NONE: u32 = 0;
+@inline const OWNER_MEDIUM: u32 = 1;
+@inline const OWNER_SLAB: u32 = 2;
+@inline const OWNER_LARGE: u32 = 3;
+
+// Set by `validate` for the caller.
+let foundOwner: u32 = 0;
+let foundIndex: u32 = 0;   // slab slot index
+
+@inline function slabsOn(): bool { return (load<u32>(heap, H_OPTIONS) & OPTION_NO_SLABS) == 0; }
+
+/** Allocate without counting: the shared path of every allocating entry point. */
+function allocate(size: usize): usize {
+  if (size > MAX_REQUEST) return 0;
+  if (size <= SLAB_MAX && slabsOn()) {
+    let slot = slabAlloc(slabClassOf(size));
+    if (slot != 0) return slot;
+    // No page for a new slab: a free medium block may still hold it.
+  } else if (size >= LARGE_MIN) {
+    let payload = largeAlloc(size);
+    if (payload != 0) return payload;
+  }
+  let block = mediumAlloc(blockSizeFor(size));
+  return block == 0 ? 0 : block + BLOCK_HEADER;
+}
+
+/** Usable bytes of a pointer `validate` accepted. */
+function usableSize(ptr: usize): u32 {
+  if (foundOwner == OWNER_SLAB) return slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1));
+  if (foundOwner == OWNER_LARGE) return largeUsable(ptr - LARGE_HEADER);
+  return usableOf(ptr - BLOCK_HEADER);
+}
+
+/**
+ * Is `ptr` the start of a live allocation? Reports the misuse and returns
+ * false if not. On success sets foundOwner (and foundIndex for slabs).
+ */
+function validate(ptr: usize, op: u32): bool {
+  if (ptr & ALIGN_MASK) { report(ERR_INVALID_FREE, REASON_MISALIGNED, op, ptr, 0, 0); return false; }
+  let page = <u32>(ptr >>> PAGE_BITS);
+  let kind = pageKind(page);
+  if (kind == PAGE_HEAP) return validateMedium(ptr, op);
+  if (kind == PAGE_SLAB) return validateSlab(ptr, op);
+  if (kind == PAGE_LARGE) {
+    let run = ptr - LARGE_HEADER;
+    if ((ptr & (PAGE_SIZE - 1)) != LARGE_HEADER || !largeMagicOk(run)) {
+      report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, ptr & ~<usize>(PAGE_SIZE - 1), 0);
+      return false;
+    }
+    foundOwner = OWNER_LARGE;
+    return true;
+  }
+  if (kind == PAGE_LARGE_TAIL) { report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0); return false; }
+  if (kind == PAGE_FREE) {
+    // A pointer where a large run's payload began: most likely freed already.
+    if ((ptr & (PAGE_SIZE - 1)) == LARGE_HEADER) report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, ptr - LARGE_HEADER, 0);
+    else report(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, op, ptr, 0, 0);
+    return false;
+  }
+  report(ERR_INVALID_FREE, REASON_NOT_OWNED, op, ptr, 0, 0);
+  return false;
+}
+
+
+function validateMedium(ptr: usize, op: u32): bool {
+  let block = ptr - BLOCK_HEADER;
+  if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) {
+    report(ERR_INVALID_FREE, REASON_NOT_OWNED, op, ptr, 0, 0);
+    return false;
+  }
+  let h = header(block);
+  let size = h & ~TAG_MASK;
+  // A header must look like one: tag bits 2-3 clear, a sane size that ends
+  // inside the segment, and a successor whose P bit agrees.
+  let end = <u64>block + size;
+  let plausible = (h & 12) == 0 && size >= MIN_BLOCK &&
+    pageKind(<u32>((end - 1) >> PAGE_BITS)) == PAGE_HEAP;
+  if (plausible) {
+    let nextPrevFree = (load<u32>(<usize>end) & TAG_PREV_FREE) != 0;
+    plausible = nextPrevFree == ((h & TAG_IN_USE) == 0);
+  }
+  if (!plausible) { report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0); return false; }
+  if ((h & TAG_IN_USE) == 0) { report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, block, size); return false; }
+  if (CHECKED && !isBlockStart(block)) { report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0); return false; }
+  foundOwner = OWNER_MEDIUM;
+  return true;
+}
+
+/** Checked build: walk `block`'s segment from its start to see that a block begins there. */
+function isBlockStart(block: usize): bool {
+  let page = <u32>(block >>> PAGE_BITS);
+  let basePage = load<u32>(heap, H_BASE_PAGE);
+  while (page > basePage && pageKind(page - 1) == PAGE_HEAP) page--;
+  let at: usize = (page == basePage || page == <u32>(<usize>load<u32>(heap, H_SEGMENT0) >>> PAGE_BITS))
+    ? <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE
+    : (<usize>page << PAGE_BITS) + SEGMENT_PROLOGUE;
+  while (at < block) {
+    let size = blockSize(at);
+    if (size == 0) return false;
+    at += size;
+  }
+  return at == block;
+}
+
+function validateSlab(ptr: usize, op: u32): bool {
+  let page = ptr & ~<usize>(PAGE_SIZE - 1);
+  let first = page + slabFirst(page);
+  let size = slabObjSize(page);
+  if (!slabMagicOk(page) || ptr < first) { report(ERR_INVALID_FREE, REASON_NOT_OWNED, op, ptr, page, 0); return false; }
+  let offset = <u32>(ptr - first);
+  let index = slabIndex(page, offset);
+  if (index * size != offset) {
+    report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, first + index * size, size);
+    return false;
+  }
+  if (index >= slabBump(page)) { report(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, op, ptr, ptr, size); return false; }
+  if (!slabBit(page, index)) { report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, ptr, size); return false; }
+  foundOwner = OWNER_SLAB;
+  foundIndex = index;
+  return true;
+}
+
+/** Free a validated pointer (foundOwner/foundIndex set). */
+function release(ptr: usize): void {
+  countFree(usableSize(ptr));
+  if (foundOwner == OWNER_SLAB) slabFree(ptr & ~<usize>(PAGE_SIZE - 1), ptr, foundIndex);
+  else if (foundOwner == OWNER_LARGE) largeFree(ptr - LARGE_HEADER);
+  else mediumFree(ptr - BLOCK_HEADER);
+}
+
+/** Count a successful allocation at `ptr` (found as one of our blocks). */
+function counted(ptr: usize, requested: usize): usize {
+  if (ptr == 0) { statAdd(STAT_FAILED, 1); return 0; }
+  let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
+  foundOwner = kind == PAGE_SLAB ? OWNER_SLAB : kind == PAGE_LARGE ? OWNER_LARGE : OWNER_MEDIUM;
+  countAlloc(usableSize(ptr), requested);
+  return ptr;
+}
+
+// ── The C functions ─────────────────────────────────────────────────────────
+
+export function cMalloc(size: usize): usize {
+  if (!heapEnsure()) return 0;
+  return counted(allocate(size), size);
+}
+
+export function cFree(ptr: usize): void {
+  if (ptr == 0) return;
+  if (!heapEnsure()) return;
+  if (!validate(ptr, OP_FREE)) return;
+  statAdd(STAT_FREES, 1);
+  release(ptr);
+}
+
+export function cCalloc(count: usize, size: usize): usize {
+  if (!heapEnsure()) return 0;
+  statAdd(STAT_CALLOCS, 1);
+  let total = <u64>count * <u64>size;
+  if (total > <u64>MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
+  let ptr = counted(allocate(<usize>total), <usize>total);
+  if (ptr != 0) memory.fill(ptr, 0, <usize>total);
+  return ptr;
+}
+
+export function cRealloc(ptr: usize, size: usize): usize {
+  if (ptr == 0) return cMalloc(size);
+  if (!heapEnsure()) return 0;
+  if (!validate(ptr, OP_REALLOC)) return 0;
+  statAdd(STAT_REALLOCS, 1);
+  if (size == 0) {
+    // C17 leaves this implementation-defined; we free and return 0.
+    statAdd(STAT_FREES, 1);
+    release(ptr);
+    return 0;
+  }
+  if (size > MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
+  let owner = foundOwner;
+  let index = foundIndex;
+  let oldUsable = usableSize(ptr);
+  if (resizeInPlace(ptr, size, owner)) {
+    foundOwner = owner;
+    let newUsable = usableSize(ptr);
+    countFree(oldUsable);
+    countAlloc(newUsable, size);
+    statAdd(STAT_REALLOC_IN_PLACE, 1);
+    return ptr;
+  }
+  let moved = allocate(size);
+  if (moved == 0) { statAdd(STAT_FAILED, 1); return 0; } // the old block is untouched
+  memory.copy(moved, ptr, min<usize>(oldUsable, size));
+  foundOwner = owner;
+  foundIndex = index;
+  release(ptr);
+  return counted(moved, size);
+}
+
+function resizeInPlace(ptr: usize, size: usize, owner: u32): bool {
+  if (owner == OWNER_SLAB) {
+    // Same class (and slabs still serve this size): nothing to do.
+    return size <= SLAB_MAX && slabClassOf(size) == slabClassOf(slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1)));
+  }
+  if (owner == OWNER_LARGE) {
+    // Below the threshold a block no longer belongs in whole pages: move it.
+    if (size < LARGE_MIN) return false;
+    return largeResize(ptr - LARGE_HEADER, size);
+  }
+  return mediumResize(ptr - BLOCK_HEADER, blockSizeFor(size));
+}
+
+export function cAlignedAlloc(align: usize, size: usize): usize {
+  if (!heapEnsure()) return 0;
+  statAdd(STAT_ALIGNED, 1);
+  if (align == 0 || (align & (align - 1)) != 0 || align > MAX_ALIGNMENT) { statAdd(STAT_FAILED, 1); return 0; }
+  if (align <= 16) return counted(allocate(size), size);
+  if (size > MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
+  let block = mediumAllocAligned(blockSizeFor(size), <u32>align);
+  return counted(block == 0 ? 0 : block + BLOCK_HEADER, size);
+}
+
+export function cPosixMemalign(out: usize, align: usize, size: usize): i32 {
+  if (align < 4 || (align & (align - 1)) != 0 || align > MAX_ALIGNMENT) return EINVAL;
+  let ptr = cAlignedAlloc(align, size);
+  if (ptr == 0) return ENOMEM;
+  store<u32>(out, <u32>ptr);
+  return 0;
+}
+
+export function cMallocUsableSize(ptr: usize): usize {
+  if (ptr == 0) return 0;
+  if (!heapEnsure()) return 0;
+  if (!validate(ptr, OP_USABLE_SIZE)) return 0;
+  return usableSize(ptr);
+}

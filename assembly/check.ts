@@ -1,0 +1,324 @@
+// The heap checker: every invariant written in the layer files, executed.
+//
+// `heapCheck()` returns 0, or the CHECK_* code of the first violation found
+// with its address in `checkAddress`. It walks the page map, the free page
+// runs, every segment block by block, every free list, every slab page and
+// every large run, then compares the counters with what it saw: O(heap).
+// Pointers read from the heap are bounded before they are followed, so a
+// corrupted heap yields a code, not a trap.
+
+import {
+  PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE,
+  PAGE_LARGE_TAIL, PAGE_META, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
+} from "./constants";
+import {
+  heap, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
+  H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
+} from "./state";
+import { pageKind } from "./pagemap";
+import { listCount, listHead, listBitmapBit, mappingInsert, SL_BITS, FL_COUNT, listFlBitmap, listSlBitmap } from "./freelists";
+import { blockSize, linkNext, linkPrev } from "./block";
+import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
+import { LARGE_MAGIC } from "./large";
+
+export const CHECK_OK: u32 = 0;
+export const CHECK_PAGE_KIND: u32 = 1;          // a page map entry names no kind
+export const CHECK_PAGE_BEYOND_TOP: u32 = 2;    // a page past the top is claimed
+export const CHECK_RUN_LINKS: u32 = 3;          // free run list links disagree
+export const CHECK_RUN_ORDER: u32 = 4;          // free runs out of order, or touching
+export const CHECK_RUN_PAGES: u32 = 5;          // a free run's page is not PAGE_FREE
+export const CHECK_RUN_FOOTER: u32 = 6;         // a free run's footer does not name it
+export const CHECK_RUN_COUNT: u32 = 7;          // free pages not all on the run list
+export const CHECK_BLOCK_SIZE: u32 = 8;         // a block size is not a multiple of 16, too small, or overruns
+export const CHECK_BLOCK_FOOTER: u32 = 9;       // a free block's footer differs from its header
+export const CHECK_PREV_FREE_BIT: u32 = 10;     // P bit disagrees with the previous block
+export const CHECK_ADJACENT_FREE: u32 = 11;     // two free blocks side by side
+export const CHECK_EPILOGUE: u32 = 12;          // a segment does not end with its epilogue
+export const CHECK_FREE_NOT_LISTED: u32 = 13;   // a free block is on no list
+export const CHECK_LISTED_NOT_FREE: u32 = 14;   // a list holds a block that is not free (or not a block)
+export const CHECK_LIST_LINKS: u32 = 15;        // free list links disagree
+export const CHECK_LIST_ORDER: u32 = 16;        // address-ordered list out of order
+export const CHECK_WRONG_LIST: u32 = 17;        // a free block on another size's list
+export const CHECK_BITMAP: u32 = 18;            // bitmap bit and list emptiness disagree
+export const CHECK_LIST_DUPLICATE: u32 = 19;    // a block twice on the lists
+export const CHECK_ROVER: u32 = 20;             // next fit's rover is not a listed block
+export const CHECK_SLAB_HEADER: u32 = 21;       // slab page header corrupt
+export const CHECK_SLAB_COUNT: u32 = 22;        // in-use count disagrees with the bitmap
+export const CHECK_SLAB_FREE_LIST: u32 = 23;    // slab free list names a bad slot, or misses some
+export const CHECK_SLAB_LIST: u32 = 24;         // class page list wrong (missing, duplicate, full page)
+export const CHECK_LARGE: u32 = 25;             // large run header and page map disagree
+export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
+export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
+
+export let checkAddress: usize = 0;
+
+@inline function fail(code: u32, at: usize): u32 { checkAddress = at; return code; }
+
+/** True if [at, at+bytes) lies in one of our HEAP pages up to the top. */
+@inline function inHeapPage(at: usize): bool {
+  return at >= heap && at < <usize>load<u32>(heap, H_TOP) && pageKind(<u32>(at >>> PAGE_BITS)) == PAGE_HEAP;
+}
+
+// Running totals of the page walk.
+let seenInUse: u64 = 0;
+let seenLive: u64 = 0;
+let seenFreePages: u32 = 0;
+let seenFreeBlocks: u32 = 0;
+let seenPartialSlabs: u32 = 0;
+
+export function heapCheck(): u32 {
+  checkAddress = 0;
+  if (heap == 0) return CHECK_OK;
+  let top: usize = load<u32>(heap, H_TOP);
+  let basePage = load<u32>(heap, H_BASE_PAGE);
+  if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage) return fail(CHECK_STATE, heap);
+  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0;
+
+  let code = checkPageMap(basePage, <u32>(top >>> PAGE_BITS));
+  if (code) return code;
+  code = checkFreeRuns(top);
+  if (code) return code;
+  // Mark every listed block, then the segment walk checks and clears marks.
+  let listed: u32 = 0;
+  let listCode = checkFreeLists();
+  listed = listedBlocks;
+  let roverCode: u32 = 0;
+  let rover: usize = load<u32>(heap, H_ROVER);
+  if (listCode == 0 && rover != 0 && load<u32>(heap, H_POLICY) != POLICY_SEGREGATED) {
+    if (!inHeapPage(rover) || (load<u32>(rover) & TAG_MARK) == 0) roverCode = fail(CHECK_ROVER, rover);
+  }
+  let slabListCode = checkSlabLists();
+  code = walkPages(basePage, <u32>(top >>> PAGE_BITS));
+  if (listCode) return listCode;
+  if (roverCode) return roverCode;
+  if (code) return code;
+  if (slabListCode) return slabListCode;
+  if (listed != seenFreeBlocks) return fail(CHECK_FREE_NOT_LISTED, 0);
+  if (seenInUse != statGet(STAT_IN_USE) || seenLive != statGet(STAT_LIVE)) return fail(CHECK_COUNTERS, heap);
+  return CHECK_OK;
+}
+
+function checkPageMap(basePage: u32, topPage: u32): u32 {
+  let free: u32 = 0;
+  for (let page = basePage; page < topPage; page++) {
+    let kind = pageKind(page);
+    if (kind > PAGE_META) return fail(CHECK_PAGE_KIND, <usize>page << PAGE_BITS);
+    if (kind == PAGE_FREE) free++;
+  }
+  if (pageKind(basePage) != PAGE_HEAP) return fail(CHECK_PAGE_KIND, <usize>basePage << PAGE_BITS);
+  // Past the top nothing is ours (checked over a bounded window: the map
+  // can hold 64K entries and this runs after every step of the tests).
+  let cap = load<u32>(heap, H_PAGE_MAP_CAP);
+  let limit = min<u32>(cap, topPage - basePage + 64);
+  for (let index = topPage - basePage; index < limit; index++) {
+    if (pageKind(basePage + index) != PAGE_NONE) return fail(CHECK_PAGE_BEYOND_TOP, <usize>(basePage + index) << PAGE_BITS);
+  }
+  seenFreePages = free;
+  return CHECK_OK;
+}
+
+function checkFreeRuns(top: usize): u32 {
+  let run: usize = load<u32>(heap, H_FREE_RUNS);
+  let prev: usize = 0;
+  let pages: u32 = 0;
+  while (run != 0) {
+    if ((run & (PAGE_SIZE - 1)) != 0 || run >= top || pageKind(<u32>(run >>> PAGE_BITS)) != PAGE_FREE) return fail(CHECK_RUN_PAGES, run);
+    let n = load<u32>(run);
+    let end = <u64>run + (<u64>n << PAGE_BITS);
+    if (n == 0 || end > <u64>top) return fail(CHECK_RUN_PAGES, run);
+    for (let p: u32 = 0; p < n; p++) {
+      if (pageKind(<u32>(run >>> PAGE_BITS) + p) != PAGE_FREE) return fail(CHECK_RUN_PAGES, run + (<usize>p << PAGE_BITS));
+    }
+    if (load<u32>(<usize>end - 4) != <u32>run) return fail(CHECK_RUN_FOOTER, run);
+    if (load<u32>(run, 8) != <u32>prev) return fail(CHECK_RUN_LINKS, run);
+    if (prev != 0 && (run <= prev || run == prev + (<usize>load<u32>(prev) << PAGE_BITS))) return fail(CHECK_RUN_ORDER, run);
+    if (pageKind(<u32>(run >>> PAGE_BITS) + n) == PAGE_FREE) return fail(CHECK_RUN_ORDER, run);
+    pages += n;
+    if (pages > seenFreePages) return fail(CHECK_RUN_COUNT, run);
+    prev = run;
+    run = load<u32>(run, 4);
+  }
+  if (pages != seenFreePages) return fail(CHECK_RUN_COUNT, 0);
+  return CHECK_OK;
+}
+
+let listedBlocks: u32 = 0;
+
+/** Walk every free list, marking each block (TAG_MARK); the segment walk clears the marks. */
+function checkFreeLists(): u32 {
+  listedBlocks = 0;
+  let segregated = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED;
+  let count = listCount();
+  let bound = <u32>((<usize>load<u32>(heap, H_TOP) - heap) / MIN_BLOCK);
+  for (let index: u32 = 0; index < count; index++) {
+    let block = listHead(index);
+    if (segregated && (block != 0) != listBitmapBit(index)) return fail(CHECK_BITMAP, block);
+    let prev: usize = 0;
+    while (block != 0) {
+      if ((block & 15) != 12 || !inHeapPage(block)) return fail(CHECK_LISTED_NOT_FREE, block);
+      let h = load<u32>(block);
+      if ((h & TAG_IN_USE) != 0) return fail(CHECK_LISTED_NOT_FREE, block);
+      if ((h & TAG_MARK) != 0) return fail(CHECK_LIST_DUPLICATE, block);
+      if (linkPrev(block) != prev) return fail(CHECK_LIST_LINKS, block);
+      if (segregated && mappingInsert(h & ~TAG_MASK) != index) return fail(CHECK_WRONG_LIST, block);
+      if (!segregated && prev != 0 && block <= prev) return fail(CHECK_LIST_ORDER, block);
+      store<u32>(block, h | TAG_MARK);
+      listedBlocks++;
+      if (listedBlocks > bound) return fail(CHECK_LIST_LINKS, block);
+      prev = block;
+      block = linkNext(block);
+    }
+  }
+  if (segregated) {
+    // No stray bits outside the lists either.
+    let fl = listFlBitmap();
+    for (let f: u32 = 0; f < 32; f++) {
+      let sl = f < FL_COUNT ? listSlBitmap(f) : 0;
+      if (((fl >> f) & 1) != (sl != 0 ? 1 : 0)) return fail(CHECK_BITMAP, 0);
+    }
+  }
+  return CHECK_OK;
+}
+
+/** Walk each class's list of pages with room, marking them (header word 10). */
+function checkSlabLists(): u32 {
+  for (let cls: u32 = 0; cls < SLAB_CLASSES; cls++) {
+    let page: usize = load<u32>(heap + H_SLAB_CLASSES + (cls << 4));
+    let prev: usize = 0;
+    let bound: u32 = 65536;
+    while (page != 0) {
+      if ((page & (PAGE_SIZE - 1)) != 0 || pageKind(<u32>(page >>> PAGE_BITS)) != PAGE_SLAB) return fail(CHECK_SLAB_LIST, page);
+      if (load<u32>(page) != (SLAB_MAGIC | cls)) return fail(CHECK_SLAB_LIST, page);
+      if (load<u32>(page, 4) >= load<u32>(page, 32)) return fail(CHECK_SLAB_LIST, page);
+      if (load<u32>(page, 20) != <u32>prev) return fail(CHECK_SLAB_LIST, page);
+      if (load<u32>(page, 40) == 1) return fail(CHECK_SLAB_LIST, page);
+      store<u32>(page, 1, 40);
+      seenPartialSlabs++;
+      if (--bound == 0) return fail(CHECK_SLAB_LIST, page);
+      prev = page;
+      page = load<u32>(page, 16);
+    }
+  }
+  return CHECK_OK;
+}
+
+/** Walk the memory page by page: segments, slabs, large runs. Clears all marks. */
+function walkPages(basePage: u32, topPage: u32): u32 {
+  let first: u32 = CHECK_OK;
+  let partial: u32 = 0;
+  let page = basePage;
+  while (page < topPage) {
+    let kind = pageKind(page);
+    let at = <usize>page << PAGE_BITS;
+    if (kind == PAGE_HEAP) {
+      let end = page + 1;
+      while (end < topPage && pageKind(end) == PAGE_HEAP) end++;
+      let start = page == basePage ? <usize>load<u32>(heap, H_SEGMENT0) : at;
+      let code = walkSegment(start, <usize>end << PAGE_BITS);
+      if (first == 0) first = code;
+      page = end;
+      continue;
+    }
+    if (kind == PAGE_SLAB) {
+      let code = checkSlabPage(at);
+      if (first == 0) first = code;
+      if (load<u32>(at, 4) < load<u32>(at, 32)) {
+        partial++;
+        if (load<u32>(at, 40) != 1 && first == 0) first = fail(CHECK_SLAB_LIST, at);
+      }
+      store<u32>(at, 0, 40);
+    } else if (kind == PAGE_LARGE) {
+      let n = load<u32>(at);
+      if (load<u32>(at, 4) != LARGE_MAGIC || n == 0 || page + n > topPage) {
+        if (first == 0) first = fail(CHECK_LARGE, at);
+      } else {
+        for (let p: u32 = 1; p < n; p++) {
+          if (pageKind(page + p) != PAGE_LARGE_TAIL && first == 0) first = fail(CHECK_LARGE, at + (<usize>p << PAGE_BITS));
+        }
+        if (pageKind(page + n) == PAGE_LARGE_TAIL && first == 0) first = fail(CHECK_LARGE, at);
+        seenInUse += (<u64>n << PAGE_BITS) - 16;
+        seenLive++;
+        page += n;
+        continue;
+      }
+    } else if (kind == PAGE_LARGE_TAIL) {
+      if (first == 0) first = fail(CHECK_LARGE, at);
+    }
+    page++;
+  }
+  if (first == 0 && partial != seenPartialSlabs) first = fail(CHECK_SLAB_LIST, 0);
+  return first;
+}
+
+/** Check the blocks of the segment [start, end); clears every TAG_MARK it meets. */
+function walkSegment(start: usize, end: usize): u32 {
+  let first: u32 = CHECK_OK;
+  let block = start + SEGMENT_PROLOGUE;
+  let prevFree = false;
+  while (block < end - SEGMENT_EPILOGUE) {
+    let h = load<u32>(block);
+    let size = h & ~TAG_MASK;
+    if (size < MIN_BLOCK || (h & 4) != 0 || <u64>block + size > <u64>(end - SEGMENT_EPILOGUE)) {
+      return first ? first : fail(CHECK_BLOCK_SIZE, block);
+    }
+    let free = (h & TAG_IN_USE) == 0;
+    if (first == 0 && ((h & TAG_PREV_FREE) != 0) != prevFree) first = fail(CHECK_PREV_FREE_BIT, block);
+    if (free) {
+      if (first == 0 && prevFree) first = fail(CHECK_ADJACENT_FREE, block);
+      if (first == 0 && load<u32>(block + size - 4) != size) first = fail(CHECK_BLOCK_FOOTER, block);
+      if ((h & TAG_MARK) == 0) { if (first == 0) first = fail(CHECK_FREE_NOT_LISTED, block); }
+      else store<u32>(block, h & ~TAG_MARK);
+      seenFreeBlocks++;
+    } else {
+      if (first == 0 && (h & TAG_MARK) != 0) first = fail(CHECK_STATE, block);
+      seenInUse += size - BLOCK_HEADER;
+      seenLive++;
+    }
+    prevFree = free;
+    block += size;
+  }
+  if (block != end - SEGMENT_EPILOGUE) return first ? first : fail(CHECK_EPILOGUE, block);
+  let epilogue = load<u32>(block);
+  if (first == 0 && (epilogue & ~(TAG_PREV_FREE)) != TAG_IN_USE) first = fail(CHECK_EPILOGUE, block);
+  if (first == 0 && ((epilogue & TAG_PREV_FREE) != 0) != prevFree) first = fail(CHECK_PREV_FREE_BIT, block);
+  return first;
+}
+
+function checkSlabPage(page: usize): u32 {
+  let magic = load<u32>(page);
+  let cls = magic & 0xFF;
+  if ((magic & ~0xFF) != SLAB_MAGIC || cls >= SLAB_CLASSES) return fail(CHECK_SLAB_HEADER, page);
+  let classAt = heap + H_SLAB_CLASSES + (cls << 4);
+  let size = load<u32>(page, 24);
+  let capacity = load<u32>(page, 32);
+  let inUse = load<u32>(page, 4);
+  let bump = load<u32>(page, 12);
+  let firstSlot = page + load<u32>(page, 28);
+  if (size != slabClassSize(cls) || size != load<u32>(classAt, 4) || capacity != load<u32>(classAt, 8) ||
+      bump > capacity || inUse > bump || firstSlot + capacity * size > page + PAGE_SIZE) {
+    return fail(CHECK_SLAB_HEADER, page);
+  }
+  let bits: u32 = 0;
+  for (let i: u32 = 0; i < bump; i += 32) {
+    let word = load<u32>(page + SLAB_HEADER + ((i >> 5) << 2));
+    if (bump - i < 32) word &= (1 << (bump - i)) - 1;
+    bits += popcnt<u32>(word);
+  }
+  if (bits != inUse) return fail(CHECK_SLAB_COUNT, page);
+  let expected = bump - inUse;
+  let seen: u32 = 0;
+  let slot: usize = load<u32>(page, 8);
+  while (slot != 0) {
+    let offset = slot - firstSlot;
+    if (slot < firstSlot || offset >= <usize>(bump * size) || offset % size != 0) return fail(CHECK_SLAB_FREE_LIST, slot);
+    let index = <u32>(offset / size);
+    if ((load<u32>(page + SLAB_HEADER + ((index >> 5) << 2)) >> (index & 31)) & 1) return fail(CHECK_SLAB_FREE_LIST, slot);
+    if (++seen > expected) return fail(CHECK_SLAB_FREE_LIST, slot);
+    slot = load<u32>(slot);
+  }
+  if (seen != expected) return fail(CHECK_SLAB_FREE_LIST, page);
+  seenInUse += <u64>inUse * size;
+  seenLive += inUse;
+  return CHECK_OK;
+}

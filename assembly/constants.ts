@@ -1,0 +1,73 @@
+// Layout constants shared by every layer, and exported to the host.
+//
+// The host never keeps a second copy of these numbers: `index.ts` re-exports
+// them as Wasm globals and the JS side reads `exports.PAGE_SIZE.value` etc.
+
+// ── Compile-time build flags ────────────────────────────────────────────────
+// `asc --use WASM_MALLOC_CHECKED=1` (the `checked` target) turns on the
+// expensive checks (interior-pointer detection by walking the segment).
+// @ts-ignore: isDefined is a compile-time builtin
+export const CHECKED: bool = isDefined(WASM_MALLOC_CHECKED);
+
+// ── Memory geometry ─────────────────────────────────────────────────────────
+/** A Wasm page: the unit of `memory.grow` and of the page layer. */
+export const PAGE_SIZE: u32 = 65536;
+export const PAGE_BITS: u32 = 16;
+/** Every pointer returned is aligned to this (wasm32 max_align_t, v128). */
+export const ALIGNMENT: u32 = 16;
+export const ALIGN_MASK: u32 = ALIGNMENT - 1;
+/** The largest alignment `aligned_alloc`/`posix_memalign` accept. */
+export const MAX_ALIGNMENT: u32 = PAGE_SIZE;
+/** Largest request that can be served at all; anything above returns 0.
+ *  Leaves room for rounding and headers without wrapping past 2^32. */
+export const MAX_REQUEST: u32 = 0xFFFE0000;
+
+// ── Boundary-tag blocks (medium layer) ──────────────────────────────────────
+/** Header word before every medium payload. */
+export const BLOCK_HEADER: u32 = 4;
+/** Smallest block: header + next + prev + footer. */
+export const MIN_BLOCK: u32 = 16;
+export const TAG_IN_USE: u32 = 1;
+export const TAG_PREV_FREE: u32 = 2;
+/** Temporary mark used only inside `heapCheck` (never set between calls). */
+export const TAG_MARK: u32 = 8;
+export const TAG_MASK: u32 = 15;
+/** Bytes before the first block of a segment (keeps payloads 16-aligned). */
+export const SEGMENT_PROLOGUE: u32 = 12;
+/** The size-0, in-use header that ends a segment. */
+export const SEGMENT_EPILOGUE: u32 = 4;
+/** A free block this large that covers whole pages gives them back. */
+export const TRIM_MIN_PAGES: u32 = 4;
+
+// ── Size classes (slab layer) ───────────────────────────────────────────────
+/** Requests up to this many bytes are served from slabs (unless disabled). */
+export const SLAB_MAX: u32 = 256;
+export const SLAB_CLASSES: u32 = 12;
+
+// ── Page runs (large layer) ─────────────────────────────────────────────────
+/** Requests of at least this many bytes get a run of whole pages. */
+export const LARGE_MIN: u32 = 262144;
+/** Header at the start of a large run; the payload follows it. */
+export const LARGE_HEADER: u32 = 16;
+
+// ── Page map kinds: what owns each 64 KiB page ──────────────────────────────
+export const PAGE_NONE: u8 = 0;     // not ours (below the heap, or grown by someone else)
+export const PAGE_FREE: u8 = 1;     // part of a free page run
+export const PAGE_HEAP: u8 = 2;     // part of a boundary-tag segment
+export const PAGE_SLAB: u8 = 3;     // one slab of one size class
+export const PAGE_LARGE: u8 = 4;    // first page of a large allocation
+export const PAGE_LARGE_TAIL: u8 = 5; // a following page of a large allocation
+export const PAGE_META: u8 = 6;     // holds the page map once it outgrows the heap state
+
+// ── Placement policies for the boundary-tag layer ───────────────────────────
+export const POLICY_FIRST: u32 = 0;
+export const POLICY_NEXT: u32 = 1;
+export const POLICY_BEST: u32 = 2;
+export const POLICY_WORST: u32 = 3;
+export const POLICY_SEGREGATED: u32 = 4;
+export const POLICY_COUNT: u32 = 5;
+export const POLICY_DEFAULT: u32 = POLICY_SEGREGATED;
+
+// ── Options (bit flags given to heap_configure) ─────────────────────────────
+/** Route small sizes to the boundary-tag heap too (to compare policies). */
+export const OPTION_NO_SLABS: u32 = 1;

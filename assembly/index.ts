@@ -1,0 +1,94 @@
+// wasm-malloc: the module's exports.
+//
+// The C API (exact C semantics, wasm32 pointers), the set-up calls, and the
+// inspection exports the host library reads. Layout constants are exported
+// as globals so the host never keeps a copy of them.
+
+import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize } from "./api";
+import { heapSetup } from "./init";
+import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./state";
+import { heapCheck, checkAddress } from "./check";
+import { walkFirst, walkEnd, walkEntry } from "./walk";
+import { pageKind } from "./pagemap";
+import { listCount, listHead } from "./freelists";
+import { linkNext, blockSize } from "./block";
+import { POLICY_COUNT, PAGE_BITS } from "./constants";
+
+// ── The C API ───────────────────────────────────────────────────────────────
+export function malloc(size: usize): usize { return cMalloc(size); }
+export function free(ptr: usize): void { cFree(ptr); }
+export function calloc(count: usize, size: usize): usize { return cCalloc(count, size); }
+export function realloc(ptr: usize, size: usize): usize { return cRealloc(ptr, size); }
+export function aligned_alloc(align: usize, size: usize): usize { return cAlignedAlloc(align, size); }
+export function posix_memalign(out: usize, align: usize, size: usize): i32 { return cPosixMemalign(out, align, size); }
+export function malloc_usable_size(ptr: usize): usize { return cMallocUsableSize(ptr); }
+
+// ── Set-up ──────────────────────────────────────────────────────────────────
+/**
+ * Choose the placement policy (POLICY_*), options (OPTION_* bits) and memory
+ * limit in bytes (0: none) before the first allocation; sets the heap up at
+ * `__heap_base`. Returns 0, -1 if the heap is already set up, -2 for an
+ * unknown policy, -3 if the memory cannot hold the heap.
+ */
+export function heap_configure(policy: u32, options: u32, maxBytes: f64): i32 {
+  if (heap != 0) return -1;
+  if (policy >= POLICY_COUNT) return -2;
+  return heapSetup(__heap_base, policy, options, <u64>maxBytes) ? 0 : -3;
+}
+
+// ── Inspection ──────────────────────────────────────────────────────────────
+/** Where the heap starts (its state structure); 0 before set-up. */
+export function heap_start(): usize { return heap; }
+/** The module's `__heap_base`: what utilization is measured from. */
+export function heap_base(): usize { return __heap_base; }
+export function heap_top(): usize { return heap == 0 ? 0 : <usize>load<u32>(heap, H_TOP); }
+export function heap_policy(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_POLICY); }
+export function heap_options(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_OPTIONS); }
+export function heap_max_pages(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_MAX_PAGES); }
+export function heap_base_page(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_BASE_PAGE); }
+/** Counter `id` (STAT_*) as a double (exact below 2^53). */
+export function heap_stat(id: u32): f64 { return heap == 0 || id >= STAT_COUNT ? 0 : <f64>statGet(id); }
+/** 0 if every invariant holds, else a CHECK_* code; see heap_check_address. */
+export function heap_check(): u32 { return heapCheck(); }
+export function heap_check_address(): usize { return checkAddress; }
+export function page_kind(page: u32): u32 { return heap == 0 ? 0 : <u32>pageKind(page); }
+export function walk_first(): usize { return heap == 0 ? 0 : walkFirst(); }
+export function walk_end(): usize { return walkEnd(); }
+export function walk_entry(cursor: usize): usize { return walkEntry(cursor); }
+export function free_list_count(): u32 { return heap == 0 ? 0 : listCount(); }
+export function free_list_head(index: u32): usize { return heap == 0 ? 0 : listHead(index); }
+export function free_block_next(block: usize): usize { return linkNext(block); }
+export function free_block_size(block: usize): u32 { return blockSize(block); }
+
+export {
+  walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer,
+  LAYER_STATE, LAYER_MEDIUM, LAYER_SLAB, LAYER_LARGE, LAYER_PAGES, LAYER_PAGE_MAP, LAYER_SLAB_HEADER,
+  STATE_FREE, STATE_IN_USE, STATE_METADATA,
+} from "./walk";
+export {
+  PAGE_SIZE, ALIGNMENT, MAX_ALIGNMENT, MAX_REQUEST, BLOCK_HEADER, MIN_BLOCK, SEGMENT_PROLOGUE,
+  SEGMENT_EPILOGUE, SLAB_MAX, SLAB_CLASSES, LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES,
+  PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_META,
+  POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, POLICY_DEFAULT,
+  OPTION_NO_SLABS, CHECKED,
+} from "./constants";
+export {
+  STAT_IN_USE, STAT_PEAK_IN_USE, STAT_LIVE, STAT_REQUESTED, STAT_MALLOCS, STAT_FREES, STAT_CALLOCS,
+  STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_GROWS, STAT_GROWN_PAGES, STAT_ERRORS,
+  STAT_REALLOC_IN_PLACE, STAT_TRIMMED_PAGES, HEAP_STATE_SIZE,
+} from "./state";
+export {
+  ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
+  ERR_OUT_OF_MEMORY, ERR_CORRUPTION, ERR_NOT_INITIALIZED, REASON_NONE, REASON_MISALIGNED,
+  REASON_NOT_OWNED, REASON_INTERIOR, REASON_NOT_ALLOCATED, OP_FREE, OP_REALLOC, OP_USABLE_SIZE,
+  OP_CHECK, OP_MALLOC,
+} from "./report";
+export {
+  CHECK_PAGE_KIND, CHECK_PAGE_BEYOND_TOP, CHECK_RUN_LINKS, CHECK_RUN_ORDER, CHECK_RUN_PAGES,
+  CHECK_RUN_FOOTER, CHECK_RUN_COUNT, CHECK_BLOCK_SIZE, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT,
+  CHECK_ADJACENT_FREE, CHECK_EPILOGUE, CHECK_FREE_NOT_LISTED, CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS,
+  CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP, CHECK_LIST_DUPLICATE, CHECK_ROVER,
+  CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST, CHECK_LARGE,
+  CHECK_COUNTERS, CHECK_STATE,
+} from "./check";
+export { EINVAL, ENOMEM } from "./api";

@@ -1,0 +1,316 @@
+// The boundary-tag layer: medium sizes, split and coalesce, any placement policy.
+//
+// Blocks live in segments (see block.ts for both diagrams). A segment grows
+// by pages taken from the page layer; pages taken next to a segment extend
+// it, so the segment that reaches the top of memory simply gets longer and a
+// free block at its end grows in place. A free block that covers at least
+// TRIM_MIN_PAGES whole pages gives them back to the page layer, where slabs
+// and large runs can use them: memory never shrinks, so pages must move
+// between layers instead.
+//
+// Costs: allocate = policy search + O(1) split; free = O(1) coalesce + list
+// insert (O(1) for segregated fit; O(1) after a merge for the address-ordered
+// list, otherwise a walk).
+
+import {
+  PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED,
+} from "./constants";
+import { heap, H_POLICY, H_SEGMENT0, H_TOP, statAdd, STAT_TRIMMED_PAGES } from "./state";
+import { pageKind, setPageKinds } from "./pagemap";
+import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
+import {
+  blockSize, header, setHeader, setFooter, isInUse, isPrevFree, prevFreeBlock,
+  setPrevFree, clearPrevFree, linkNext,
+} from "./block";
+import { listInsert, listRemove, listFind, listReplace, roverAfterTake, searchableSize } from "./freelists";
+
+@inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
+@inline function alignDown(x: usize, a: usize): usize { return x & ~(a - 1); }
+
+// ── Free, coalesce, trim ────────────────────────────────────────────────────
+
+/**
+ * Make [block, block+size) one free block merged with its free neighbours and
+ * put it on a list (or give its whole pages back). `block` is on no list.
+ * `prevFreeTag` is TAG_PREV_FREE if the block before it is free.
+ */
+export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
+  let hint: usize = 0;
+  let next = block + size;
+  let nextHeader = header(next);
+  if ((nextHeader & TAG_IN_USE) == 0) {
+    let nextSize = nextHeader & ~TAG_MASK;
+    hint = listRemove(next, nextSize);
+    size += nextSize;
+  }
+  if (prevFreeTag) {
+    let prev = prevFreeBlock(block);
+    let prevSize = blockSize(prev);
+    hint = listRemove(prev, prevSize);
+    block = prev;
+    size += prevSize;
+  }
+  // The block before a free block is never free, so its P bit is clear.
+  setHeader(block, size);
+  setFooter(block, size);
+  setPrevFree(block + size);
+  if (mayTrim && size >= (TRIM_MIN_PAGES + 1) << PAGE_BITS && trim(block, size, hint)) return;
+  listInsert(block, size, hint);
+}
+
+/** True if `block` is the first block of a page-aligned segment. */
+@inline function startsSegment(block: usize): bool {
+  let start = block - SEGMENT_PROLOGUE;
+  return (start & (PAGE_SIZE - 1)) == 0 && pageKind(<u32>(start >>> PAGE_BITS) - 1) != PAGE_HEAP;
+}
+
+/**
+ * Give the whole pages inside free block [block, block+size) to the page
+ * layer, splitting its segment. What is left on each side stays a free block
+ * of at least MIN_BLOCK (or nothing, at a segment's edge). False if fewer than
+ * TRIM_MIN_PAGES pages would be freed; nothing is changed then.
+ */
+function trim(block: usize, size: u32, hint: usize): bool {
+  let end = block + size;
+  let first = startsSegment(block);
+  let lo = first ? block - SEGMENT_PROLOGUE : alignUp(block + MIN_BLOCK + SEGMENT_EPILOGUE, PAGE_SIZE);
+  let last = blockSize(end) == 0;
+  let hi = last ? end + SEGMENT_EPILOGUE : alignDown(end - SEGMENT_PROLOGUE - MIN_BLOCK, PAGE_SIZE);
+  if (hi <= lo || ((hi - lo) >>> PAGE_BITS) < TRIM_MIN_PAGES) return false;
+  if (!first) {
+    let leftSize = <u32>(lo - SEGMENT_EPILOGUE - block);
+    setHeader(block, leftSize);
+    setFooter(block, leftSize);
+    setHeader(lo - SEGMENT_EPILOGUE, TAG_IN_USE | TAG_PREV_FREE);
+    listInsert(block, leftSize, hint);
+    hint = block;
+  }
+  if (!last) {
+    let right = hi + SEGMENT_PROLOGUE;
+    let rightSize = <u32>(end - right);
+    setHeader(right, rightSize);
+    setFooter(right, rightSize);
+    listInsert(right, rightSize, hint);
+  }
+  let pages = <u32>((hi - lo) >>> PAGE_BITS);
+  pagesRelease(lo, pages);
+  statAdd(STAT_TRIMMED_PAGES, pages);
+  return true;
+}
+
+// ── Segments ─────────────────────────────────────────────────────────────────
+
+/**
+ * Hand the pages [start, start + pages) to this layer: they extend the segment
+ * just before them and merge with the one just after them, or form a new one.
+ * The new space becomes a free block, coalesced and listed.
+ */
+export function segmentAdd(start: usize, pages: u32): void {
+  let end = start + (<usize>pages << PAGE_BITS);
+  let first = <u32>(start >>> PAGE_BITS);
+  let extendsLeft = pageKind(first - 1) == PAGE_HEAP;
+  let mergesRight = pageKind(first + pages) == PAGE_HEAP;
+  setPageKinds(first, pages, PAGE_HEAP);
+  let block: usize;
+  let prevFreeTag: u32 = 0;
+  if (extendsLeft) {
+    block = start - SEGMENT_EPILOGUE; // the old epilogue becomes this block's header
+    prevFreeTag = header(block) & TAG_PREV_FREE;
+  } else {
+    block = start + SEGMENT_PROLOGUE;
+  }
+  let blockEnd = mergesRight ? end + SEGMENT_PROLOGUE : end - SEGMENT_EPILOGUE;
+  if (!mergesRight) setHeader(blockEnd, TAG_IN_USE); // new epilogue
+  // Not trimmed: these pages were taken to be used.
+  releaseBlock(block, <u32>(blockEnd - block), prevFreeTag, false);
+}
+
+/** Make the first segment in [start, end): called once, at initialisation. */
+export function segmentInit(start: usize, end: usize): void {
+  store<u32>(heap, <u32>start, H_SEGMENT0);
+  let block = start + SEGMENT_PROLOGUE;
+  let size = <u32>(end - SEGMENT_EPILOGUE - block);
+  setHeader(end - SEGMENT_EPILOGUE, TAG_IN_USE | TAG_PREV_FREE);
+  setHeader(block, size);
+  setFooter(block, size);
+  listInsert(block, size, 0);
+}
+
+/**
+ * Get room for a free block of `size` bytes: a new segment in a free page run
+ * if one is long enough; otherwise extend the segment that reaches the top of
+ * memory (only the pages its free last block lacks are grown); otherwise a new
+ * segment from freshly grown pages.
+ */
+function grow(size: u32): bool {
+  let need = searchableSize(size);
+  let pages = <u32>((<u64>need + SEGMENT_PROLOGUE + SEGMENT_EPILOGUE + PAGE_SIZE - 1) >> PAGE_BITS);
+  if (!pagesAvailable(pages)) {
+    // Where the top segment would end: the top, or the start of the free run
+    // that reaches the top.
+    let top: usize = load<u32>(heap, H_TOP);
+    let end = top;
+    if (pageKind(<u32>(top >>> PAGE_BITS) - 1) == PAGE_FREE) end = load<u32>(top - 4);
+    if (pageKind(<u32>(end >>> PAGE_BITS) - 1) == PAGE_HEAP) {
+      let epilogue = end - SEGMENT_EPILOGUE;
+      let have: u32 = isPrevFree(epilogue) ? load<u32>(epilogue - 4) : 0;
+      let missing = need > have ? need - have : MIN_BLOCK;
+      let more = <u32>((<u64>missing + PAGE_SIZE - 1) >> PAGE_BITS);
+      if (pagesTakeAt(end, more)) { segmentAdd(end, more); return true; }
+    }
+  }
+  let start = pagesAlloc(pages);
+  if (start == 0) return false;
+  segmentAdd(start, pages);
+  return true;
+}
+
+// ── Allocate ────────────────────────────────────────────────────────────────
+
+/**
+ * Turn free, listed `block` into an in-use block of `size` bytes; the rest,
+ * if it can hold a block, stays free in the parent's list position.
+ */
+function take(block: usize, size: u32): void {
+  let have = blockSize(block);
+  let tags = header(block) & TAG_PREV_FREE;
+  if (have - size >= MIN_BLOCK) {
+    let rest = block + size;
+    let restSize = have - size;
+    setHeader(rest, restSize);
+    setFooter(rest, restSize);
+    listReplace(block, have, rest, restSize);
+    setHeader(block, size | TAG_IN_USE | tags);
+  } else {
+    let next = linkNext(block);
+    listRemove(block, have);
+    roverAfterTake(next);
+    setHeader(block, have | TAG_IN_USE | tags);
+    clearPrevFree(block + have);
+  }
+}
+
+/** An in-use block of exactly `size` bytes (a valid block size), or 0. */
+export function mediumAlloc(size: u32): usize {
+  let block = listFind(size);
+  if (block == 0) {
+    if (!grow(size)) return 0;
+    block = listFind(size);
+    if (block == 0) return 0;
+  }
+  take(block, size);
+  return block;
+}
+
+/**
+ * An in-use block of `size` bytes whose payload is aligned to `align`
+ * (32 … 64 KiB). The gap before it goes back to the free lists as a block.
+ */
+export function mediumAllocAligned(size: u32, align: u32): usize {
+  // The payload of any block is 16-aligned, so the gap to the next aligned
+  // payload is a multiple of 16: zero, or itself a valid free block.
+  let want = <u64>size + align - MIN_BLOCK;
+  if (want > 0xFFFF0000) return 0;
+  let block = listFind(<u32>want);
+  if (block == 0) {
+    if (!grow(<u32>want)) return 0;
+    block = listFind(<u32>want);
+    if (block == 0) return 0;
+  }
+  let payload = block + BLOCK_HEADER;
+  let gap = <u32>(alignUp(payload, align) - payload);
+  if (gap == 0) { take(block, size); return block; }
+  // Split off the gap: it stays listed where `block` was, the rest is ours.
+  let have = blockSize(block);
+  let tags = header(block) & TAG_PREV_FREE;
+  let aligned = block + gap;
+  let rest = have - gap;
+  setHeader(block, gap | tags);
+  setFooter(block, gap);
+  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
+    listRemove(block, have);
+    listInsert(block, gap, 0);
+  }
+  // `aligned` is a free block after a free block only for an instant: it is
+  // taken at once, and its P bit records the gap.
+  setHeader(aligned, rest | TAG_PREV_FREE | TAG_IN_USE);
+  if (rest - size >= MIN_BLOCK) {
+    let tail = aligned + size;
+    setHeader(aligned, size | TAG_PREV_FREE | TAG_IN_USE);
+    let tailSize = rest - size;
+    setHeader(tail, tailSize);
+    setFooter(tail, tailSize);
+    listInsert(tail, tailSize, block);
+  } else {
+    clearPrevFree(aligned + rest);
+  }
+  return aligned;
+}
+
+// ── Free ────────────────────────────────────────────────────────────────────
+
+/** Free an in-use block (already validated). */
+export function mediumFree(block: usize): void {
+  let h = header(block);
+  releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
+}
+
+// ── Resize in place ─────────────────────────────────────────────────────────
+
+/**
+ * Resize in-use `block` to `size` bytes (a valid block size) without moving
+ * it: shrink by splitting off the tail; grow into a free right neighbour, or
+ * by extending the segment when the block is the last before the top.
+ * False if it cannot; nothing changes then.
+ */
+export function mediumResize(block: usize, size: u32): bool {
+  let have = blockSize(block);
+  let tags = header(block) & (TAG_PREV_FREE | TAG_IN_USE);
+  if (size <= have) {
+    if (have - size >= MIN_BLOCK) {
+      setHeader(block, size | tags);
+      releaseBlock(block + size, have - size, 0, true);
+    }
+    return true;
+  }
+  let next = block + have;
+  let nextHeader = header(next);
+  let room: u64 = have;
+  let after = next;
+  if ((nextHeader & TAG_IN_USE) == 0) {
+    room += nextHeader & ~TAG_MASK;
+    after = next + (nextHeader & ~TAG_MASK);
+  }
+  if (room < <u64>size && blockSize(after) == 0) {
+    // Last block of its segment: grow the segment if it reaches the top.
+    let end = after + SEGMENT_EPILOGUE;
+    if (reachesTop(end)) {
+      let missing = <u64>size - room;
+      let pages = <u32>((missing + PAGE_SIZE - 1) >> PAGE_BITS);
+      if (pagesTakeAt(end, pages)) {
+        segmentAdd(end, pages);
+        nextHeader = header(next);
+        room = <u64>have + (nextHeader & ~TAG_MASK);
+      }
+    }
+  }
+  if (room < <u64>size) return false;
+  // Absorb the free neighbour, then give back what is left over.
+  let nextSize = blockSize(next);
+  listRemove(next, nextSize);
+  let total = <u32>room;
+  if (total - size >= MIN_BLOCK) {
+    setHeader(block, size | tags);
+    let rest = block + size;
+    let restSize = total - size;
+    setHeader(rest, restSize);
+    setFooter(rest, restSize);
+    setPrevFree(rest + restSize);
+    listInsert(rest, restSize, 0);
+  } else {
+    setHeader(block, total | tags);
+    clearPrevFree(block + total);
+  }
+  return true;
+}

@@ -1,0 +1,218 @@
+// The page layer: whole 64 KiB pages, got from `memory.grow` and reused.
+//
+// Every other layer takes its memory from here: boundary-tag segments, slab
+// pages and large runs. Pages that come back form free runs; adjacent free
+// runs merge at once, so free space at the top of memory is always one run and
+// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim.
+//
+// ╒════ Free page run (n pages, starting at page-aligned R) ════╕
+//   R+0          u32  n          length in pages
+//   R+4          u32  next       next free run (higher address), 0 = none
+//   R+8          u32  prev       previous free run, 0 = none
+//   R+n*64K-4    u32  R          footer: lets the run after it find R
+// ╘═════════════════════════════════════════════════════════════╛
+// Every page of a free run is PAGE_FREE in the page map.
+//
+// Growth policy: a growth asks for what is needed or 1/16 of the heap's
+// pages, whichever is more, never past `maxPages`. Few large steps, because
+// each `memory.grow` is expensive in V8 (it can trigger a GC), yet at most
+// about 6% of the heap sits unused after a growth. If the bigger step fails,
+// the exact need is tried before giving up.
+//
+// Invariants (checked by heapCheck):
+//   - the free-run list is address ordered, links agree both ways;
+//   - each run's pages are all PAGE_FREE, its footer names its start;
+//   - no two free runs touch (they would have merged);
+//   - the number of PAGE_FREE pages equals the sum of run lengths.
+
+import {
+  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META,
+} from "./constants";
+import {
+  heap, H_TOP, H_FREE_RUNS, H_MAX_PAGES, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP,
+  H_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
+} from "./state";
+import { pageKind, setPageKinds, setPageKind } from "./pagemap";
+import { slabReclaimEmpty } from "./slab";
+
+@inline export function runPages(run: usize): u32 { return load<u32>(run); }
+@inline export function runNext(run: usize): usize { return load<u32>(run, 4); }
+@inline export function runPrev(run: usize): usize { return load<u32>(run, 8); }
+@inline function runEnd(run: usize): usize { return run + (<usize>load<u32>(run) << PAGE_BITS); }
+
+/** Link a run into the address-ordered list and mark its pages free. */
+function runInsert(run: usize, pages: u32): void {
+  store<u32>(run, pages);
+  store<u32>(run + (<usize>pages << PAGE_BITS) - 4, <u32>run);
+  setPageKinds(<u32>(run >>> PAGE_BITS), pages, PAGE_FREE);
+  let prev: usize = 0;
+  let next: usize = load<u32>(heap, H_FREE_RUNS);
+  while (next != 0 && next < run) { prev = next; next = runNext(next); }
+  store<u32>(run, <u32>next, 4);
+  store<u32>(run, <u32>prev, 8);
+  if (next) store<u32>(next, <u32>run, 8);
+  if (prev) store<u32>(prev, <u32>run, 4);
+  else store<u32>(heap, <u32>run, H_FREE_RUNS);
+}
+
+/** Unlink a run from the list (its pages keep PAGE_FREE until re-marked). */
+function runRemove(run: usize): void {
+  let next = runNext(run);
+  let prev = runPrev(run);
+  if (next) store<u32>(next, <u32>prev, 8);
+  if (prev) store<u32>(prev, <u32>next, 4);
+  else store<u32>(heap, <u32>next, H_FREE_RUNS);
+}
+
+/** Give pages back: they merge with free neighbours into one run. */
+export function pagesRelease(start: usize, pages: u32): void {
+  let first = <u32>(start >>> PAGE_BITS);
+  let after = first + pages;
+  if (pageKind(first - 1) == PAGE_FREE) {
+    let left: usize = load<u32>(start - 4);
+    runRemove(left);
+    pages += runPages(left);
+    start = left;
+  }
+  if (pageKind(after) == PAGE_FREE) {
+    let right = <usize>after << PAGE_BITS;
+    runRemove(right);
+    pages += runPages(right);
+  }
+  runInsert(start, pages);
+}
+
+/** Take `pages` from the low end of a free run; the rest stays free. */
+function runTake(run: usize, pages: u32): usize {
+  let have = runPages(run);
+  runRemove(run);
+  if (have > pages) runInsert(run + (<usize>pages << PAGE_BITS), have - pages);
+  return run;
+}
+
+/** First fit over the free runs; 0 if none is long enough. */
+function firstFitRun(pages: u32): usize {
+  let run: usize = load<u32>(heap, H_FREE_RUNS);
+  while (run != 0) {
+    if (runPages(run) >= pages) return run;
+    run = runNext(run);
+  }
+  return 0;
+}
+
+/** True if a free run of at least `pages` pages exists (no growth needed). */
+export function pagesAvailable(pages: u32): bool { return firstFitRun(pages) != 0; }
+
+/** Pages the heap spans, from its base page to the top. */
+@inline export function heapPages(): u32 {
+  return <u32>(load<u32>(heap, H_TOP) >>> PAGE_BITS) - load<u32>(heap, H_BASE_PAGE);
+}
+
+/**
+ * Grow memory by at least `need` pages and release them as a free run (it
+ * merges with a free run at the top). False when the limit or the engine
+ * refuses; nothing changes then.
+ */
+export function pagesGrow(need: u32): bool {
+  let current = <u32>memory.size();
+  let maxPages = load<u32>(heap, H_MAX_PAGES);
+  if (current > maxPages || need > maxPages - current) return false;
+  let room = maxPages - current;
+  // Moving the page map out of the heap state costs one more page.
+  let relocate: u32 = 0;
+  if (<usize>load<u32>(heap, H_PAGE_MAP) == heap + H_INLINE_MAP) {
+    let wouldSpan = current + max<u32>(need, heapPages() >>> 4) - load<u32>(heap, H_BASE_PAGE);
+    if (wouldSpan + 1 > INLINE_MAP_ENTRIES) relocate = 1;
+  }
+  if (need + relocate > room) return false;
+  let want = min<u32>(max<u32>(need, heapPages() >>> 4) + relocate, room);
+  let old = memory.grow(<i32>want);
+  if (old < 0 && want > need + relocate) {
+    want = need + relocate;
+    old = memory.grow(<i32>want);
+  }
+  if (old < 0) return false;
+  statAdd(STAT_GROWS, 1);
+  statAdd(STAT_GROWN_PAGES, want);
+  // If someone else grew the memory since our last growth, the pages between
+  // our old top and `start` are theirs: they stay PAGE_NONE and never merge.
+  let start = <usize>old << PAGE_BITS;
+  store<u32>(heap, <u32>(start + (<usize>want << PAGE_BITS)), H_TOP);
+  if (relocate) {
+    relocatePageMap(start);
+    start += PAGE_SIZE;
+    want -= 1;
+  }
+  if (want) pagesRelease(start, want);
+  return true;
+}
+
+/** Move the page map from the heap state to the page at `page` (fresh, zeroed). */
+function relocatePageMap(page: usize): void {
+  memory.copy(page, heap + H_INLINE_MAP, INLINE_MAP_ENTRIES);
+  store<u32>(heap, <u32>page, H_PAGE_MAP);
+  store<u32>(heap, PAGE_SIZE - load<u32>(heap, H_BASE_PAGE), H_PAGE_MAP_CAP);
+  memory.fill(heap + H_INLINE_MAP, 0, INLINE_MAP_ENTRIES);
+  setPageKind(<u32>(page >>> PAGE_BITS), PAGE_META);
+}
+
+/** Allocate a run of `pages` pages: reuse first, then empty slabs, then grow. */
+export function pagesAlloc(pages: u32): usize {
+  let run = firstFitRun(pages);
+  if (run == 0 && slabReclaimEmpty()) run = firstFitRun(pages);
+  if (run == 0) {
+    // Grow only what the free run at the top lacks.
+    let top: usize = load<u32>(heap, H_TOP);
+    let have: u32 = 0;
+    let topPage = <u32>(top >>> PAGE_BITS);
+    if (pageKind(topPage - 1) == PAGE_FREE) have = runPages(load<u32>(top - 4));
+    if (!pagesGrow(pages - have)) return 0;
+    run = firstFitRun(pages);
+    // A foreign growth may have split the top: grow the whole need once more.
+    if (run == 0 && pagesGrow(pages)) run = firstFitRun(pages);
+    if (run == 0) return 0;
+  }
+  return runTake(run, pages);
+}
+
+/**
+ * Take the `pages` pages starting exactly at `at`, which is either the top of
+ * memory or the start of a free run (the caller owns the page before `at`).
+ * Grows memory when the run reaches the top and is too short. Used to extend
+ * a block or segment in place.
+ */
+export function pagesTakeAt(at: usize, pages: u32): bool {
+  let top: usize = load<u32>(heap, H_TOP);
+  if (at == top) {
+    if (!pagesGrow(pages)) return false;
+    // A foreign growth leaves `at` unowned: the run is not where we need it.
+    if (pageKind(<u32>(at >>> PAGE_BITS)) != PAGE_FREE) return false;
+  } else if (pageKind(<u32>(at >>> PAGE_BITS)) != PAGE_FREE) {
+    return false;
+  }
+  let have = runPages(at);
+  if (have < pages) {
+    if (runEnd(at) != load<u32>(heap, H_TOP)) return false;
+    if (!pagesGrow(pages - have)) return false;
+    have = runPages(at);
+    if (have < pages) return false;
+  }
+  runTake(at, pages);
+  return true;
+}
+
+/** Pages free at the top of memory right after `end` (0 if `end` is not followed by a top run). */
+export function freePagesAfter(end: usize): u32 {
+  if (end == <usize>load<u32>(heap, H_TOP)) return 0;
+  if (pageKind(<u32>(end >>> PAGE_BITS)) != PAGE_FREE) return 0;
+  return runPages(end);
+}
+
+/** True when `end` is the top of memory, or starts a free run that reaches it. */
+export function reachesTop(end: usize): bool {
+  let top: usize = load<u32>(heap, H_TOP);
+  if (end == top) return true;
+  if (pageKind(<u32>(end >>> PAGE_BITS)) != PAGE_FREE) return false;
+  return runEnd(end) == top;
+}
+

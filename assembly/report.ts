@@ -1,0 +1,40 @@
+// The one error path: misuse is reported through an imported function.
+//
+// Import: module "env", name "wasm_malloc_report",
+//   (kind: i32, reason: i32, op: i32, ptr: i32, block: i32, size: i32) -> void
+// `kind` is one of the ERR_* codes below (the host's error vocabulary),
+// `reason` refines invalid-free, `op` names the entry point, `ptr` is the
+// pointer the caller passed, `block`/`size` describe the block it hit (0 if none).
+// A rejected call changes nothing. Out of memory is never reported here:
+// the C functions return 0.
+
+import { heap, statAdd, STAT_ERRORS } from "./state";
+
+export const ERR_DOUBLE_FREE: u32 = 1;
+export const ERR_INVALID_FREE: u32 = 2;
+export const ERR_OVERFLOW: u32 = 3;
+export const ERR_UNDERFLOW: u32 = 4;
+export const ERR_USE_AFTER_FREE: u32 = 5;
+export const ERR_OUT_OF_MEMORY: u32 = 6;
+export const ERR_CORRUPTION: u32 = 7;
+export const ERR_NOT_INITIALIZED: u32 = 8;
+
+export const REASON_NONE: u32 = 0;
+export const REASON_MISALIGNED: u32 = 1;   // not 16-byte aligned
+export const REASON_NOT_OWNED: u32 = 2;    // outside the heap, or on a page no layer owns
+export const REASON_INTERIOR: u32 = 3;     // inside a block, not at its start
+export const REASON_NOT_ALLOCATED: u32 = 4; // on a free page or a never-used slab slot
+
+export const OP_FREE: u32 = 1;
+export const OP_REALLOC: u32 = 2;
+export const OP_USABLE_SIZE: u32 = 3;
+export const OP_CHECK: u32 = 4;
+export const OP_MALLOC: u32 = 5;
+
+@external("env", "wasm_malloc_report")
+declare function wasm_malloc_report(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void;
+
+export function report(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void {
+  if (heap != 0) statAdd(STAT_ERRORS, 1);
+  wasm_malloc_report(kind, reason, op, ptr, block, size);
+}
