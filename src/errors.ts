@@ -1,0 +1,80 @@
+// Errors the host throws: misuse reported by the Wasm side, and heap corruption.
+
+import { AllocatorExports, RawReport, constantsWithPrefix } from "./module.js";
+
+/** The error vocabulary (ERR_* names of the module, in kebab case). */
+export type ErrorKind =
+  | "double-free" | "invalid-free" | "overflow" | "underflow" | "use-after-free"
+  | "out-of-memory" | "corruption" | "not-initialized";
+
+function kebab(name: string): string {
+  return name.toLowerCase().replace(/_/g, "-");
+}
+
+/** Reverse lookup of a prefix's constants: value → kebab-case name. */
+export function namesByValue(exports: AllocatorExports, prefix: string): Map<number, string> {
+  const map = new Map<number, string>();
+  for (const [name, value] of Object.entries(constantsWithPrefix(exports, prefix))) map.set(value, kebab(name));
+  return map;
+}
+
+const ADVICE: Record<string, string> = {
+  "double-free": "the block was already freed; free each pointer once and drop it afterwards",
+  "invalid-free": "pass only pointers returned by malloc, calloc, realloc or aligned_alloc",
+  "use-after-free": "something wrote to a block after it was freed; find the stale pointer",
+  "corruption": "heap metadata was overwritten; look for writes past the end of a block",
+  "not-initialized": "call heap_init before the first allocation",
+};
+
+const REASONS: Record<string, string> = {
+  misaligned: "it is not 16-byte aligned",
+  "not-owned": "no part of the heap owns that address",
+  interior: "it points inside a block, not at its start",
+  "not-allocated": "it points at memory that is not allocated",
+};
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** A misuse of the allocator (thrown after the call it concerns returns; the heap is unchanged). */
+export class WasmMallocError extends Error {
+  readonly kind: string;
+  readonly address: number;
+  readonly block: number;
+  readonly size: number;
+  readonly operation: string;
+  readonly reason: string;
+  constructor(kind: string, operation: string, reason: string, address: number, block: number, size: number, blockName?: string) {
+    const where = block ? ` (block ${hex(block)}${size ? `, ${size} bytes` : ""}${blockName ? `, "${blockName}"` : ""})` : "";
+    const why = REASONS[reason] ? `: ${REASONS[reason]}` : "";
+    super(`${kind} in ${operation}(${hex(address)})${where}${why}; ${ADVICE[kind] ?? "check the pointer"}`);
+    this.name = "WasmMallocError";
+    this.kind = kind;
+    this.address = address;
+    this.block = block;
+    this.size = size;
+    this.operation = operation;
+    this.reason = reason;
+  }
+}
+
+/** Turn a raw report into an error, with names read from the module's constants. */
+export function errorFromReport(exports: AllocatorExports, report: RawReport, blockName?: string): WasmMallocError {
+  const kind = namesByValue(exports, "ERR_").get(report.kind) ?? `error-${report.kind}`;
+  const reason = namesByValue(exports, "REASON_").get(report.reason) ?? "";
+  const op = namesByValue(exports, "OP_").get(report.op) ?? "call";
+  const operation = { "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc" }[op] ?? op;
+  return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName);
+}
+
+/** `check()` found a broken invariant. */
+export class HeapCorruptionError extends Error {
+  readonly kind = "corruption";
+  readonly violation: string;
+  readonly address: number;
+  constructor(violation: string, address: number) {
+    super(`heap check failed: ${violation} at ${hex(address)}; the heap's metadata was overwritten (look for writes past the end of a block or after free)`);
+    this.name = "HeapCorruptionError";
+    this.violation = violation;
+    this.address = address;
+  }
+}

@@ -1,0 +1,109 @@
+// Loading the allocator's Wasm module, and the constants it exports.
+//
+// The host keeps no copy of the heap layout: every constant (page size,
+// policies, page kinds, layers, error and check codes, counter ids) is read
+// from the module's exported globals.
+
+import { instantiate, type Imports } from "@assemblyscript/loader";
+
+/** The builds in asconfig.json. */
+export type Build = "release" | "checked";
+
+/** What the allocator module exports (functions and constant globals). */
+export interface AllocatorExports {
+  memory: WebAssembly.Memory;
+  malloc(size: number): number;
+  free(ptr: number): void;
+  calloc(count: number, size: number): number;
+  realloc(ptr: number, size: number): number;
+  aligned_alloc(align: number, size: number): number;
+  posix_memalign(out: number, align: number, size: number): number;
+  malloc_usable_size(ptr: number): number;
+  heap_configure(policy: number, options: number, maxBytes: number): number;
+  heap_start(): number;
+  heap_base(): number;
+  heap_top(): number;
+  heap_policy(): number;
+  heap_options(): number;
+  heap_stat(id: number): number;
+  heap_check(): number;
+  heap_check_address(): number;
+  page_kind(page: number): number;
+  walk_first(): number;
+  walk_end(): number;
+  walk_entry(cursor: number): number;
+  free_list_count(): number;
+  free_list_head(index: number): number;
+  free_block_next(block: number): number;
+  free_block_size(block: number): number;
+  [name: string]: unknown;
+}
+
+/** A misuse report as the Wasm side sends it (see assembly/report.ts). */
+export interface RawReport {
+  kind: number;
+  reason: number;
+  op: number;
+  ptr: number;
+  block: number;
+  size: number;
+}
+
+export interface LoadedAllocator {
+  exports: AllocatorExports;
+  module: WebAssembly.Module;
+}
+
+/** Read an exported constant global. */
+export function constant(exports: AllocatorExports, name: string): number {
+  const value = exports[name];
+  if (value instanceof WebAssembly.Global) return Number(value.value);
+  throw new Error(`the allocator module exports no constant ${name}`);
+}
+
+/** All exported constants whose names start with `prefix`, as name → value (prefix removed). */
+export function constantsWithPrefix(exports: AllocatorExports, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (name.startsWith(prefix) && value instanceof WebAssembly.Global) out[name.slice(prefix.length)] = Number(value.value);
+  }
+  return out;
+}
+
+/** The .wasm file of a build, next to the package's dist/ folder. */
+export function buildUrl(build: Build): URL {
+  return new URL(`../build/${build}.wasm`, import.meta.url);
+}
+
+async function readBytes(source: BufferSource | URL | string | Response): Promise<BufferSource> {
+  if (typeof Response !== "undefined" && source instanceof Response) return await source.arrayBuffer();
+  if (source instanceof URL || typeof source === "string") {
+    const url = source instanceof URL ? source : new URL(source, import.meta.url);
+    if (url.protocol === "file:") {
+      const { readFile } = await import("node:fs/promises");
+      return await readFile(url);
+    }
+    return await (await fetch(url)).arrayBuffer();
+  }
+  return source as BufferSource;
+}
+
+/**
+ * Instantiate an allocator build through @assemblyscript/loader. Misuse
+ * reports go to `onReport`.
+ */
+export async function loadAllocator(
+  source: BufferSource | URL | string | Response,
+  onReport: (report: RawReport) => void,
+): Promise<LoadedAllocator> {
+  const bytes = await readBytes(source);
+  const imports = {
+    env: {
+      wasm_malloc_report(kind: number, reason: number, op: number, ptr: number, block: number, size: number) {
+        onReport({ kind, reason, op, ptr: ptr >>> 0, block: block >>> 0, size: size >>> 0 });
+      },
+    },
+  };
+  const result = await instantiate<AllocatorExports>(bytes, imports as unknown as Imports);
+  return { exports: result.exports as unknown as AllocatorExports, module: result.module };
+}

@@ -1,0 +1,164 @@
+// CS:APP malloc-lab traces (.rep): parse them and replay them on a Heap.
+//
+//   <suggested heap size>   (ignored)
+//   <number of ids>
+//   <number of ops>
+//   <weight>
+//   a ID SIZE | f ID | r ID SIZE      one per line; blank lines are skipped
+
+import type { Heap } from "./heap.js";
+
+export interface TraceOp {
+  kind: "a" | "f" | "r";
+  id: number;
+  size: number;
+  /** 1-based line in the file. */
+  line: number;
+}
+
+export interface Trace {
+  file: string;
+  suggestedHeapSize: number;
+  ids: number;
+  weight: number;
+  ops: TraceOp[];
+}
+
+/** A malformed trace, or an operation on an id that is not live: `file:line: ...`. */
+export class TraceError extends Error {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, message: string) {
+    super(`${file}:${line}: ${message}`);
+    this.name = "TraceError";
+    this.file = file;
+    this.line = line;
+  }
+}
+
+const NUMBER = /^\d+$/;
+
+export function parseTrace(text: string, file = "<trace>"): Trace {
+  const lines = text.split(/\r?\n/);
+  const header: number[] = [];
+  const ops: TraceOp[] = [];
+  const live = new Set<number>();
+  const born = new Set<number>();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    const at = i + 1;
+    if (line === "") continue;
+    if (header.length < 4) {
+      if (!NUMBER.test(line)) throw new TraceError(file, at, `expected header number ${header.length + 1} of 4, found "${line}"`);
+      header.push(Number(line));
+      continue;
+    }
+    const parts = line.split(/\s+/);
+    const kind = parts[0];
+    if (kind !== "a" && kind !== "f" && kind !== "r") throw new TraceError(file, at, `unknown operation "${kind}" (expected a, f or r)`);
+    const want = kind === "f" ? 2 : 3;
+    if (parts.length !== want || !parts.slice(1).every((p) => NUMBER.test(p))) {
+      throw new TraceError(file, at, `malformed "${line}" (expected ${kind === "f" ? "f ID" : `${kind} ID SIZE`})`);
+    }
+    const id = Number(parts[1]);
+    const size = kind === "f" ? 0 : Number(parts[2]);
+    if (kind === "a") {
+      if (live.has(id)) throw new TraceError(file, at, `a ${id}: id ${id} is already live`);
+      live.add(id);
+      born.add(id);
+    } else if (!live.has(id)) {
+      const why = born.has(id) ? "was already freed" : "was never allocated";
+      throw new TraceError(file, at, `${kind === "f" ? "free" : "realloc"} of id ${id}, which ${why}`);
+    } else if (kind === "f") {
+      live.delete(id);
+    }
+    ops.push({ kind, id, size, line: at });
+  }
+  if (header.length < 4) throw new TraceError(file, lines.length, "the header needs 4 numbers (heap size, ids, ops, weight)");
+  if (header[2] !== ops.length) throw new TraceError(file, 3, `the header says ${header[2]} operations, the file has ${ops.length}`);
+  return { file, suggestedHeapSize: header[0], ids: header[1], weight: header[3], ops };
+}
+
+export interface ReplayOptions {
+  /** Run the heap check after every operation (slow; finds the first bad step). */
+  check?: boolean;
+  /** Fill every block with a pattern and verify it survives (slower). */
+  verify?: boolean;
+  /** Stop after this many operations. */
+  limit?: number;
+}
+
+export interface ReplayResult {
+  ops: number;
+  /** Highest total of requested bytes live at once. */
+  peakLivePayload: number;
+  /** Memory from __heap_base to the end of memory after the replay (memory never shrinks: the peak). */
+  heapBytes: number;
+  /** peakLivePayload / heapBytes. */
+  utilization: number;
+  seconds: number;
+  /** Pointer of each live id at the end. */
+  live: Map<number, number>;
+}
+
+/** Replay `trace` on `heap`. Throws TraceError at the line whose allocation failed or broke the heap. */
+export function replay(heap: Heap, trace: Trace, options: ReplayOptions = {}): ReplayResult {
+  const pointers = new Map<number, number>();
+  const sizes = new Map<number, number>();
+  let live = 0;
+  let peak = 0;
+  const limit = Math.min(options.limit ?? trace.ops.length, trace.ops.length);
+  const started = performance.now();
+  for (let i = 0; i < limit; i++) {
+    const op = trace.ops[i];
+    if (op.kind === "a") {
+      const ptr = heap.malloc(op.size);
+      if (ptr === 0) throw new TraceError(trace.file, op.line, `malloc(${op.size}) returned 0 (out of memory)`);
+      pointers.set(op.id, ptr);
+      sizes.set(op.id, op.size);
+      live += op.size;
+      if (options.verify) fill(heap, ptr, op.size, op.id);
+    } else if (op.kind === "f") {
+      const ptr = pointers.get(op.id)!;
+      if (options.verify) verify(heap, trace, op, ptr, sizes.get(op.id)!);
+      heap.free(ptr);
+      live -= sizes.get(op.id)!;
+      pointers.delete(op.id);
+      sizes.delete(op.id);
+    } else {
+      const old = pointers.get(op.id)!;
+      const oldSize = sizes.get(op.id)!;
+      if (options.verify) verify(heap, trace, op, old, oldSize);
+      const ptr = heap.realloc(old, op.size);
+      if (ptr === 0 && op.size !== 0) throw new TraceError(trace.file, op.line, `realloc(${op.size}) returned 0 (out of memory)`);
+      if (options.verify) {
+        verify(heap, trace, op, ptr, Math.min(oldSize, op.size));
+        fill(heap, ptr, op.size, op.id);
+      }
+      pointers.set(op.id, ptr);
+      sizes.set(op.id, op.size);
+      live += op.size - oldSize;
+    }
+    if (live > peak) peak = live;
+    if (options.check) {
+      try { heap.check(); } catch (error) {
+        throw new TraceError(trace.file, op.line, `after this operation: ${(error as Error).message}`);
+      }
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const heapBytes = heap.stats().heapBytes;
+  return { ops: limit, peakLivePayload: peak, heapBytes, utilization: heapBytes > 0 ? peak / heapBytes : 0, seconds, live: pointers };
+}
+
+function fill(heap: Heap, ptr: number, size: number, id: number): void {
+  heap.bytes(ptr, size).fill(id & 255);
+}
+
+function verify(heap: Heap, trace: Trace, op: TraceOp, ptr: number, size: number): void {
+  const bytes = heap.bytes(ptr, size);
+  const want = op.id & 255;
+  for (let i = 0; i < size; i++) {
+    if (bytes[i] !== want) throw new TraceError(trace.file, op.line, `id ${op.id}: byte ${i} of the block at 0x${ptr.toString(16)} changed`);
+  }
+}

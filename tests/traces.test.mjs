@@ -1,0 +1,28 @@
+// Replay every CS:APP trace in ../shared/traces under every policy, with the
+// heap check after every operation and every block's bytes verified.
+import test from "node:test";
+import fs from "node:fs";
+import path from "node:path";
+import assert from "node:assert/strict";
+import { Heap, POLICY_NAMES, parseTrace, replay } from "../dist/index.js";
+import { traceFiles, tracesDir } from "./host/traces.mjs";
+
+const files = traceFiles();
+if (files.length === 0) {
+  console.log(`# no traces found (looked in ${tracesDir() ?? "../shared/traces"}): trace replay skipped`);
+  test("trace replay (skipped: ../shared/traces not present)", { skip: "no ../shared/traces" }, () => {});
+}
+
+for (const file of files) {
+  const trace = parseTrace(fs.readFileSync(file, "utf8"), path.basename(file));
+  for (const policy of POLICY_NAMES) {
+    test(`${trace.file} replays under ${policy} fit with contents intact and the heap checked after every operation`, async () => {
+      const heap = await Heap.create({ policy });
+      const result = replay(heap, trace, { check: true, verify: true });
+      assert.equal(result.ops, trace.ops.length);
+      assert.equal(result.live.size, 0, "the trace is balanced: nothing live at the end");
+      assert.equal(heap.stats().live, 0);
+      assert.ok(result.utilization > 0 && result.utilization <= 1, `utilization ${result.utilization}`);
+    });
+  }
+}
