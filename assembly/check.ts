@@ -82,6 +82,7 @@ export function heapCheck(): u32 {
   // Mark every listed block, then the segment walk checks and clears marks.
   let listed: u32 = 0;
   let listCode = checkFreeLists();
+  let listAddress = checkAddress;
   listed = listedBlocks;
   let roverCode: u32 = 0;
   let rover: usize = load<u32>(heap, H_ROVER);
@@ -90,7 +91,9 @@ export function heapCheck(): u32 {
   }
   let slabListCode = checkSlabLists();
   code = walkPages(basePage, <u32>(top >>> PAGE_BITS));
-  if (listCode) return listCode;
+  // The segment walk stops at a broken block; clear whatever marks it left.
+  clearListMarks();
+  if (listCode) return fail(listCode, listAddress);
   if (roverCode) return roverCode;
   if (code) return code;
   if (slabListCode) return slabListCode;
@@ -179,6 +182,21 @@ function checkFreeLists(): u32 {
     }
   }
   return CHECK_OK;
+}
+
+/** Clear TAG_MARK on every listed block the list pass could reach. */
+function clearListMarks(): void {
+  let count = listCount();
+  let bound = listedBlocks;
+  for (let index: u32 = 0; index < count && bound > 0; index++) {
+    let block = listHead(index);
+    while (block != 0 && bound > 0) {
+      if ((block & 15) != 12 || !inHeapPage(block)) break;
+      store<u32>(block, load<u32>(block) & ~TAG_MARK);
+      bound--;
+      block = linkNext(block);
+    }
+  }
 }
 
 /** Walk each class's list of pages with room, marking them (header word 10). */

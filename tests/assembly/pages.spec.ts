@@ -1,0 +1,218 @@
+// The page layer and large runs: whole 64 KiB pages, reused across layers.
+//
+//   large run (n pages at R):  [ PAGE_LARGE | PAGE_LARGE_TAIL × (n-1) ]   payload at R+16
+//   freed:                     [ PAGE_FREE × n ]   merged with free neighbours into one run
+import {
+  freshHeap, countEntries, entrySize, lastReportKind, lastReportReason, reportCount, clearReport,
+} from "./helpers";
+import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api";
+import { heapCheck } from "../../assembly/check";
+import {
+  POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
+  LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES,
+} from "../../assembly/constants";
+import { pageKind } from "../../assembly/pagemap";
+import {
+  statGet, STAT_LIVE, STAT_FREES, STAT_GROWS, STAT_FAILED, STAT_TRIMMED_PAGES, STAT_REALLOC_IN_PLACE,
+} from "../../assembly/state";
+import { ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/report";
+import { LAYER_PAGES, LAYER_LARGE, STATE_FREE, STATE_IN_USE } from "../../assembly/walk";
+import { walkFirst, walkEnd, walkEntry, walk_layer, walk_state, walk_size } from "../../assembly/walk";
+
+@inline function pageIndex(ptr: usize): u32 { return <u32>(ptr >>> 16); }
+@inline function kindOf(ptr: usize): u8 { return pageKind(pageIndex(ptr)); }
+/** Pages a large request of `size` bytes takes (header included). */
+@inline function runPagesFor(size: usize): u32 { return <u32>((size + LARGE_HEADER + PAGE_SIZE - 1) >>> 16); }
+
+/** Bytes in free page runs, summed over the walk. */
+function freeRunBytes(): usize {
+  let total: usize = 0;
+  let cursor = walkFirst();
+  let end = walkEnd();
+  while (cursor < end) {
+    cursor = walkEntry(cursor);
+    if (walk_layer == LAYER_PAGES && walk_state == STATE_FREE) total += walk_size;
+  }
+  return total;
+}
+
+describe("large runs", () => {
+  it("a request of LARGE_MIN bytes is a run of pages: PAGE_LARGE, then PAGE_LARGE_TAIL", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let p = cMalloc(LARGE_MIN);
+    let n = runPagesFor(LARGE_MIN); // 5: 256 KiB + header
+    expect(n).toBe(5);
+    expect(p & (PAGE_SIZE - 1)).toBe(LARGE_HEADER);
+    let first = pageIndex(p);
+    expect(pageKind(first)).toBe(PAGE_LARGE);
+    for (let i: u32 = 1; i < n; i++) expect(pageKind(first + i)).toBe(PAGE_LARGE_TAIL);
+    expect(pageKind(first + n)).not.toBe(PAGE_LARGE_TAIL);
+    expect(cMallocUsableSize(p)).toBe((n << 16) - LARGE_HEADER);
+    expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(1);
+    expect(entrySize(p - LARGE_HEADER)).toBe(<usize>n << 16);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a request one byte below LARGE_MIN stays in the boundary-tag heap", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let p = cMalloc(LARGE_MIN - 1);
+    expect(kindOf(p)).toBe(PAGE_HEAP);
+    expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(0);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("freeing a run makes its pages free, and neighbouring free runs merge into one", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN), b = cMalloc(LARGE_MIN), c = cMalloc(LARGE_MIN), d = cMalloc(LARGE_MIN);
+    let n = runPagesFor(LARGE_MIN);
+    cFree(a);
+    cFree(c);
+    let runsApart = countEntries(LAYER_PAGES, STATE_FREE);
+    let aKind = kindOf(a), aTailKind = pageKind(pageIndex(a) + n - 1);
+    cFree(b);
+    let runsMerged = countEntries(LAYER_PAGES, STATE_FREE);
+    expect(aKind).toBe(PAGE_FREE);
+    expect(aTailKind).toBe(PAGE_FREE);
+    expect(runsApart).toBe(2);
+    expect(runsMerged).toBe(1);
+    expect(entrySize(a - LARGE_HEADER)).toBe(<usize>(3 * n) << 16);
+    expect(kindOf(d)).toBe(PAGE_LARGE);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a freed run is reused by the next large allocation without growing memory", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
+    cFree(a);
+    let pages = memory.size(), grows = statGet(STAT_GROWS);
+    let b = cMalloc(LARGE_MIN + 1000);
+    let pagesAfter = memory.size();
+    expect(b).toBe(a);
+    expect(pagesAfter).toBe(pages);
+    expect(statGet(STAT_GROWS)).toBe(grows);
+    expect(heapCheck()).toBe(0);
+    cFree(guard);
+  });
+
+  it("a freed run is reused by a slab page and a boundary-tag segment without growing memory", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
+    let run = a - LARGE_HEADER;
+    let runEnd = run + (<usize>runPagesFor(LARGE_MIN) << 16);
+    cFree(a);
+    let pages = memory.size(), grows = statGet(STAT_GROWS);
+    let slot = cMalloc(24);       // the first slab page of its class
+    let medium = cMalloc(100000); // too big for segment 0: a new segment
+    let pagesAfter = memory.size();
+    expect(slot & ~<usize>(PAGE_SIZE - 1)).toBe(run);
+    expect(kindOf(slot)).toBe(PAGE_SLAB);
+    expect(kindOf(medium)).toBe(PAGE_HEAP);
+    expect(medium).toBeGreaterThan(run);
+    expect(medium).toBeLessThan(runEnd);
+    expect(pagesAfter).toBe(pages);
+    expect(statGet(STAT_GROWS)).toBe(grows);
+    expect(heapCheck()).toBe(0);
+    cFree(guard);
+  });
+
+  it("realloc of a large block at the top of memory grows in place, growing only the missing pages", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN);
+    for (let i: usize = 0; i < LARGE_MIN; i += 4096) store<u32>(a + i, <u32>(i ^ 0x5A5A));
+    let pages = memory.size(), inPlace = statGet(STAT_REALLOC_IN_PLACE);
+    let b = cRealloc(a, 2 * LARGE_MIN);
+    let pagesAfter = memory.size();
+    let n = runPagesFor(2 * LARGE_MIN); // 9
+    expect(b).toBe(a);
+    expect(pagesAfter - pages).toBe(n - runPagesFor(LARGE_MIN));
+    expect(statGet(STAT_REALLOC_IN_PLACE)).toBe(inPlace + 1);
+    expect(cMallocUsableSize(b)).toBe((n << 16) - LARGE_HEADER);
+    expect(pageKind(pageIndex(a) + n - 1)).toBe(PAGE_LARGE_TAIL);
+    for (let i: usize = 0; i < LARGE_MIN; i += 4096) expect(load<u32>(b + i)).toBe(<u32>(i ^ 0x5A5A));
+    expect(heapCheck()).toBe(0);
+  });
+});
+
+describe("large run misuse", () => {
+  it("a pointer into a run (its tail page, or past the payload start) is an invalid free (interior)", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN);
+    let live = statGet(STAT_LIVE);
+    clearReport();
+    cFree(a + PAGE_SIZE); // in the first tail page
+    expect(lastReportKind()).toBe(ERR_INVALID_FREE);
+    expect(lastReportReason()).toBe(REASON_INTERIOR);
+    clearReport();
+    cFree(a + 16); // in the first page, past the payload start
+    expect(lastReportKind()).toBe(ERR_INVALID_FREE);
+    expect(lastReportReason()).toBe(REASON_INTERIOR);
+    expect(statGet(STAT_LIVE)).toBe(live);
+    expect(kindOf(a)).toBe(PAGE_LARGE);
+    expect(heapCheck()).toBe(0);
+    let reports = reportCount();
+    cFree(a);
+    expect(reportCount()).toBe(reports);
+    expect(kindOf(a)).toBe(PAGE_FREE);
+  });
+
+  it("freeing a large block twice is reported as a double free and changes nothing", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
+    cFree(a);
+    let live = statGet(STAT_LIVE), frees = statGet(STAT_FREES), runs = countEntries(LAYER_PAGES, STATE_FREE);
+    clearReport();
+    cFree(a);
+    expect(lastReportKind()).toBe(ERR_DOUBLE_FREE);
+    expect(statGet(STAT_LIVE)).toBe(live);
+    expect(statGet(STAT_FREES)).toBe(frees);
+    expect(countEntries(LAYER_PAGES, STATE_FREE)).toBe(runs);
+    expect(heapCheck()).toBe(0);
+    cFree(guard);
+  });
+});
+
+describe("pages moving between layers", () => {
+  it("a free boundary-tag block covering at least 4 whole pages gives them back", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(200000), b = cMalloc(200000);
+    expect(kindOf(a)).toBe(PAGE_HEAP);
+    expect(kindOf(b)).toBe(PAGE_HEAP);
+    cFree(a); // 200016 bytes: under 5 pages, nothing to give back
+    let trimmedAfterA = statGet(STAT_TRIMMED_PAGES);
+    let freeAfterA = freeRunBytes();
+    cFree(b); // merges with a and the free rest: well over 5 pages
+    let trimmed = statGet(STAT_TRIMMED_PAGES);
+    expect(trimmedAfterA).toBe(0);
+    expect(freeAfterA).toBe(0);
+    expect(trimmed).toBeGreaterThanOrEqual(<u64>TRIM_MIN_PAGES);
+    expect(kindOf(b)).toBe(PAGE_FREE);
+    expect(freeRunBytes()).toBe(<usize>trimmed << 16);
+    expect(heapCheck()).toBe(0);
+    // The pages serve a large request without growing memory.
+    let pages = memory.size();
+    let big = cMalloc(LARGE_MIN);
+    let pagesAfter = memory.size();
+    expect(kindOf(big)).toBe(PAGE_LARGE);
+    expect(pagesAfter).toBe(pages);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("the heap stays within maxBytes: beyond it malloc returns 0; after a free the same request succeeds", () => {
+    freshHeap(POLICY_SEGREGATED, 0, 1 << 20); // 16 pages, the heap state's page included
+    let maxPages = <u32>memory.size() + 15; // memory.size() is the heap state's page + 1
+    let a = cMalloc(600000); // 10 pages
+    let failed = statGet(STAT_FAILED);
+    let b = cMalloc(600000); // 10 more: past the limit
+    let pagesAtFailure = <u32>memory.size();
+    expect(a).not.toBe(0);
+    expect(b).toBe(0);
+    expect(statGet(STAT_FAILED)).toBe(failed + 1);
+    expect(pagesAtFailure).toBeLessThanOrEqual(maxPages);
+    expect(heapCheck()).toBe(0);
+    cFree(a);
+    let c = cMalloc(600000);
+    expect(c).not.toBe(0);
+    expect(<u32>memory.size()).toBeLessThanOrEqual(maxPages);
+    expect(heapCheck()).toBe(0);
+  });
+});

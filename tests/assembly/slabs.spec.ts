@@ -1,0 +1,193 @@
+// Size-class slabs: small sizes in pages of equal slots (see assembly/slab.ts).
+//
+//   class:  0   1   2   3   4   5    6    7    8    9    10   11
+//   size:   16  32  48  64  80  96   112  128  160  192  224  256
+import { freshHeap, lastReportKind, lastReportReason, lastReportPtr, reportCount, clearReport } from "./helpers";
+import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
+import { heapCheck } from "../../assembly/check";
+import {
+  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX,
+} from "../../assembly/constants";
+import { pageKind } from "../../assembly/pagemap";
+import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
+import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS } from "../../assembly/state";
+import {
+  ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_NONE, REASON_INTERIOR, REASON_NOT_ALLOCATED,
+} from "../../assembly/report";
+
+@inline function pageOf(ptr: usize): usize { return ptr & ~<usize>0xFFFF; }
+@inline function kindOf(ptr: usize): u8 { return pageKind(<u32>(ptr >>> 16)); }
+@inline function classSizeFor(size: usize): u32 { return slabClassSize(slabClassOf(size)); }
+
+describe("size classes", () => {
+  it("map 0 and 1..16 to 16, 17 to 32, 128 to 128, 129 to 160, 256 to 256", () => {
+    expect(classSizeFor(0)).toBe(16);
+    expect(classSizeFor(1)).toBe(16);
+    expect(classSizeFor(16)).toBe(16);
+    expect(classSizeFor(17)).toBe(32);
+    expect(classSizeFor(128)).toBe(128);
+    expect(classSizeFor(129)).toBe(160);
+    expect(classSizeFor(160)).toBe(160);
+    expect(classSizeFor(161)).toBe(192);
+    expect(classSizeFor(256)).toBe(256);
+    expect(slabClassOf(256)).toBe(11);
+  });
+
+  it("every size up to 256 gets the smallest class that holds it", () => {
+    for (let size: usize = 1; size <= SLAB_MAX; size++) {
+      let cls = slabClassOf(size);
+      expect(slabClassSize(cls)).toBeGreaterThanOrEqual(<u32>size);
+      if (cls > 0) expect(slabClassSize(cls - 1)).toBeLessThan(<u32>size);
+    }
+  });
+});
+
+describe("slab allocation", () => {
+  it("small mallocs of every size up to 256 land on slab pages", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    for (let size: usize = 0; size <= SLAB_MAX; size += 5) {
+      let p = cMalloc(size);
+      expect(p).not.toBe(0);
+      expect(kindOf(p)).toBe(PAGE_SLAB);
+    }
+    let big = cMalloc(SLAB_MAX + 1);
+    expect(kindOf(big)).toBe(PAGE_HEAP);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("slots of one class are objSize apart on one page", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(40), b = cMalloc(40), c = cMalloc(33);
+    let x = cMalloc(129), y = cMalloc(150);
+    expect(b - a).toBe(48);
+    expect(c - b).toBe(48);
+    expect(y - x).toBe(160);
+    expect(pageOf(b)).toBe(pageOf(a));
+    expect(pageOf(x)).not.toBe(pageOf(a)); // each class owns its pages
+  });
+
+  it("malloc_usable_size of a slot is its class size", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    expect(cMallocUsableSize(cMalloc(1))).toBe(16);
+    expect(cMallocUsableSize(cMalloc(40))).toBe(48);
+    expect(cMallocUsableSize(cMalloc(129))).toBe(160);
+    expect(cMallocUsableSize(cMalloc(256))).toBe(256);
+  });
+
+  it("the slot freed last is handed out first", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(24), b = cMalloc(24), c = cMalloc(24);
+    cFree(a);
+    cFree(c);
+    let first = cMalloc(24), second = cMalloc(24), third = cMalloc(24);
+    expect(first).toBe(c);
+    expect(second).toBe(a);
+    expect(third).toBe(c + 32); // free list empty: the next never-used slot
+    expect(b).toBe(a + 32);
+    expect(heapCheck()).toBe(0);
+  });
+});
+
+describe("slab misuse", () => {
+  it("a double free of a slot is reported as a double free and changes nothing", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(32), b = cMalloc(32);
+    cFree(a);
+    let live = statGet(STAT_LIVE), inUse = statGet(STAT_IN_USE), frees = statGet(STAT_FREES);
+    let errors = statGet(STAT_ERRORS), pageInUse = slabInUse(pageOf(a)), reports = reportCount();
+    clearReport();
+    cFree(a);
+    expect(lastReportKind()).toBe(ERR_DOUBLE_FREE);
+    expect(lastReportReason()).toBe(REASON_NONE);
+    expect(lastReportPtr()).toBe(<u32>a);
+    expect(reportCount()).toBe(reports + 1);
+    expect(statGet(STAT_ERRORS)).toBe(errors + 1);
+    expect(heapCheck()).toBe(0);
+    expect(statGet(STAT_LIVE)).toBe(live);
+    expect(statGet(STAT_IN_USE)).toBe(inUse);
+    expect(statGet(STAT_FREES)).toBe(frees);
+    expect(slabInUse(pageOf(a))).toBe(pageInUse);
+    // The slot is on the free list once, not twice.
+    expect(cMalloc(32)).toBe(a);
+    expect(cMalloc(32)).toBe(b + 32);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a pointer into the middle of a slot is an invalid free (interior) and changes nothing", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let p = cMalloc(64), q = cMalloc(64);
+    let live = statGet(STAT_LIVE), pageInUse = slabInUse(pageOf(p));
+    clearReport();
+    cFree(p + 16);
+    expect(lastReportKind()).toBe(ERR_INVALID_FREE);
+    expect(lastReportReason()).toBe(REASON_INTERIOR);
+    expect(lastReportPtr()).toBe(<u32>(p + 16));
+    clearReport();
+    cFree(q + 48);
+    expect(lastReportReason()).toBe(REASON_INTERIOR);
+    expect(statGet(STAT_LIVE)).toBe(live);
+    expect(slabInUse(pageOf(p))).toBe(pageInUse);
+    expect(heapCheck()).toBe(0);
+    // p itself is still live and frees cleanly.
+    let reports = reportCount();
+    cFree(p);
+    expect(reportCount()).toBe(reports);
+    expect(statGet(STAT_LIVE)).toBe(live - 1);
+  });
+
+  it("a slot never handed out is an invalid free (not allocated) and changes nothing", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let p = cMalloc(32);
+    let live = statGet(STAT_LIVE);
+    clearReport();
+    cFree(p + 32); // the next slot: not yet handed out
+    expect(lastReportKind()).toBe(ERR_INVALID_FREE);
+    expect(lastReportReason()).toBe(REASON_NOT_ALLOCATED);
+    clearReport();
+    cFree(p + 32 * 7);
+    expect(lastReportReason()).toBe(REASON_NOT_ALLOCATED);
+    expect(statGet(STAT_LIVE)).toBe(live);
+    expect(heapCheck()).toBe(0);
+    expect(cMalloc(32)).toBe(p + 32); // and it is still handed out in order
+  });
+});
+
+describe("slab pages", () => {
+  it("when a class has two pages and one empties, that page goes back to the page layer", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let first = cMalloc(256);
+    let capacity = slabCapacity(pageOf(first));
+    let ptrs = new StaticArray<usize>(capacity + 1);
+    ptrs[0] = first;
+    for (let i: u32 = 1; i <= capacity; i++) ptrs[i] = cMalloc(256);
+    let lone = ptrs[capacity];
+    expect(pageOf(ptrs[capacity - 1])).toBe(pageOf(first)); // the first page holds `capacity` slots
+    expect(pageOf(lone)).not.toBe(pageOf(first));
+    expect(kindOf(lone)).toBe(PAGE_SLAB);
+    cFree(first);  // the first page has room again
+    cFree(lone);   // the second page empties
+    expect(kindOf(lone)).toBe(PAGE_FREE);
+    expect(kindOf(first)).toBe(PAGE_SLAB);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("the class's last page with room is kept when it empties", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let p = cMalloc(200);
+    cFree(p);
+    expect(kindOf(p)).toBe(PAGE_SLAB);
+    expect(heapCheck()).toBe(0);
+    expect(cMalloc(200)).toBe(p);
+  });
+
+  it("with OPTION_NO_SLABS small sizes go to the boundary-tag heap", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_NO_SLABS);
+    let a = cMalloc(16), b = cMalloc(1), c = cMalloc(200);
+    expect(kindOf(a)).toBe(PAGE_HEAP);
+    expect(kindOf(b)).toBe(PAGE_HEAP);
+    expect(kindOf(c)).toBe(PAGE_HEAP);
+    expect(cMallocUsableSize(a)).toBe(28); // a 32-byte block, not a 16-byte slot
+    expect(b - a).toBe(32);
+    expect(heapCheck()).toBe(0);
+  });
+});
