@@ -39,7 +39,10 @@ export function heap_configure(policy: u32, options: u32, maxBytes: f64): i32 {
 // ── Inspection ──────────────────────────────────────────────────────────────
 /** Where the heap starts (its state structure); 0 before set-up. */
 export function heap_start(): usize { return heap; }
-/** The module's `__heap_base`: what utilization is measured from. */
+// `__heap_base` itself is exported too: where static data ends and the heap
+// may start; utilization is measured from it.
+export { __heap_base };
+/** The module's `__heap_base`, as a function. */
 export function heap_base(): usize { return __heap_base; }
 export function heap_top(): usize { return heap == 0 ? 0 : <usize>load<u32>(heap, H_TOP); }
 export function heap_policy(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_POLICY); }

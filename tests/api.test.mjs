@@ -25,6 +25,7 @@ for (const build of ["release", "checked"]) {
     assert.ok(exports.memory instanceof WebAssembly.Memory);
     assert.equal(exports.memory.buffer.byteLength, 0);
     assert.equal(exports.heap_start(), 0, "no heap until the first call");
+    assert.equal(exports.__heap_base.value, exports.heap_base(), "__heap_base is exported");
     const p = exports.malloc(10);
     assert.notEqual(p, 0, "the first call sets the heap up with the defaults");
     assert.equal(exports.heap_check(), 0);
