@@ -28,7 +28,8 @@ import { pageKind } from "./pagemap";
 import { heapEnsure } from "./init";
 import {
   report, ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_MISALIGNED, REASON_NOT_OWNED,
-  REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE,
+  REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME,
+  wasm_malloc_named,
 } from "./report";
 import { blockSizeFor, blockSize, header, usableOf } from "./block";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize } from "./medium";
@@ -274,4 +275,11 @@ export function cMallocUsableSize(ptr: usize): usize {
   if (!heapEnsure()) return 0;
   if (!validate(ptr, OP_USABLE_SIZE)) return 0;
   return usableSize(ptr);
+}
+
+export function cName(ptr: usize, label: usize, length: usize): i32 {
+  if (!heapEnsure()) return -1;
+  if (ptr == 0 || !validate(ptr, OP_NAME)) return -1;
+  wasm_malloc_named(ptr, label, length);
+  return 0;
 }

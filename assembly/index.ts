@@ -4,24 +4,61 @@
 // inspection exports the host library reads. Layout constants are exported
 // as globals so the host never keeps a copy of them.
 
-import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize } from "./api";
+import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, cName } from "./api";
+import {
+  traceOp, beginCall, rejected, OP_MALLOC, OP_FREE, OP_CALLOC, OP_REALLOC, OP_ALIGNED_ALLOC,
+} from "./report";
 import { heapSetup } from "./init";
 import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./state";
 import { heapCheck, checkAddress } from "./check";
 import { walkFirst, walkEnd, walkEntry } from "./walk";
 import { pageKind } from "./pagemap";
 import { listCount, listHead } from "./freelists";
-import { linkNext, blockSize } from "./block";
+import { linkNext, linkPrev, blockSize } from "./block";
 import { POLICY_COUNT, PAGE_BITS } from "./constants";
 
 // ── The C API ───────────────────────────────────────────────────────────────
-export function malloc(size: usize): usize { return cMalloc(size); }
-export function free(ptr: usize): void { cFree(ptr); }
-export function calloc(count: usize, size: usize): usize { return cCalloc(count, size); }
-export function realloc(ptr: usize, size: usize): usize { return cRealloc(ptr, size); }
-export function aligned_alloc(align: usize, size: usize): usize { return cAlignedAlloc(align, size); }
-export function posix_memalign(out: usize, align: usize, size: usize): i32 { return cPosixMemalign(out, align, size); }
+// The traced and checked builds log each successful call (traceOp compiles
+// to nothing in the release build).
+export function malloc(size: usize): usize {
+  let ptr = cMalloc(size);
+  if (ptr) traceOp(OP_MALLOC, size, 0, ptr);
+  return ptr;
+}
+export function free(ptr: usize): void {
+  beginCall();
+  cFree(ptr);
+  if (ptr && !rejected) traceOp(OP_FREE, ptr, 0, 0);
+}
+export function calloc(count: usize, size: usize): usize {
+  let ptr = cCalloc(count, size);
+  if (ptr) traceOp(OP_CALLOC, count, size, ptr);
+  return ptr;
+}
+export function realloc(ptr: usize, size: usize): usize {
+  beginCall();
+  let result = cRealloc(ptr, size);
+  if (!rejected && (result != 0 || (ptr != 0 && size == 0))) traceOp(OP_REALLOC, ptr, size, result);
+  return result;
+}
+export function aligned_alloc(align: usize, size: usize): usize {
+  let ptr = cAlignedAlloc(align, size);
+  if (ptr) traceOp(OP_ALIGNED_ALLOC, align, size, ptr);
+  return ptr;
+}
+export function posix_memalign(out: usize, align: usize, size: usize): i32 {
+  let status = cPosixMemalign(out, align, size);
+  if (status == 0) traceOp(OP_ALIGNED_ALLOC, align, size, load<u32>(out));
+  return status;
+}
 export function malloc_usable_size(ptr: usize): usize { return cMallocUsableSize(ptr); }
+
+/**
+ * Name the live block at `ptr` with the `length` UTF-8 bytes at `label` (for
+ * inspection: walks, dumps, error messages). Returns 0, or -1 if `ptr` is
+ * not a live block (reported like an invalid free).
+ */
+export function malloc_name(ptr: usize, label: usize, length: usize): i32 { return cName(ptr, label, length); }
 
 // ── Set-up ──────────────────────────────────────────────────────────────────
 /**
@@ -61,6 +98,7 @@ export function walk_entry(cursor: usize): usize { return walkEntry(cursor); }
 export function free_list_count(): u32 { return heap == 0 ? 0 : listCount(); }
 export function free_list_head(index: u32): usize { return heap == 0 ? 0 : listHead(index); }
 export function free_block_next(block: usize): usize { return linkNext(block); }
+export function free_block_prev(block: usize): usize { return linkPrev(block); }
 export function free_block_size(block: usize): u32 { return blockSize(block); }
 
 export {
@@ -84,7 +122,7 @@ export {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
   ERR_OUT_OF_MEMORY, ERR_CORRUPTION, ERR_NOT_INITIALIZED, REASON_NONE, REASON_MISALIGNED,
   REASON_NOT_OWNED, REASON_INTERIOR, REASON_NOT_ALLOCATED, OP_FREE, OP_REALLOC, OP_USABLE_SIZE,
-  OP_CHECK, OP_MALLOC,
+  OP_CHECK, OP_MALLOC, OP_CALLOC, OP_ALIGNED_ALLOC, OP_NAME, TRACED,
 } from "./report";
 export {
   CHECK_PAGE_KIND, CHECK_PAGE_BEYOND_TOP, CHECK_RUN_LINKS, CHECK_RUN_ORDER, CHECK_RUN_PAGES,

@@ -30,11 +30,43 @@ export const OP_REALLOC: u32 = 2;
 export const OP_USABLE_SIZE: u32 = 3;
 export const OP_CHECK: u32 = 4;
 export const OP_MALLOC: u32 = 5;
+export const OP_CALLOC: u32 = 6;
+export const OP_ALIGNED_ALLOC: u32 = 7;
+export const OP_NAME: u32 = 8;
 
 @external("env", "wasm_malloc_report")
 declare function wasm_malloc_report(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void;
 
+/** Set when the current call was rejected as misuse (the entry points read it). */
+export let rejected: bool = false;
+
 export function report(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void {
+  rejected = true;
   if (heap != 0) statAdd(STAT_ERRORS, 1);
   wasm_malloc_report(kind, reason, op, ptr, block, size);
 }
+
+// ── Operation log (traced and checked builds) ───────────────────────────────
+// Import: module "env", name "wasm_malloc_op", (op, a, b, result) -> void,
+// called after every successful C call: OP_MALLOC (size, 0, ptr),
+// OP_CALLOC (count, size, ptr), OP_REALLOC (old, size, new), OP_FREE (ptr, 0, 0),
+// OP_ALIGNED_ALLOC (align, size, ptr). The host writes it to a trace file.
+// Other builds do not import it.
+
+// @ts-ignore: isDefined is a compile-time builtin
+export const TRACED: bool = isDefined(WASM_MALLOC_TRACED) || isDefined(WASM_MALLOC_CHECKED);
+
+@external("env", "wasm_malloc_op")
+declare function wasm_malloc_op(op: u32, a: usize, b: usize, result: usize): void;
+
+@inline export function traceOp(op: u32, a: usize, b: usize, result: usize): void {
+  if (TRACED) wasm_malloc_op(op, a, b, result);
+}
+
+@inline export function beginCall(): void { rejected = false; }
+
+// ── Names (every build) ─────────────────────────────────────────────────────
+// Import: module "env", name "wasm_malloc_named", (ptr, label, length) -> void:
+// the label is `length` UTF-8 bytes at `label`. Names live in the host.
+@external("env", "wasm_malloc_named")
+export declare function wasm_malloc_named(ptr: usize, label: usize, length: usize): void;

@@ -62,7 +62,7 @@ export function errorFromReport(exports: AllocatorExports, report: RawReport, bl
   const kind = namesByValue(exports, "ERR_").get(report.kind) ?? `error-${report.kind}`;
   const reason = namesByValue(exports, "REASON_").get(report.reason) ?? "";
   const op = namesByValue(exports, "OP_").get(report.op) ?? "call";
-  const operation = { "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc" }[op] ?? op;
+  const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;
   return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName);
 }
 
@@ -71,10 +71,29 @@ export class HeapCorruptionError extends Error {
   readonly kind = "corruption";
   readonly violation: string;
   readonly address: number;
-  constructor(violation: string, address: number) {
-    super(`heap check failed: ${violation} at ${hex(address)}; the heap's metadata was overwritten (look for writes past the end of a block or after free)`);
+  readonly blockName?: string;
+  constructor(violation: string, address: number, blockName?: string) {
+    const named = blockName ? ` (block "${blockName}")` : "";
+    super(`heap check failed: ${violation} at ${hex(address)}${named}; the heap's metadata was overwritten (look for writes past the end of a block or after free)`);
     this.name = "HeapCorruptionError";
     this.violation = violation;
     this.address = address;
+    this.blockName = blockName;
+  }
+}
+
+/** `allocate()` could not get memory: the limit was reached or memory.grow failed. */
+export class OutOfMemoryError extends Error {
+  readonly kind = "out-of-memory";
+  readonly requested: number;
+  readonly limit: number;
+  readonly inUse: number;
+  constructor(requested: number, limit: number, inUse: number, memoryBytes: number) {
+    const cap = limit ? `the limit of ${limit} bytes` : "what the engine would grow";
+    super(`out of memory: ${requested} bytes requested, ${inUse} bytes in use, memory at ${memoryBytes} bytes; ${cap} is reached. Free blocks, or create the heap with a larger maxMemory`);
+    this.name = "OutOfMemoryError";
+    this.requested = requested;
+    this.limit = limit;
+    this.inUse = inUse;
   }
 }

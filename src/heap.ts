@@ -4,30 +4,49 @@ import {
   AllocatorExports, Build, RawReport, buildUrl, constant, constantsWithPrefix, loadAllocator,
 } from "./module.js";
 import { PolicyName, policyName, policyNumber, resolvePolicy } from "./policy.js";
-import { HeapCorruptionError, WasmMallocError, errorFromReport, namesByValue } from "./errors.js";
+import { HeapCorruptionError, OutOfMemoryError, WasmMallocError, errorFromReport, namesByValue } from "./errors.js";
+import { liveBytes, liveDataView } from "./live-view.js";
+import type { TraceLog } from "./trace-log.js";
+import type { HeapSnapshot } from "./render/snapshot.js";
+
+export type Engine = "default";
+export const ENGINES: readonly Engine[] = ["default"];
 
 export interface HeapOptions {
   /** Placement policy of the boundary-tag layer; default: WASM_MALLOC_POLICY, else "segregated". */
   policy?: PolicyName | string;
-  /** Which build to load (default "release"). */
+  /** Allocator engine: "default" (slabs + boundary tags + page runs). */
+  engine?: Engine | string;
+  /** Which build to load (default "release"; "traced" when `trace` is set). */
   build?: Build;
   /** Most bytes the Wasm memory may grow to (default: no limit but wasm32's). */
   maxMemory?: number;
   /** Serve small sizes from size-class slabs (default true); false lets the policy see every size. */
   slabs?: boolean;
+  /** Log every operation (also those of other modules using this allocator) to this .rep file. */
+  trace?: string;
   /** The module itself (bytes, URL or Response) instead of the packaged build. */
   wasm?: BufferSource | URL | string | Response;
 }
 
-/** One entry of `walk()`. */
+export type BlockState = "free" | "in-use" | "metadata";
+export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header";
+
+/** One entry of `walk()`: a block of some layer, or metadata, or free space. */
 export interface Block {
+  /** Where the block's memory starts (its header, for boundary-tag blocks). */
   address: number;
   /** What malloc returned (0 for free space and metadata). */
   pointer: number;
+  /** Bytes the block spans, overhead included. */
   size: number;
+  /** Bytes the owner may use. */
   usable: number;
-  state: "free" | "in-use" | "metadata";
-  layer: "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header";
+  /** Bytes the owner asked for, when the host saw the request; else the usable size. */
+  payload: number;
+  state: BlockState;
+  layer: Layer;
+  name?: string;
 }
 
 export interface HeapStats {
@@ -51,9 +70,23 @@ export interface HeapStats {
   memoryBytes: number;
   heapBase: number;
   pages: number;
+  /** Bytes in free blocks, free slots and free page runs. */
+  free: number;
+  /** Bytes of the heap's own metadata (state, slab headers, page map page). */
+  metadata: number;
+  /** 1 - largest free block / all free bytes (0 when nothing or one piece is free). */
+  fragmentation: number;
+  /** inUse / heapBytes. */
+  utilization: number;
 }
 
-const LAYER_BY_NAME: Record<string, Block["layer"]> = {
+export interface PageMapEntry {
+  page: number;
+  address: number;
+  kind: "none" | "free" | "heap" | "slab" | "large" | "large-tail" | "meta";
+}
+
+const LAYER_BY_NAME: Record<string, Layer> = {
   STATE: "state", MEDIUM: "medium", SLAB: "slab", LARGE: "large", PAGES: "pages",
   PAGE_MAP: "page-map", SLAB_HEADER: "slab-header",
 };
@@ -61,96 +94,222 @@ const LAYER_BY_NAME: Record<string, Block["layer"]> = {
 export class Heap {
   readonly exports: AllocatorExports;
   readonly policy: PolicyName;
+  readonly engine: Engine;
   readonly build: Build;
-  private pending: RawReport[] = [];
-  private layerNames: Map<number, Block["layer"]>;
-  private stateNames: Map<number, Block["state"]>;
+  readonly maxMemory: number;
+  /** The operation log, when created with `trace`. */
+  readonly trace: TraceLog | null;
+  private readonly pending: RawReport[];
+  private readonly names = new Map<number, string>();
+  private readonly requested = new Map<number, number>();
+  private readonly layerNames = new Map<number, Layer>();
+  private readonly stateNames = new Map<number, BlockState>();
+  private readonly pageKinds: Map<number, string>;
 
-  private constructor(exports: AllocatorExports, policy: PolicyName, build: Build, reports: RawReport[]) {
+  private constructor(exports: AllocatorExports, options: { policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[] }) {
     this.exports = exports;
-    this.policy = policy;
-    this.build = build;
-    this.pending = reports;
-    this.layerNames = new Map();
+    this.policy = options.policy;
+    this.engine = options.engine;
+    this.build = options.build;
+    this.maxMemory = options.maxMemory;
+    this.trace = options.trace;
+    this.pending = options.pending;
     for (const [name, value] of Object.entries(constantsWithPrefix(exports, "LAYER_"))) this.layerNames.set(value, LAYER_BY_NAME[name]);
-    this.stateNames = new Map();
     for (const [name, value] of Object.entries(constantsWithPrefix(exports, "STATE_"))) {
       this.stateNames.set(value, name === "IN_USE" ? "in-use" : name === "FREE" ? "free" : "metadata");
     }
+    this.pageKinds = namesByValue(exports, "PAGE_");
   }
 
-  /** Instantiate an allocator and set its heap up with the chosen policy and limit. */
+  /** Instantiate an allocator and set its heap up with the chosen policy, engine and limit. */
   static async create(options: HeapOptions = {}): Promise<Heap> {
-    const build = options.build ?? "release";
     const policy = resolvePolicy(options.policy);
-    const reports: RawReport[] = [];
-    const { exports } = await loadAllocator(options.wasm ?? buildUrl(build), (r) => reports.push(r));
+    const engine = (options.engine ?? "default") as Engine;
+    if (!ENGINES.includes(engine)) throw new RangeError(`engine "${options.engine}" is not available; choose one of ${ENGINES.join(", ")}`);
+    const build: Build = options.build ?? (options.trace ? "traced" : "release");
+    if (options.trace && build === "release") throw new RangeError(`tracing needs the "traced" or "checked" build, not "release"`);
+    const pending: RawReport[] = [];
+    let heap: Heap | null = null;
+    let log: TraceLog | null = null;
+    const { exports } = await loadAllocator(options.wasm ?? buildUrl(build), {
+      onReport: (r) => pending.push(r),
+      onOp: (op, a, b, result) => heap?.observe(op, a, b, result),
+      onNamed: (ptr, label, length) => heap?.names.set(ptr, new TextDecoder().decode(new Uint8Array(exports.memory.buffer, label, length))),
+    });
     const flags = options.slabs === false ? constant(exports, "OPTION_NO_SLABS") : 0;
     const status = exports.heap_configure(policyNumber(exports, policy), flags, options.maxMemory ?? 0);
-    if (status !== 0) throw new Error(`heap_configure failed (${status}): maxMemory ${options.maxMemory} cannot hold the heap`);
-    return new Heap(exports, policy, build, reports);
+    if (status !== 0) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page; allow more`);
+    if (options.trace) {
+      const { TraceLog } = await import("./trace-log.js");
+      const op = (name: string) => constant(exports, `OP_${name}`);
+      log = new TraceLog(options.trace, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
+        () => exports.memory.buffer.byteLength);
+    }
+    heap = new Heap(exports, { policy, engine, build, maxMemory: options.maxMemory ?? 0, trace: log, pending });
+    return heap;
   }
 
   get memory(): WebAssembly.Memory { return this.exports.memory; }
+
+  /** An operation reported by the traced/checked build (from JS or from another module). */
+  private observe(op: number, a: number, b: number, result: number): void {
+    this.trace?.record(op, a, b, result);
+    const e = this.exports;
+    if (op === constant(e, "OP_FREE")) this.forget(a);
+    else if (op === constant(e, "OP_REALLOC") && a !== 0 && a !== result) {
+      const name = this.names.get(a);
+      this.forget(a);
+      if (name !== undefined && result !== 0) this.names.set(result, name);
+    }
+  }
+
+  private forget(ptr: number): void {
+    this.names.delete(ptr);
+    this.requested.delete(ptr);
+  }
 
   /** Throw the first misuse the last call reported. */
   private raise(): void {
     if (this.pending.length === 0) return;
     const report = this.pending[0];
     this.pending.length = 0;
-    throw errorFromReport(this.exports, report);
+    throw errorFromReport(this.exports, report, this.names.get(report.block) ?? this.names.get(report.ptr));
   }
 
-  malloc(size: number): number { const p = this.exports.malloc(size) >>> 0; this.raise(); return p; }
-  free(ptr: number): void { this.exports.free(ptr); this.raise(); }
-  calloc(count: number, size: number): number { const p = this.exports.calloc(count, size) >>> 0; this.raise(); return p; }
-  realloc(ptr: number, size: number): number { const p = this.exports.realloc(ptr, size) >>> 0; this.raise(); return p; }
-  alignedAlloc(align: number, size: number): number { const p = this.exports.aligned_alloc(align, size) >>> 0; this.raise(); return p; }
+  private remember(ptr: number, size: number): number {
+    if (ptr !== 0) this.requested.set(ptr, size);
+    return ptr;
+  }
+
+  // ── The C API ───────────────────────────────────────────────────────────
+  /** C malloc: a pointer, or 0 when out of memory. */
+  malloc(size: number): number { const p = this.exports.malloc(size) >>> 0; this.raise(); return this.remember(p, size); }
+  free(ptr: number): void { this.exports.free(ptr); this.raise(); this.forget(ptr); }
+  calloc(count: number, size: number): number {
+    const p = this.exports.calloc(count, size) >>> 0; this.raise(); return this.remember(p, count * size);
+  }
+  realloc(ptr: number, size: number): number {
+    const name = this.names.get(ptr);
+    const p = this.exports.realloc(ptr, size) >>> 0;
+    this.raise();
+    if (ptr !== 0) this.forget(ptr);
+    if (p !== 0 && name !== undefined) this.names.set(p, name);
+    return this.remember(p, size);
+  }
+  alignedAlloc(align: number, size: number): number {
+    const p = this.exports.aligned_alloc(align, size) >>> 0; this.raise(); return this.remember(p, size);
+  }
   usableSize(ptr: number): number { const n = this.exports.malloc_usable_size(ptr) >>> 0; this.raise(); return n; }
 
-  /** A live view of `length` bytes at `ptr` (re-take it after the memory grows). */
-  bytes(ptr: number, length: number): Uint8Array { return new Uint8Array(this.memory.buffer, ptr, length); }
+  /** Like malloc, but throws OutOfMemoryError instead of returning 0. */
+  allocate(size: number): number {
+    const p = this.malloc(size);
+    if (p === 0) throw new OutOfMemoryError(size, this.maxMemory, this.stats().inUse, this.memory.buffer.byteLength);
+    return p;
+  }
 
+  // ── Memory of a block ───────────────────────────────────────────────────
+  /** The bytes the block at `ptr` was asked for (or `length`), as a live Uint8Array: not a copy, valid after the memory grows. */
+  bytes(ptr: number, length?: number): Uint8Array {
+    return liveBytes(this.memory, ptr, length ?? this.requested.get(ptr) ?? this.usableSize(ptr));
+  }
+  /** A live DataView over the block at `ptr`. */
+  view(ptr: number, length?: number): DataView {
+    return liveDataView(this.memory, ptr, length ?? this.requested.get(ptr) ?? this.usableSize(ptr));
+  }
+  /** Copy `text` into a new block as NUL-terminated UTF-8; returns its pointer. */
+  writeString(text: string): number {
+    const encoded = new TextEncoder().encode(text);
+    const ptr = this.allocate(encoded.length + 1);
+    const bytes = new Uint8Array(this.memory.buffer, ptr, encoded.length + 1);
+    bytes.set(encoded);
+    bytes[encoded.length] = 0;
+    return ptr;
+  }
+  /** Read UTF-8 at `ptr`: `length` bytes, or up to the first NUL within the block. */
+  readString(ptr: number, length?: number): string {
+    let bytes = new Uint8Array(this.memory.buffer, ptr, length ?? this.usableSize(ptr));
+    if (length === undefined) { const end = bytes.indexOf(0); if (end >= 0) bytes = bytes.subarray(0, end); }
+    return new TextDecoder().decode(bytes);
+  }
+
+  // ── Names ───────────────────────────────────────────────────────────────
+  /** Name the live block at `ptr` (shown by walk, dump, pictures and errors); it goes away with the block. */
+  name(ptr: number, label: string): void {
+    // The module checks the pointer like any other (throws for a pointer that is not a live block).
+    this.usableSize(ptr);
+    this.names.set(ptr, label);
+  }
+  nameOf(ptr: number): string | undefined { return this.names.get(ptr); }
+
+  // ── Looking inside ──────────────────────────────────────────────────────
   stats(): HeapStats {
     const e = this.exports;
     const stat = (name: string) => e.heap_stat(constant(e, `STAT_${name}`));
     const memoryBytes = e.memory.buffer.byteLength;
     const heapBase = e.heap_base() >>> 0;
+    let free = 0, largestFree = 0, metadata = 0;
+    if (e.heap_start() !== 0) {
+      for (const block of this.walkRaw()) {
+        if (block.state === "free") { free += block.size; largestFree = Math.max(largestFree, block.size); }
+        else if (block.state === "metadata") metadata += block.size;
+      }
+    }
+    const inUse = stat("IN_USE");
+    const heapBytes = memoryBytes - heapBase;
     return {
-      inUse: stat("IN_USE"), peakInUse: stat("PEAK_IN_USE"), live: stat("LIVE"), requested: stat("REQUESTED"),
+      inUse, peakInUse: stat("PEAK_IN_USE"), live: stat("LIVE"), requested: stat("REQUESTED"),
       mallocs: stat("MALLOCS"), frees: stat("FREES"), callocs: stat("CALLOCS"), reallocs: stat("REALLOCS"),
       aligned: stat("ALIGNED"), failed: stat("FAILED"), grows: stat("GROWS"), grownPages: stat("GROWN_PAGES"),
       errors: stat("ERRORS"), reallocInPlace: stat("REALLOC_IN_PLACE"), trimmedPages: stat("TRIMMED_PAGES"),
-      heapBytes: memoryBytes - heapBase, memoryBytes, heapBase, pages: memoryBytes / constant(e, "PAGE_SIZE"),
+      heapBytes, memoryBytes, heapBase, pages: memoryBytes / constant(e, "PAGE_SIZE"),
+      free, metadata, fragmentation: free > 0 ? 1 - largestFree / free : 0,
+      utilization: heapBytes > 0 ? inUse / heapBytes : 0,
     };
   }
 
-  /** Throws HeapCorruptionError naming the first broken invariant. */
+  /** Throws HeapCorruptionError naming the first broken invariant and its address. */
   check(): void {
     const code = this.exports.heap_check();
     if (code === 0) return;
     const name = namesByValue(this.exports, "CHECK_").get(code) ?? `check-${code}`;
-    throw new HeapCorruptionError(name, this.exports.heap_check_address() >>> 0);
+    const address = this.exports.heap_check_address() >>> 0;
+    throw new HeapCorruptionError(name, address, this.names.get(address + constant(this.exports, "BLOCK_HEADER")));
   }
 
-  /** Every block of every layer, in address order. */
-  walk(): Block[] {
+  private *walkRaw(): Generator<Omit<Block, "payload" | "name">> {
     const e = this.exports;
     const g = (name: string) => Number((e[name] as WebAssembly.Global).value) >>> 0;
-    const out: Block[] = [];
     const end = e.walk_end() >>> 0;
     let cursor = e.walk_first() >>> 0;
     while (cursor !== 0 && cursor < end) {
       cursor = e.walk_entry(cursor) >>> 0;
-      out.push({
+      yield {
         address: g("walk_address"), pointer: g("walk_payload"), size: g("walk_size"), usable: g("walk_usable"),
         state: this.stateNames.get(g("walk_state")) ?? "metadata", layer: this.layerNames.get(g("walk_layer")) ?? "state",
-      });
+      };
     }
+  }
+
+  /** Every block of every layer, in address order, as plain objects. */
+  walk(): Block[] {
+    const out: Block[] = [];
+    const alive = new Set<number>();
+    for (const raw of this.walkRaw()) {
+      const block: Block = { ...raw, payload: raw.pointer ? this.requested.get(raw.pointer) ?? raw.usable : 0 };
+      if (raw.pointer) {
+        alive.add(raw.pointer);
+        const name = this.names.get(raw.pointer);
+        if (name !== undefined) block.name = name;
+      }
+      out.push(block);
+    }
+    // Blocks freed by another module (release build: no operation log) lose their names here.
+    for (const ptr of this.names.keys()) if (!alive.has(ptr)) this.forget(ptr);
     return out;
   }
 
-  /** The free lists of the boundary-tag layer: non-empty lists with their blocks (address, size). */
+  /** The free lists of the boundary-tag layer: non-empty lists with their blocks. */
   freeLists(): { index: number; blocks: { address: number; size: number }[] }[] {
     const e = this.exports;
     const lists = [];
@@ -166,8 +325,34 @@ export class Heap {
     return lists;
   }
 
+  /** What owns each page of the heap, from the heap's first page to the top. */
+  pageMap(): PageMapEntry[] {
+    const e = this.exports;
+    const pageSize = constant(e, "PAGE_SIZE");
+    const out: PageMapEntry[] = [];
+    const first = Math.floor((e.heap_start() >>> 0) / pageSize);
+    const top = (e.heap_top() >>> 0) / pageSize;
+    for (let page = first; page < top; page++) {
+      out.push({ page, address: page * pageSize, kind: (this.pageKinds.get(e.page_kind(page)) ?? "none") as PageMapEntry["kind"] });
+    }
+    return out;
+  }
+
+  /** Everything a picture or a visualizer needs, as plain JSON-ready data. */
+  snapshot(extra: { title?: string; step?: number } = {}): HeapSnapshot {
+    const e = this.exports;
+    return {
+      policy: this.policy, heapStart: e.heap_start() >>> 0, top: e.heap_top() >>> 0, pageSize: constant(e, "PAGE_SIZE"),
+      blocks: this.walk(), freeLists: this.freeLists(),
+      pageMap: this.pageMap().map(({ page, kind }) => ({ page, kind })), stats: this.stats(), ...extra,
+    };
+  }
+
   /** The name of the policy the module is running. */
   runningPolicy(): PolicyName { return policyName(this.exports, this.exports.heap_policy()); }
+
+  /** Finish the trace log (header counts written). Safe to call more than once. */
+  close(): void { this.trace?.close(); }
 }
 
-export { WasmMallocError, HeapCorruptionError };
+export { WasmMallocError, HeapCorruptionError, OutOfMemoryError };

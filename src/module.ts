@@ -6,8 +6,8 @@
 
 import { instantiate, type Imports } from "@assemblyscript/loader";
 
-/** The builds in asconfig.json. */
-export type Build = "release" | "checked";
+/** The builds in asconfig.json: release (fast), checked (slow, strict), traced (release + operation log). */
+export type Build = "release" | "checked" | "traced";
 
 /** What the allocator module exports (functions and constant globals). */
 export interface AllocatorExports {
@@ -21,6 +21,7 @@ export interface AllocatorExports {
   malloc_usable_size(ptr: number): number;
   heap_configure(policy: number, options: number, maxBytes: number): number;
   heap_start(): number;
+  malloc_name(ptr: number, label: number, length: number): number;
   heap_base(): number;
   heap_top(): number;
   heap_policy(): number;
@@ -35,6 +36,7 @@ export interface AllocatorExports {
   free_list_count(): number;
   free_list_head(index: number): number;
   free_block_next(block: number): number;
+  free_block_prev(block: number): number;
   free_block_size(block: number): number;
   [name: string]: unknown;
 }
@@ -88,22 +90,38 @@ async function readBytes(source: BufferSource | URL | string | Response): Promis
   return source as BufferSource;
 }
 
-/**
- * Instantiate an allocator build through @assemblyscript/loader. Misuse
- * reports go to `onReport`.
- */
-export async function loadAllocator(
-  source: BufferSource | URL | string | Response,
-  onReport: (report: RawReport) => void,
-): Promise<LoadedAllocator> {
-  const bytes = await readBytes(source);
-  const imports = {
-    env: {
-      wasm_malloc_report(kind: number, reason: number, op: number, ptr: number, block: number, size: number) {
-        onReport({ kind, reason, op, ptr: ptr >>> 0, block: block >>> 0, size: size >>> 0 });
-      },
+/** What the allocator calls back into the host for. */
+export interface AllocatorHooks {
+  /** A misuse report (every build). */
+  onReport(report: RawReport): void;
+  /** An operation done (traced and checked builds): op code, arguments, result. */
+  onOp?(op: number, a: number, b: number, result: number): void;
+  /** A block named from Wasm: pointer, and the label's UTF-8 bytes in memory. */
+  onNamed?(ptr: number, label: number, length: number): void;
+}
+
+/** The `env` imports an allocator build needs, wired to `hooks`. */
+export function allocatorImports(hooks: AllocatorHooks) {
+  return {
+    wasm_malloc_report(kind: number, reason: number, op: number, ptr: number, block: number, size: number) {
+      hooks.onReport({ kind, reason, op, ptr: ptr >>> 0, block: block >>> 0, size: size >>> 0 });
+    },
+    wasm_malloc_op(op: number, a: number, b: number, result: number) {
+      hooks.onOp?.(op, a >>> 0, b >>> 0, result >>> 0);
+    },
+    wasm_malloc_named(ptr: number, label: number, length: number) {
+      hooks.onNamed?.(ptr >>> 0, label >>> 0, length >>> 0);
     },
   };
+}
+
+/** Instantiate an allocator build through @assemblyscript/loader. */
+export async function loadAllocator(
+  source: BufferSource | URL | string | Response,
+  hooks: AllocatorHooks | ((report: RawReport) => void),
+): Promise<LoadedAllocator> {
+  const bytes = await readBytes(source);
+  const imports = { env: allocatorImports(typeof hooks === "function" ? { onReport: hooks } : hooks) };
   const result = await instantiate<AllocatorExports>(bytes, imports as unknown as Imports);
   return { exports: result.exports as unknown as AllocatorExports, module: result.module };
 }

@@ -86,6 +86,10 @@ export interface ReplayOptions {
   verify?: boolean;
   /** Stop after this many operations. */
   limit?: number;
+  /** Name every block "id N" after its trace id (for dumps and pictures). */
+  nameIds?: boolean;
+  /** Called every so often with the number of operations done. */
+  onProgress?: (done: number) => void;
 }
 
 export interface ReplayResult {
@@ -118,6 +122,7 @@ export function replay(heap: Heap, trace: Trace, options: ReplayOptions = {}): R
       sizes.set(op.id, op.size);
       live += op.size;
       if (options.verify) fill(heap, ptr, op.size, op.id);
+      if (options.nameIds) heap.name(ptr, `id ${op.id}`);
     } else if (op.kind === "f") {
       const ptr = pointers.get(op.id)!;
       if (options.verify) verify(heap, trace, op, ptr, sizes.get(op.id)!);
@@ -140,6 +145,7 @@ export function replay(heap: Heap, trace: Trace, options: ReplayOptions = {}): R
       live += op.size - oldSize;
     }
     if (live > peak) peak = live;
+    if (options.onProgress && (i & 1023) === 1023) options.onProgress(i + 1);
     if (options.check) {
       try { heap.check(); } catch (error) {
         throw new TraceError(trace.file, op.line, `after this operation: ${(error as Error).message}`);
@@ -151,12 +157,13 @@ export function replay(heap: Heap, trace: Trace, options: ReplayOptions = {}): R
   return { ops: limit, peakLivePayload: peak, heapBytes, utilization: heapBytes > 0 ? peak / heapBytes : 0, seconds, live: pointers };
 }
 
+// Plain views (taken after the call that may grow memory): fast, and valid here.
 function fill(heap: Heap, ptr: number, size: number, id: number): void {
-  heap.bytes(ptr, size).fill(id & 255);
+  new Uint8Array(heap.memory.buffer, ptr, size).fill(id & 255);
 }
 
 function verify(heap: Heap, trace: Trace, op: TraceOp, ptr: number, size: number): void {
-  const bytes = heap.bytes(ptr, size);
+  const bytes = new Uint8Array(heap.memory.buffer, ptr, size);
   const want = op.id & 255;
   for (let i = 0; i < size; i++) {
     if (bytes[i] !== want) throw new TraceError(trace.file, op.line, `id ${op.id}: byte ${i} of the block at 0x${ptr.toString(16)} changed`);

@@ -44,13 +44,13 @@ export class ShadowHeap {
   }
 
   fill(block) {
-    if (block.size > 0) this.heap.bytes(block.ptr, block.size).fill(block.tag);
+    if (block.size > 0) new Uint8Array(this.heap.memory.buffer, block.ptr, block.size).fill(block.tag);
   }
 
   /** Check the bytes written into `block` (its first `length` bytes) are still there. */
   verify(block, length = block.size, what = "") {
     if (length === 0) return;
-    const bytes = this.heap.bytes(block.ptr, length);
+    const bytes = new Uint8Array(this.heap.memory.buffer, block.ptr, length);
     const tag = block.tag;
     if (length <= 1024) {
       for (let i = 0; i < length; i++) {

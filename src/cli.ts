@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+// wasm-malloc: replay traces, compare policies, dump and draw the heap.
+//
+// Exit codes: 0 success; 1 a trace or heap error (unreadable or malformed
+// trace, an operation on an id that is not live, a failed heap check, out of
+// memory); 2 bad usage (unknown command or option, bad value).
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { SingleBar } from "cli-progress";
+import { Heap, HeapOptions } from "./heap.js";
+import { POLICY_NAMES, PolicyName, isPolicyName } from "./policy.js";
+import { Trace, TraceError, parseTrace, replay } from "./trace.js";
+import { formatDump } from "./dump.js";
+import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
+import { churnTrace, exampleTrace } from "./workloads.js";
+
+const EXIT_TRACE = 1;
+const EXIT_USAGE = 2;
+
+function readTrace(file: string): Trace {
+  let text: string;
+  try { text = fs.readFileSync(file, "utf8"); } catch (error) {
+    throw new TraceError(file, 0, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return parseTrace(text, file);
+}
+
+function traceOrExample(file?: string): Trace { return file ? readTrace(file) : exampleTrace(); }
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of operations");
+  return n;
+}
+
+function policyOption(allowAll: boolean): Option {
+  const choices = allowAll ? [...POLICY_NAMES, "all"] : [...POLICY_NAMES];
+  return new Option("-p, --policy <policy>", `placement policy${allowAll ? ' ("all": each in turn)' : ""}; default: WASM_MALLOC_POLICY or segregated`).choices(choices);
+}
+
+function heapOptions(opts: { policy?: string; slabs?: boolean; engine?: string }, policy?: PolicyName): HeapOptions {
+  return { policy: policy ?? opts.policy, slabs: opts.slabs, engine: opts.engine };
+}
+
+const num = (n: number) => Math.round(n).toLocaleString("en-US");
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
+}
+
+/** Replay with a progress bar on a terminal for long traces. */
+function replayWithProgress(heap: Heap, trace: Trace, options: { check?: boolean; limit?: number; nameIds?: boolean }) {
+  const total = Math.min(options.limit ?? trace.ops.length, trace.ops.length);
+  const bar = process.stderr.isTTY && total >= 50000
+    ? new SingleBar({ format: `${path.basename(trace.file)} {bar} {value}/{total} ops`, stream: process.stderr, clearOnComplete: true })
+    : null;
+  bar?.start(total, 0);
+  try {
+    return replay(heap, trace, { ...options, onProgress: (done) => bar?.update(done) });
+  } finally { bar?.stop(); }
+}
+
+async function runReplay(files: string[], opts: { policy?: string; check?: boolean; json?: boolean; slabs?: boolean; engine?: string }) {
+  const policies: (PolicyName | undefined)[] = opts.policy === "all" ? [...POLICY_NAMES] : [opts.policy as PolicyName | undefined];
+  const results = [];
+  for (const file of files) {
+    const trace = readTrace(file);
+    for (const policy of policies) {
+      const heap = await Heap.create(heapOptions(opts, policy));
+      const r = replayWithProgress(heap, trace, { check: opts.check });
+      results.push({
+        trace: file, policy: heap.policy, ops: r.ops, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0,
+        peakLivePayload: r.peakLivePayload, heapBytes: r.heapBytes, utilization: r.utilization, checked: Boolean(opts.check),
+      });
+    }
+  }
+  if (opts.json) { console.log(JSON.stringify(results, null, 2)); return; }
+  const rows = [["trace", "policy", "ops", "ops/s", "peak live", "heap bytes", "utilization"]];
+  for (const r of results) rows.push([path.basename(r.trace), r.policy, num(r.ops), num(r.opsPerSecond), num(r.peakLivePayload), num(r.heapBytes), pct(r.utilization)]);
+  console.log(table(rows));
+}
+
+async function heapAt(file: string | undefined, opts: { policy?: string; at?: number; slabs?: boolean; engine?: string }) {
+  const trace = traceOrExample(file);
+  const heap = await Heap.create(heapOptions(opts));
+  const limit = opts.at ?? trace.ops.length;
+  replay(heap, trace, { limit, nameIds: true });
+  const done = Math.min(limit, trace.ops.length);
+  const title = `wasm-malloc heap: ${path.basename(trace.file)} after ${done} of ${trace.ops.length} operations, ${heap.policy} fit${opts.slabs === false ? ", slabs off" : ""}`;
+  return { heap, trace, title, done };
+}
+
+async function runDump(file: string | undefined, opts: { policy?: string; at?: number; json?: boolean; slabs?: boolean; engine?: string }) {
+  const { heap, title, done } = await heapAt(file, opts);
+  if (opts.json) { console.log(JSON.stringify(heap.snapshot({ title, step: done }), null, 2)); return; }
+  process.stdout.write(formatDump(heap, { title }));
+}
+
+async function runMap(file: string | undefined, opts: { policy?: string; at?: number; out: string; links?: boolean; slabs?: boolean; engine?: string }) {
+  const { heap, title, done } = await heapAt(file, opts);
+  const svg = renderHeapSvg(heap.snapshot({ title, step: done }), { showFreeLinks: opts.links });
+  fs.writeFileSync(opts.out, svg);
+  const pages = heap.stats().pages;
+  console.log(`wrote ${opts.out} (${heap.walk().length} blocks, ${pages} page${pages === 1 ? "" : "s"})`);
+}
+
+interface CompareRow { trace: string; results: Record<string, { utilization: number; opsPerSecond: number; heapBytes: number }> }
+
+async function comparePolicies(traces: Trace[], slabs?: boolean): Promise<CompareRow[]> {
+  const rows: CompareRow[] = [];
+  for (const trace of traces) {
+    const row: CompareRow = { trace: path.basename(trace.file), results: {} };
+    for (const policy of POLICY_NAMES) {
+      const heap = await Heap.create({ policy, slabs });
+      const r = replay(heap, trace);
+      row.results[policy] = { utilization: r.utilization, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0, heapBytes: r.heapBytes };
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+function printComparison(rows: CompareRow[]): void {
+  const head = ["trace", ...POLICY_NAMES.map((p) => `${p} util`), ...POLICY_NAMES.map((p) => `${p} kops/s`)];
+  const body = rows.map((r) => [r.trace, ...POLICY_NAMES.map((p) => pct(r.results[p].utilization)), ...POLICY_NAMES.map((p) => num(r.results[p].opsPerSecond / 1000))]);
+  console.log(table([head, ...body]));
+}
+
+function comparisonChart(rows: CompareRow[], title: string): string {
+  return renderComparisonSvg(
+    rows.map((r) => ({ label: r.trace, series: POLICY_NAMES.map((p) => ({ name: p, value: r.results[p].utilization })) })),
+    { title, unit: "%" },
+  );
+}
+
+async function runCompare(files: string[], opts: { out: string; json?: boolean; slabs?: boolean }) {
+  const rows = await comparePolicies(files.map(readTrace), opts.slabs);
+  if (opts.json) { console.log(JSON.stringify(rows, null, 2)); return; }
+  printComparison(rows);
+  fs.writeFileSync(opts.out, comparisonChart(rows, "Utilization by policy (peak live payload / heap bytes)"));
+  console.log(`\nchart: ${opts.out}`);
+}
+
+async function runDemo(opts: { out?: string }) {
+  console.log("wasm-malloc demo: every placement policy on a built-in workload (20,000 operations, seeded churn)\n");
+  const rows = await comparePolicies([churnTrace(), exampleTrace()]);
+  printComparison(rows);
+  const { heap, title } = await heapAt(undefined, {});
+  console.log(`\nA small example heap (${title.replace("wasm-malloc heap: ", "")}):\n`);
+  process.stdout.write(formatDump(heap, { title }));
+  const out = opts.out ?? path.join(os.tmpdir(), "wasm-malloc-demo.svg");
+  fs.writeFileSync(out, renderHeapSvg(heap.snapshot({ title }), { showFreeLinks: true }));
+  console.log(`\npicture of that heap: ${out}`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("wasm-malloc")
+    .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
+    .addHelpText("after", "\nExit codes: 0 success, 1 trace or heap error, 2 bad usage.\nThe policy also comes from WASM_MALLOC_POLICY; an option wins over it.")
+    .showHelpAfterError()
+    .exitOverride();
+  const common = (cmd: Command) => cmd
+    .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
+    .addOption(new Option("--engine <engine>", "allocator engine").choices(["default"]).default("default"))
+    .exitOverride();
+
+  common(program.command("replay")
+    .description("replay .rep traces: ops/s, peak live payload, heap bytes and utilization per trace and policy")
+    .argument("<files...>", "CS:APP malloc-lab traces")
+    .addOption(policyOption(true))
+    .option("--check", "run the heap check after every operation")
+    .option("--json", "print JSON instead of a table"))
+    .action(runReplay);
+
+  common(program.command("dump")
+    .description("list the heap after a trace (or the built-in example) block by block, view_chunk style")
+    .argument("[file]", "a .rep trace (default: a built-in example)")
+    .addOption(policyOption(false))
+    .option("--at <n>", "stop after the first N operations", count)
+    .option("--json", "print the heap as JSON (blocks, free lists, page map, stats)"))
+    .action(runDump);
+
+  common(program.command("map")
+    .description("draw the heap to scale as an SVG picture: blocks by state and layer, page map, free lists")
+    .argument("[file]", "a .rep trace (default: a built-in example)")
+    .addOption(policyOption(false))
+    .option("--at <n>", "stop after the first N operations", count)
+    .requiredOption("-o, --out <file>", "where to write the SVG")
+    .option("--links", "draw the free-list links"))
+    .action(runMap);
+
+  common(program.command("compare")
+    .description("every policy side by side on each trace: a table, and an SVG chart of utilization")
+    .argument("<files...>", "CS:APP malloc-lab traces")
+    .option("-o, --out <file>", "where to write the chart", "compare.svg")
+    .option("--json", "print JSON instead of the table (no chart)"))
+    .action(runCompare);
+
+  program.command("demo")
+    .description("compare every policy on a built-in workload, dump a small heap and draw it (what `npm start` runs)")
+    .option("-o, --out <file>", "where to write the picture (default: in the temp folder)")
+    .exitOverride()
+    .action(runDemo);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof Error && (error.name === "RangeError") && /policy|engine|WASM_MALLOC_POLICY/.test(error.message)) {
+      console.error(`wasm-malloc: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    console.error(`wasm-malloc: ${(error as Error).message}`);
+    return EXIT_TRACE;
+  }
+}
+
+const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname);
+if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));
+export { isPolicyName };

@@ -1,0 +1,157 @@
+// The wasm-malloc command line, spawned as a user would run it.
+import test from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { XMLParser } from "fast-xml-parser";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-cli-"));
+const SHORT = "tests/fixtures/short.rep";
+
+function cli(args, env = {}) {
+  const run = spawnSync(process.execPath, ["dist/cli.js", ...args], { encoding: "utf8", env: { ...process.env, WASM_MALLOC_POLICY: "", ...env } });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+function writeTrace(name, text) {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/** All elements named `tag` anywhere in a parsed XML tree. */
+function findAll(node, tag, out = []) {
+  if (Array.isArray(node)) { for (const n of node) findAll(n, tag, out); return out; }
+  if (node && typeof node === "object") {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === tag) for (const v of [].concat(value)) out.push(v);
+      findAll(value, tag, out);
+    }
+  }
+  return out;
+}
+const parseSvg = (text) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(text);
+
+test("--help works for the program and every command, exit 0", () => {
+  const top = cli(["--help"]);
+  assert.equal(top.code, 0);
+  for (const command of ["replay", "dump", "map", "compare", "demo"]) assert.match(top.out, new RegExp(`\\b${command}\\b`));
+  assert.match(top.out, /Exit codes: 0 success, 1 trace or heap error, 2 bad usage/);
+  for (const [command, option] of [["replay", "--check"], ["dump", "--at"], ["map", "--out"], ["compare", "--out"], ["demo", "--out"]]) {
+    const r = cli([command, "--help"]);
+    assert.equal(r.code, 0, command);
+    assert.ok(r.out.includes(option), `${command} --help mentions ${option}`);
+  }
+});
+
+test("replay prints ops/s, peak live payload, heap bytes and utilization per trace and policy", () => {
+  const r = cli(["replay", SHORT, "--policy", "all", "--check"]);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n");
+  assert.match(lines[0], /trace\s+policy\s+ops\s+ops\/s\s+peak live\s+heap bytes\s+utilization/);
+  assert.equal(lines.length, 6, "a row per policy");
+  for (const policy of ["first", "next", "best", "worst", "segregated"]) assert.ok(lines.some((l) => l.includes(` ${policy} `)), policy);
+  assert.match(lines[1], /short\.rep\s+first\s+12\s+[\d,]+\s+8,144\s+[\d,]+\s+\d+\.\d%/);
+});
+
+test("replay --json gives one record per trace and policy", () => {
+  const r = cli(["replay", SHORT, "--json", "--policy", "best", "--no-slabs"]);
+  assert.equal(r.code, 0, r.err);
+  const [record, ...rest] = JSON.parse(r.out);
+  assert.equal(rest.length, 0);
+  assert.equal(record.policy, "best");
+  assert.equal(record.ops, 12);
+  assert.equal(record.peakLivePayload, 8144);
+  assert.ok(record.utilization > 0 && record.utilization <= 1);
+  assert.equal(record.heapBytes, 65536 - 1024, "one page, from __heap_base");
+});
+
+test("WASM_MALLOC_POLICY picks the policy; --policy wins", () => {
+  const fromEnv = JSON.parse(cli(["replay", SHORT, "--json"], { WASM_MALLOC_POLICY: "worst" }).out);
+  assert.equal(fromEnv[0].policy, "worst");
+  const fromOption = JSON.parse(cli(["replay", SHORT, "--json", "--policy", "next"], { WASM_MALLOC_POLICY: "worst" }).out);
+  assert.equal(fromOption[0].policy, "next");
+  const bad = cli(["replay", SHORT], { WASM_MALLOC_POLICY: "fastest" });
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /WASM_MALLOC_POLICY is "fastest"/);
+});
+
+test("trace errors exit 1 with file:line; usage errors exit 2", () => {
+  const cases = [
+    [writeTrace("bad-op.rep", "1\n1\n1\n1\nq 0 1\n"), /bad-op\.rep:5: unknown operation "q"/],
+    [writeTrace("double.rep", "1\n1\n3\n1\na 0 8\nf 0\nf 0\n"), /double\.rep:7: free of id 0, which was already freed/],
+    [writeTrace("unknown.rep", "1\n1\n1\n1\nf 3\n"), /unknown\.rep:5: free of id 3, which was never allocated/],
+    [writeTrace("realloc.rep", "1\n1\n3\n1\na 0 8\nf 0\nr 0 9\n"), /realloc\.rep:7: realloc of id 0, which was already freed/],
+    [path.join(tmp, "missing.rep"), /missing\.rep:0: cannot read the file \(ENOENT\)/],
+  ];
+  for (const [file, message] of cases) {
+    for (const command of ["replay", "dump"]) {
+      const r = cli([command, file]);
+      assert.equal(r.code, 1, `${command} ${file}`);
+      assert.match(r.err, message);
+    }
+  }
+  for (const args of [["frobnicate"], ["replay"], ["replay", SHORT, "--policy", "fastest"], ["dump", "--at", "-3"], ["map", SHORT], ["replay", SHORT, "--engine", "turbo"]]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.ok(r.err.length > 0, "says what is wrong");
+  }
+});
+
+test("dump of a fixed sequence matches the expected listing", () => {
+  const r = cli(["dump", SHORT, "--at", "10", "--policy", "first", "--no-slabs"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, fs.readFileSync("tests/fixtures/short-first-no-slabs-at-10.dump", "utf8"));
+});
+
+test("dump without a file shows the built-in example with every layer; --json gives the snapshot", () => {
+  const r = cli(["dump"]);
+  assert.equal(r.code, 0, r.err);
+  for (const layer of ["state", "medium", "slab-header", "slab", "large"]) assert.match(r.out, new RegExp(`\\b${layer}\\b`));
+  assert.match(r.out, /^summary: \d+ blocks in use/m);
+  const json = JSON.parse(cli(["dump", "--json", "--at", "3"]).out);
+  assert.equal(json.step, 3);
+  assert.ok(Array.isArray(json.blocks) && Array.isArray(json.pageMap) && json.stats.live === 3);
+});
+
+test("map writes an SVG with every block of the heap, to scale", () => {
+  const out = path.join(tmp, "heap.svg");
+  const r = cli(["map", SHORT, "--at", "10", "--out", out, "--links", "--no-slabs", "--policy", "first"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /wrote .*heap\.svg \(\d+ blocks, 1 page\)/);
+  const svg = parseSvg(fs.readFileSync(out, "utf8"));
+  const rects = findAll(svg, "rect").filter((rect) => rect["data-block"] !== undefined);
+  const addresses = new Set(rects.map((rect) => Number(rect["data-block"])));
+  // state, free, id 4, id 5, free: as in the dump above
+  for (const a of [0x400, 0xe0c, 0x164c, 0x263c, 0x362c]) assert.ok(addresses.has(a), `block 0x${a.toString(16)} drawn`);
+  const freeRects = rects.filter((rect) => rect["data-state"] === "free");
+  assert.ok(freeRects.length >= 2);
+  const width = (a) => rects.filter((rect) => Number(rect["data-block"]) === a).reduce((s, rect) => s + Number(rect.width), 0);
+  assert.ok(Math.abs(width(0x362c) / width(0x164c) - 51664 / 4080) < 0.5, "drawn to scale");
+});
+
+test("compare prints every policy side by side and writes a chart", () => {
+  const out = path.join(tmp, "compare.svg");
+  const second = writeTrace("churn.rep", "0\n4\n8\n1\na 0 100\na 1 3000\na 2 50\nf 1\na 3 2000\nf 0\nf 2\nf 3\n");
+  const r = cli(["compare", SHORT, second, "--out", out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /first util\s+next util\s+best util\s+worst util\s+segregated util/);
+  assert.match(r.out, /^short\.rep/m);
+  assert.match(r.out, /^churn\.rep/m);
+  const bars = findAll(parseSvg(fs.readFileSync(out, "utf8")), "rect").filter((rect) => rect["data-series"] !== undefined);
+  assert.equal(bars.length, 10, "a bar per trace and policy");
+  const json = JSON.parse(cli(["compare", SHORT, "--json"]).out);
+  assert.deepEqual(Object.keys(json[0].results), ["first", "next", "best", "worst", "segregated"]);
+});
+
+test("demo (npm start) compares the policies, dumps a small heap and writes a picture it names", () => {
+  const out = path.join(tmp, "demo.svg");
+  const r = cli(["demo", "--out", out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /churn\s+[\d.]+%/);
+  assert.match(r.out, /summary: /);
+  assert.ok(r.out.includes(`picture of that heap: ${out}`));
+  assert.ok(fs.readFileSync(out, "utf8").startsWith("<svg"));
+});

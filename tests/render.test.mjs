@@ -1,0 +1,224 @@
+// The SVG renderer, on a small heap built by hand: every block drawn to scale, with data
+// attributes and titles a page script or a screen reader can use; the comparison chart.
+// Run after `npx tsc -p .`.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { renderHeapSvg, renderComparisonSvg } from "../dist/render/svg.js";
+
+const PAGE = 65536;
+const NAME = 'tokens <b> & "c"';
+
+const stats = {
+  inUse: 112 + 1008 + 64 * 2 + 131056, peakInUse: 200000, live: 5, requested: 133000,
+  mallocs: 9, frees: 4, callocs: 0, reallocs: 0, aligned: 0, failed: 0, grows: 2, grownPages: 5,
+  errors: 0, reallocInPlace: 0, trimmedPages: 0, heapBytes: 5 * PAGE - 1024, memoryBytes: 5 * PAGE,
+  heapBase: 1024, pages: 5,
+};
+
+const block = (address, size, state, layer, extra = {}) => ({
+  address, size, state, layer,
+  pointer: state === "in-use" ? address + (layer === "medium" ? 4 : layer === "large" ? 16 : 0) : 0,
+  usable: state === "in-use" ? size - (layer === "medium" ? 4 : layer === "large" ? 16 : 0) : 0,
+  ...extra,
+});
+
+/** Page 0: heap state and medium blocks; page 1: a slab; page 2: free pages; pages 3–4: one large run. */
+function snapshot(overrides = {}) {
+  const slots = [];
+  for (let i = 0; i < 8; i++) slots.push(block(PAGE + 560 + 64 * i, 64, i % 4 === 0 ? "in-use" : "free", "slab"));
+  return {
+    policy: "segregated", heapStart: 1024, top: 5 * PAGE, pageSize: PAGE,
+    blocks: [
+      block(1024, 2560, "metadata", "state"),
+      block(3596, 112, "in-use", "medium"),
+      block(3708, 304, "free", "medium"),
+      block(4012, 1008, "in-use", "medium", { name: NAME }),
+      block(5020, 60512, "free", "medium"),
+      block(PAGE, 560, "metadata", "slab-header"),
+      ...slots,
+      block(2 * PAGE, PAGE, "free", "pages"),
+      block(3 * PAGE, 2 * PAGE, "in-use", "large"),
+    ],
+    freeLists: [
+      { index: 3, blocks: [{ address: 3708, size: 304 }] },
+      { index: 19, blocks: [{ address: 5020, size: 60512 }, { address: 3708, size: 304 }] },
+      { index: 40, blocks: [{ address: 5020, size: 60512 }] },
+    ],
+    pageMap: [
+      { page: 0, kind: "heap" }, { page: 1, kind: "slab" }, { page: 2, kind: "free" },
+      { page: 3, kind: "large" }, { page: 4, kind: "large-tail" },
+    ],
+    stats, title: "hand-made heap", step: 7,
+    ...overrides,
+  };
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" });
+
+function parse(svg) {
+  assert.equal(XMLValidator.validate(svg), true, "the SVG is well-formed XML");
+  return parser.parse(svg).svg;
+}
+
+/** Every element named `tag` anywhere under `node`. */
+function all(node, tag, out = []) {
+  if (Array.isArray(node)) { for (const n of node) all(n, tag, out); return out; }
+  if (node === null || typeof node !== "object") return out;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === tag) for (const v of [value].flat()) out.push(v);
+    all(value, tag, out);
+  }
+  return out;
+}
+
+const blockRects = (root) => all(root, "rect").filter((r) => r["data-block"] !== undefined);
+
+function rectsByBlock(root) {
+  const map = new Map();
+  for (const r of blockRects(root)) {
+    const list = map.get(Number(r["data-block"])) ?? [];
+    list.push(r);
+    map.set(Number(r["data-block"]), list);
+  }
+  return map;
+}
+
+test("the heap picture is well-formed SVG with role, label, namespace and viewBox", () => {
+  const root = parse(renderHeapSvg(snapshot()));
+  assert.equal(root.xmlns, "http://www.w3.org/2000/svg");
+  assert.equal(root.role, "img");
+  assert.match(root["aria-label"], /segregated/);
+  assert.match(root["aria-label"], /5 pages/);
+  const [, , w, h] = root.viewBox.split(" ").map(Number);
+  assert.equal(Number(root.width), w);
+  assert.equal(Number(root.height), h);
+});
+
+test("every block has one set of rects, and their widths are to scale", () => {
+  const snap = snapshot();
+  const byBlock = rectsByBlock(parse(renderHeapSvg(snap, { width: 1000 })));
+  assert.deepEqual([...byBlock.keys()], snap.blocks.map((b) => b.address));
+  const width = (rects) => rects.reduce((sum, r) => sum + Number(r.width), 0);
+  const pxPerByte = width(byBlock.get(2 * PAGE)) / PAGE;
+  for (const b of snap.blocks) {
+    assert.ok(Math.abs(width(byBlock.get(b.address)) - b.size * pxPerByte) < 0.02, `block ${b.address} is to scale`);
+  }
+  // Positions too: the distance between two blocks of a row is their address distance.
+  const x = (address) => Number(byBlock.get(address)[0].x);
+  assert.ok(Math.abs(x(5020) - x(3596) - (5020 - 3596) * pxPerByte) < 0.02);
+});
+
+test("a block crossing pages is one rect per page row, all with the same attributes", () => {
+  const rects = rectsByBlock(parse(renderHeapSvg(snapshot()))).get(3 * PAGE);
+  assert.equal(rects.length, 2);
+  assert.notEqual(rects[0].y, rects[1].y);
+  for (const key of ["data-block", "data-state", "data-layer", "data-size", "title"]) assert.equal(rects[0][key], rects[1][key]);
+});
+
+test("data-state, data-layer and data-size match the blocks", () => {
+  const snap = snapshot();
+  const byBlock = rectsByBlock(parse(renderHeapSvg(snap)));
+  for (const b of snap.blocks) {
+    for (const r of byBlock.get(b.address)) {
+      assert.equal(r["data-state"], b.state);
+      assert.equal(r["data-layer"], b.layer);
+      assert.equal(Number(r["data-size"]), b.size);
+    }
+  }
+});
+
+test("each block's title gives its hex address, state, layer and size", () => {
+  const snap = snapshot();
+  const byBlock = rectsByBlock(parse(renderHeapSvg(snap)));
+  for (const b of snap.blocks) {
+    const title = byBlock.get(b.address)[0].title;
+    assert.ok(title.startsWith(`0x${b.address.toString(16)} ${b.state} ${b.layer}`), title);
+    assert.ok(title.includes(`${b.size} bytes`), title);
+  }
+  assert.equal(byBlock.get(3596)[0].title, "0xe0c in-use medium, 112 bytes (usable 108)");
+});
+
+test("blocks narrower than a pixel still get a rect of at least 0.5px", () => {
+  const byBlock = rectsByBlock(parse(renderHeapSvg(snapshot(), { width: 320 })));
+  const slot = byBlock.get(PAGE + 560);
+  assert.equal(slot.length, 1);
+  assert.ok(Number(slot[0].width) >= 0.5);
+});
+
+test("a name with < & \" is escaped and comes back intact", () => {
+  const svg = renderHeapSvg(snapshot({ title: 'heap <"&">', policy: "first & <best>" }));
+  assert.ok(!svg.includes(NAME), "the raw name never appears unescaped");
+  const root = parse(svg);
+  const title = rectsByBlock(root).get(4012)[0].title;
+  assert.equal(title, `0xfac in-use medium, 1008 bytes (usable 1004) "${NAME}"`);
+  assert.match(root["aria-label"], /heap <"&">/);
+});
+
+test("free-list links are drawn only when asked, one per consecutive pair", () => {
+  const snap = snapshot();
+  assert.equal(all(parse(renderHeapSvg(snap)), "path").filter((p) => p["data-list"] !== undefined).length, 0);
+  const root = parse(renderHeapSvg(snap, { showFreeLinks: true }));
+  const group = all(root, "g").find((g) => g.class === "free-links");
+  assert.ok(group, "a <g class=\"free-links\">");
+  const links = [group.path].flat();
+  assert.equal(links.length, 1);
+  assert.deepEqual([links[0]["data-list"], links[0]["data-from"], links[0]["data-to"]], ["19", "5020", "3708"]);
+});
+
+test("highlight outlines the block holding the address, found by payload pointer too", () => {
+  const marked = (svg) => all(parse(svg), "g").filter((g) => g.class === "highlight").map((g) => Number(g["data-highlight"]));
+  assert.deepEqual(marked(renderHeapSvg(snapshot(), { highlight: 4016 })), [4012]);
+  assert.deepEqual(marked(renderHeapSvg(snapshot(), { highlight: 4 * PAGE + 100 })), [3 * PAGE]);
+  assert.deepEqual(marked(renderHeapSvg(snapshot())), []);
+});
+
+test("one row per page, with the page map's kind in the gutter", () => {
+  const pages = all(parse(renderHeapSvg(snapshot())), "g").filter((g) => g.class === "page");
+  assert.deepEqual(pages.map((g) => [Number(g["data-page"]), g["data-kind"]]),
+    [[0, "heap"], [1, "slab"], [2, "free"], [3, "large"], [4, "large-tail"]]);
+});
+
+test("header shows title, policy, step and stats", () => {
+  const root = parse(renderHeapSvg(snapshot()));
+  const texts = all(root, "text");
+  const title = texts.find((t) => t.class === "title");
+  assert.equal(title["#text"], "hand-made heap");
+  assert.equal(title.tspan["#text"], "policy segregated · step 7");
+  const line = texts.find((t) => t.class === "stats")["#text"];
+  for (const part of ["in use", "in 5 blocks", "free", "peak", "5 pages", "utilization"]) assert.ok(line.includes(part), line);
+});
+
+test("same input, same string", () => {
+  const opts = { showFreeLinks: true, highlight: 3596, width: 800 };
+  assert.equal(renderHeapSvg(snapshot(), opts), renderHeapSvg(snapshot(), opts));
+  const rows = [{ label: "a", series: [{ name: "x", value: 0.5 }] }];
+  assert.equal(renderComparisonSvg(rows, { unit: "%" }), renderComparisonSvg(rows, { unit: "%" }));
+});
+
+const comparison = [
+  { label: "amptjp-bal.rep", series: [{ name: "first", value: 0.96 }, { name: "best", value: 0.991 }, { name: "segregated", value: 0.991 }] },
+  { label: "binary <&\"> trace", series: [{ name: "first", value: 0.517 }, { name: "best", value: 0.517 }, { name: "segregated", value: 0.5 }] },
+  { label: "short1-bal.rep", series: [{ name: "first", value: 0.126 }, { name: "segregated", value: 0 }] },
+];
+
+test("the comparison chart has one bar per (label, series) with its value", () => {
+  const root = parse(renderComparisonSvg(comparison, { title: "Utilization", unit: "%" }));
+  assert.equal(root.role, "img");
+  assert.match(root["aria-label"], /Utilization/);
+  const bars = all(root, "rect").filter((r) => r["data-series"] !== undefined);
+  const expected = comparison.flatMap((r) => r.series.map((s) => [r.label, s.name, s.value]));
+  assert.deepEqual(bars.map((b) => [b["data-label"], b["data-series"], Number(b["data-value"])]), expected);
+  for (const b of bars) assert.ok(b.title.includes(b["data-label"]) && b.title.includes(b["data-series"]), b.title);
+  assert.equal(bars[0].title, "amptjp-bal.rep, first: 96.0%");
+});
+
+test("comparison bars are proportional to their values, and the legend names every series", () => {
+  const root = parse(renderComparisonSvg(comparison, { unit: "%" }));
+  const bars = all(root, "rect").filter((r) => r["data-series"] !== undefined);
+  const full = Number(bars[1].width) / 0.991;
+  for (const b of bars) assert.ok(Math.abs(Number(b.width) - Number(b["data-value"]) * full) < 0.02);
+  const legend = all(root, "g").find((g) => g.class === "legend");
+  assert.deepEqual(all(legend, "text").map((t) => t["#text"] ?? t), ["first", "best", "segregated"]);
+});
