@@ -169,3 +169,19 @@ function verify(heap: Heap, trace: Trace, op: TraceOp, ptr: number, size: number
     if (bytes[i] !== want) throw new TraceError(trace.file, op.line, `id ${op.id}: byte ${i} of the block at 0x${ptr.toString(16)} changed`);
   }
 }
+
+export interface ReplayTraceOptions extends ReplayOptions {
+  policy?: string;
+  engine?: string;
+  slabs?: boolean;
+  build?: "release" | "checked" | "traced";
+  maxMemory?: number;
+}
+
+/** Replay `trace` (parsed, or .rep text with its file name) on a new heap made with `options`. */
+export async function replayTrace(trace: Trace | { text: string; file?: string }, options: ReplayTraceOptions = {}): Promise<ReplayResult & { heap: Heap }> {
+  const { Heap } = await import("./heap.js");
+  const parsed = "ops" in trace ? trace : parseTrace(trace.text, trace.file);
+  const heap = await Heap.create({ policy: options.policy, engine: options.engine, slabs: options.slabs, build: options.build, maxMemory: options.maxMemory });
+  return { ...replay(heap, parsed, options), heap };
+}

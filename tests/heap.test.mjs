@@ -215,3 +215,13 @@ test("the module works through asc's generated ESM bindings (build/release.js)",
     delete globalThis.wasm_malloc_named;
   }
 });
+
+test("replayTrace(trace, { policy, check }) replays on a new heap and returns it", async () => {
+  const { replayTrace } = await import("../dist/index.js");
+  const text = fs.readFileSync("tests/fixtures/short.rep", "utf8");
+  const result = await replayTrace({ text, file: "short.rep" }, { policy: "worst", check: true });
+  assert.equal(result.heap.policy, "worst");
+  assert.equal(result.ops, 12);
+  assert.equal(result.peakLivePayload, 8144);
+  await assert.rejects(replayTrace({ text: "1\n1\n2\n1\na 0 5\nf 1\n", file: "x.rep" }), /x\.rep:6: free of id 1, which was never allocated/);
+});
