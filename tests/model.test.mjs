@@ -58,7 +58,7 @@ async function run(policy, slabs, seed, ops) {
       const unit = rng.int(0, 512);
       const ptr = heap.calloc(count, unit);
       const block = shadow.add(ptr, count * unit, 16, nextTag(), `${what} calloc`);
-      const bytes = heap.bytes(ptr, count * unit);
+      const bytes = new Uint8Array(heap.memory.buffer, ptr, count * unit);
       for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) assert.fail(`${what}: calloc byte ${i} is ${bytes[i]}`);
       shadow.fill(block);
     } else if (r < 0.62) {
