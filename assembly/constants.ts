@@ -8,6 +8,11 @@
 // expensive checks (interior-pointer detection by walking the segment).
 // @ts-ignore: isDefined is a compile-time builtin
 export const CHECKED: bool = isDefined(WASM_MALLOC_CHECKED);
+// `asc --use WASM_MALLOC_EMBED=1` (the `embed` targets): the memory is
+// imported and shared with a client; the heap starts where heap_init says,
+// never on its own.
+// @ts-ignore: isDefined is a compile-time builtin
+export const EMBED: bool = isDefined(WASM_MALLOC_EMBED);
 
 // ── Memory geometry ─────────────────────────────────────────────────────────
 /** A Wasm page: the unit of `memory.grow` and of the page layer. */

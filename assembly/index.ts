@@ -15,7 +15,7 @@ import { walkFirst, walkEnd, walkEntry } from "./walk";
 import { pageKind } from "./pagemap";
 import { listCount, listHead } from "./freelists";
 import { linkNext, linkPrev, blockSize } from "./block";
-import { POLICY_COUNT, PAGE_BITS } from "./constants";
+import { POLICY_COUNT, POLICY_SEGREGATED } from "./constants";
 
 // ── The C API ───────────────────────────────────────────────────────────────
 // The traced and checked builds log each successful call (traceOp compiles
@@ -73,6 +73,23 @@ export function heap_configure(policy: u32, options: u32, maxBytes: f64): i32 {
   return heapSetup(__heap_base, policy, options, <u64>maxBytes) ? 0 : -3;
 }
 
+/**
+ * Embedding: manage the memory from `base` on (16-aligned up), never writing
+ * below it; `limit` is the address the heap may not grow past (0: grow the
+ * memory as needed, up to 4 GiB). A C client passes its `__heap_base`.
+ * Returns 0, -1 if the heap is already set up, -2 for an unknown policy,
+ * -3 if [base, limit) cannot hold the heap's first page.
+ */
+export function heap_init(base: usize, limit: usize): i32 {
+  return heap_init_with(base, limit, POLICY_SEGREGATED, 0);
+}
+/** heap_init with a placement policy (POLICY_*) and options (OPTION_* bits). */
+export function heap_init_with(base: usize, limit: usize, policy: u32, options: u32): i32 {
+  if (heap != 0) return -1;
+  if (policy >= POLICY_COUNT) return -2;
+  return heapSetup(base, policy, options, <u64>limit) ? 0 : -3;
+}
+
 // ── Inspection ──────────────────────────────────────────────────────────────
 /** Where the heap starts (its state structure); 0 before set-up. */
 export function heap_start(): usize { return heap; }
@@ -111,7 +128,7 @@ export {
   SEGMENT_EPILOGUE, SLAB_MAX, SLAB_CLASSES, LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES,
   PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_META,
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, POLICY_DEFAULT,
-  OPTION_NO_SLABS, CHECKED,
+  OPTION_NO_SLABS, CHECKED, EMBED,
 } from "./constants";
 export {
   STAT_IN_USE, STAT_PEAK_IN_USE, STAT_LIVE, STAT_REQUESTED, STAT_MALLOCS, STAT_FREES, STAT_CALLOCS,

@@ -18,6 +18,8 @@ import { setPageKinds } from "./pagemap";
 import { pagesRelease } from "./pages";
 import { segmentInit } from "./medium";
 import { slabInit } from "./slab";
+import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
+import { EMBED } from "./constants";
 
 /** Pages the heap may span at most (4 GiB less one page). */
 const MAX_MEMORY_PAGES: u32 = 65535; // keeps every address, top included, in a u32
@@ -55,8 +57,10 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   store<u32>(at, <u32>segmentEnd, H_TOP);
   setPageKinds(basePage, needPages - basePage, PAGE_HEAP);
   segmentInit(segmentStart, segmentEnd);
+  // Memory present beyond what we asked for (an embedder's initial pages),
+  // up to the limit, becomes a free run.
+  if (current > limitPages) current = limitPages;
   if (current > needPages) {
-    // Memory present beyond what we asked for (an embedder's initial pages).
     if (current - basePage > INLINE_MAP_ENTRIES) current = basePage + INLINE_MAP_ENTRIES;
     store<u32>(at, current << PAGE_BITS, H_TOP);
     pagesRelease(segmentEnd, current - needPages);
@@ -65,8 +69,13 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   return true;
 }
 
-/** Set the heap up with the defaults if nothing has yet. */
+/**
+ * Set the heap up with the defaults if nothing has yet. The embed build
+ * never guesses where its heap may go: it reports ERR_NOT_INITIALIZED until
+ * heap_init is called, and the call fails (returns 0 / does nothing).
+ */
 @inline export function heapEnsure(): bool {
   if (heap != 0) return true;
+  if (EMBED) { report(ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC, 0, 0, 0); return false; }
   return heapSetup(__heap_base, POLICY_DEFAULT, 0, 0);
 }
