@@ -37,6 +37,7 @@ import {
   slabAlloc, slabFree, slabClassOf, slabMagicOk, slabFirst, slabObjSize, slabBump,
   slabIndex, slabBit,
 } from "./slab";
+import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
 import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable, largePages } from "./large";
 
 export const EINVAL: i32 = 22;
@@ -55,7 +56,7 @@ let foundIndex: u32 = 0;   // slab slot index
 @inline function slabsOn(): bool { return (load<u32>(heap, H_OPTIONS) & OPTION_NO_SLABS) == 0; }
 
 /** Allocate without counting: the shared path of every allocating entry point. */
-function allocate(size: usize): usize {
+export function allocate(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
   if (size <= SLAB_MAX && slabsOn()) {
     let slot = slabAlloc(slabClassOf(size));
@@ -76,43 +77,55 @@ function usableSize(ptr: usize): u32 {
   return usableOf(ptr - BLOCK_HEADER);
 }
 
+// What `classify` found wrong, for the report.
+let foundBlock: usize = 0;
+let foundSize: usize = 0;
+
+@inline function misuse(kind: u32, reason: u32, block: usize, size: usize): u32 {
+  foundBlock = block;
+  foundSize = size;
+  return (kind << 8) | reason;
+}
+
 /**
- * Is `ptr` the start of a live allocation? Reports the misuse and returns
- * false if not. On success sets foundOwner (and foundIndex for slabs).
+ * Is `ptr` the start of a live allocation? 0 if so (foundOwner, and
+ * foundIndex for slabs, are set), else the misuse as (ERR_* << 8) | REASON_*
+ * with foundBlock/foundSize describing what it hit. Reports nothing.
  */
-function validate(ptr: usize, op: u32): bool {
-  if (ptr & ALIGN_MASK) { report(ERR_INVALID_FREE, REASON_MISALIGNED, op, ptr, 0, 0); return false; }
+export function classify(ptr: usize): u32 {
+  if (ptr & ALIGN_MASK) return misuse(ERR_INVALID_FREE, REASON_MISALIGNED, 0, 0);
   let page = <u32>(ptr >>> PAGE_BITS);
   let kind = pageKind(page);
-  if (kind == PAGE_HEAP) return validateMedium(ptr, op);
-  if (kind == PAGE_SLAB) return validateSlab(ptr, op);
+  if (kind == PAGE_HEAP) return classifyMedium(ptr);
+  if (kind == PAGE_SLAB) return classifySlab(ptr);
   if (kind == PAGE_LARGE) {
     let run = ptr - LARGE_HEADER;
     if ((ptr & (PAGE_SIZE - 1)) != LARGE_HEADER || !largeMagicOk(run)) {
-      report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, ptr & ~<usize>(PAGE_SIZE - 1), 0);
-      return false;
+      return misuse(ERR_INVALID_FREE, REASON_INTERIOR, ptr & ~<usize>(PAGE_SIZE - 1), 0);
     }
     foundOwner = OWNER_LARGE;
-    return true;
+    return 0;
   }
-  if (kind == PAGE_LARGE_TAIL) { report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0); return false; }
+  if (kind == PAGE_LARGE_TAIL) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
   if (kind == PAGE_FREE) {
     // A pointer where a large run's payload began: most likely freed already.
-    if ((ptr & (PAGE_SIZE - 1)) == LARGE_HEADER) report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, ptr - LARGE_HEADER, 0);
-    else report(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, op, ptr, 0, 0);
-    return false;
+    if ((ptr & (PAGE_SIZE - 1)) == LARGE_HEADER) return misuse(ERR_DOUBLE_FREE, REASON_NONE, ptr - LARGE_HEADER, 0);
+    return misuse(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, 0, 0);
   }
-  report(ERR_INVALID_FREE, REASON_NOT_OWNED, op, ptr, 0, 0);
+  return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
+}
+
+/** classify, reporting a misuse of `op` at `ptr`; true if `ptr` is live. */
+export function validate(ptr: usize, op: u32): bool {
+  let code = classify(ptr);
+  if (code == 0) return true;
+  report(code >> 8, code & 255, op, ptr, foundBlock, foundSize);
   return false;
 }
 
-
-function validateMedium(ptr: usize, op: u32): bool {
+function classifyMedium(ptr: usize): u32 {
   let block = ptr - BLOCK_HEADER;
-  if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) {
-    report(ERR_INVALID_FREE, REASON_NOT_OWNED, op, ptr, 0, 0);
-    return false;
-  }
+  if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   let h = header(block);
   let size = h & ~TAG_MASK;
   // A header must look like one: tag bits 2-3 clear, a sane size that ends
@@ -124,11 +137,11 @@ function validateMedium(ptr: usize, op: u32): bool {
     let nextPrevFree = (load<u32>(<usize>end) & TAG_PREV_FREE) != 0;
     plausible = nextPrevFree == ((h & TAG_IN_USE) == 0);
   }
-  if (!plausible) { report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0); return false; }
-  if ((h & TAG_IN_USE) == 0) { report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, block, size); return false; }
-  if (CHECKED && !isBlockStart(block)) { report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0); return false; }
+  if (!plausible) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
+  if ((h & TAG_IN_USE) == 0) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+  if (CHECKED && !isBlockStart(block)) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
   foundOwner = OWNER_MEDIUM;
-  return true;
+  return 0;
 }
 
 /** Checked build: walk `block`'s segment from its start to see that a block begins there. */
@@ -147,22 +160,19 @@ function isBlockStart(block: usize): bool {
   return at == block;
 }
 
-function validateSlab(ptr: usize, op: u32): bool {
+function classifySlab(ptr: usize): u32 {
   let page = ptr & ~<usize>(PAGE_SIZE - 1);
   let first = page + slabFirst(page);
   let size = slabObjSize(page);
-  if (!slabMagicOk(page) || ptr < first) { report(ERR_INVALID_FREE, REASON_NOT_OWNED, op, ptr, page, 0); return false; }
+  if (!slabMagicOk(page) || ptr < first) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, page, 0);
   let offset = <u32>(ptr - first);
   let index = slabIndex(page, offset);
-  if (index * size != offset) {
-    report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, first + index * size, size);
-    return false;
-  }
-  if (index >= slabBump(page)) { report(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, op, ptr, ptr, size); return false; }
-  if (!slabBit(page, index)) { report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, ptr, size); return false; }
+  if (index * size != offset) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, first + index * size, size);
+  if (index >= slabBump(page)) return misuse(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, ptr, size);
+  if (!slabBit(page, index)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, ptr, size);
   foundOwner = OWNER_SLAB;
   foundIndex = index;
-  return true;
+  return 0;
 }
 
 /** Free a validated pointer (foundOwner/foundIndex set). */
@@ -172,6 +182,14 @@ function release(ptr: usize): void {
   else if (foundOwner == OWNER_LARGE) largeFree(ptr - LARGE_HEADER);
   else mediumFree(ptr - BLOCK_HEADER);
 }
+
+// ── For the checked build's guard layer (guard.ts): raw blocks ─────────────
+/** Usable bytes of the live raw block at `raw`. */
+export function rawUsable(raw: usize): u32 { classify(raw); return usableSize(raw); }
+/** Free the live raw block at `raw` (counted). */
+export function releaseRaw(raw: usize): void { if (classify(raw) == 0) release(raw); }
+/** Count the new raw block at `raw` serving `requested` bytes. */
+export function countRaw(raw: usize, requested: usize): void { counted(raw, requested); }
 
 /** Count a successful allocation at `ptr` (found as one of our blocks). */
 function counted(ptr: usize, requested: usize): usize {
@@ -186,12 +204,20 @@ function counted(ptr: usize, requested: usize): usize {
 
 export function cMalloc(size: usize): usize {
   if (!heapEnsure()) return 0;
+  if (CHECKED) return guarded(guardAlloc(size, 16));
   return counted(allocate(size), size);
+}
+
+/** Count a failed guarded allocation (the guard layer counted a success). */
+@inline function guarded(p: usize): usize {
+  if (p == 0) statAdd(STAT_FAILED, 1);
+  return p;
 }
 
 export function cFree(ptr: usize): void {
   if (ptr == 0) return;
   if (!heapEnsure()) return;
+  if (CHECKED) { if (guardFree(ptr)) statAdd(STAT_FREES, 1); return; }
   if (!validate(ptr, OP_FREE)) return;
   statAdd(STAT_FREES, 1);
   release(ptr);
@@ -202,7 +228,7 @@ export function cCalloc(count: usize, size: usize): usize {
   statAdd(STAT_CALLOCS, 1);
   let total = <u64>count * <u64>size;
   if (total > <u64>MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
-  let ptr = counted(allocate(<usize>total), <usize>total);
+  let ptr = CHECKED ? guarded(guardAlloc(<usize>total, 16)) : counted(allocate(<usize>total), <usize>total);
   if (ptr != 0) memory.fill(ptr, 0, <usize>total);
   return ptr;
 }
@@ -210,6 +236,11 @@ export function cCalloc(count: usize, size: usize): usize {
 export function cRealloc(ptr: usize, size: usize): usize {
   if (ptr == 0) return cMalloc(size);
   if (!heapEnsure()) return 0;
+  if (CHECKED) {
+    statAdd(STAT_REALLOCS, 1);
+    if (size > MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
+    return guardRealloc(ptr, size, OP_REALLOC);
+  }
   if (!validate(ptr, OP_REALLOC)) return 0;
   statAdd(STAT_REALLOCS, 1);
   if (size == 0) {
@@ -256,6 +287,7 @@ export function cAlignedAlloc(align: usize, size: usize): usize {
   if (!heapEnsure()) return 0;
   statAdd(STAT_ALIGNED, 1);
   if (align == 0 || (align & (align - 1)) != 0 || align > MAX_ALIGNMENT) { statAdd(STAT_FAILED, 1); return 0; }
+  if (CHECKED) return guarded(guardAlloc(size, align));
   if (align <= 16) return counted(allocate(size), size);
   if (size > MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
   let block = mediumAllocAligned(blockSizeFor(size), <u32>align);
@@ -273,13 +305,15 @@ export function cPosixMemalign(out: usize, align: usize, size: usize): i32 {
 export function cMallocUsableSize(ptr: usize): usize {
   if (ptr == 0) return 0;
   if (!heapEnsure()) return 0;
+  if (CHECKED) return guardUsable(ptr, OP_USABLE_SIZE);
   if (!validate(ptr, OP_USABLE_SIZE)) return 0;
   return usableSize(ptr);
 }
 
 export function cName(ptr: usize, label: usize, length: usize): i32 {
   if (!heapEnsure()) return -1;
-  if (ptr == 0 || !validate(ptr, OP_NAME)) return -1;
+  if (ptr == 0) return -1;
+  if (CHECKED ? !guardIsLive(ptr, OP_NAME) : !validate(ptr, OP_NAME)) return -1;
   wasm_malloc_named(ptr, label, length);
   return 0;
 }

@@ -21,6 +21,8 @@ import { listCount, listHead, listBitmapBit, mappingInsert, SL_BITS, FL_COUNT, l
 import { blockSize, linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { LARGE_MAGIC } from "./large";
+import { guardCheck, guardCheckAddress } from "./guard";
+import { CHECKED } from "./constants";
 
 export const CHECK_OK: u32 = 0;
 export const CHECK_PAGE_KIND: u32 = 1;          // a page map entry names no kind
@@ -99,6 +101,10 @@ export function heapCheck(): u32 {
   if (slabListCode) return slabListCode;
   if (listed != seenFreeBlocks) return fail(CHECK_FREE_NOT_LISTED, 0);
   if (seenInUse != statGet(STAT_IN_USE) || seenLive != statGet(STAT_LIVE)) return fail(CHECK_COUNTERS, heap);
+  if (CHECKED) {
+    let guardCode = guardCheck();
+    if (guardCode) return fail(guardCode, guardCheckAddress);
+  }
   return CHECK_OK;
 }
 

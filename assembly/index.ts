@@ -11,11 +11,12 @@ import {
 import { heapSetup } from "./init";
 import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./state";
 import { heapCheck, checkAddress } from "./check";
+import { guardSetQuarantine } from "./guard";
 import { walkFirst, walkEnd, walkEntry } from "./walk";
 import { pageKind } from "./pagemap";
 import { listCount, listHead } from "./freelists";
 import { linkNext, linkPrev, blockSize } from "./block";
-import { POLICY_COUNT, POLICY_SEGREGATED } from "./constants";
+import { POLICY_COUNT, POLICY_SEGREGATED, CHECKED as IS_CHECKED } from "./constants";
 
 // ── The C API ───────────────────────────────────────────────────────────────
 // The traced and checked builds log each successful call (traceOp compiles
@@ -90,6 +91,9 @@ export function heap_init_with(base: usize, limit: usize, policy: u32, options: 
   return heapSetup(base, policy, options, <u64>limit) ? 0 : -3;
 }
 
+/** Checked build: how many bytes of freed blocks the quarantine holds before releasing the oldest (0 in other builds: no quarantine). */
+export function heap_set_quarantine(bytes: u32): void { if (IS_CHECKED && heap != 0) guardSetQuarantine(bytes); }
+
 // ── Inspection ──────────────────────────────────────────────────────────────
 /** Where the heap starts (its state structure); 0 before set-up. */
 export function heap_start(): usize { return heap; }
@@ -133,8 +137,12 @@ export {
 export {
   STAT_IN_USE, STAT_PEAK_IN_USE, STAT_LIVE, STAT_REQUESTED, STAT_MALLOCS, STAT_FREES, STAT_CALLOCS,
   STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_GROWS, STAT_GROWN_PAGES, STAT_ERRORS,
-  STAT_REALLOC_IN_PLACE, STAT_TRIMMED_PAGES, HEAP_STATE_SIZE,
+  STAT_REALLOC_IN_PLACE, STAT_TRIMMED_PAGES, STAT_QUARANTINED, HEAP_STATE_SIZE,
 } from "./state";
+export {
+  CHECK_GUARD, CHECK_CANARY, CHECK_POISON, CHECK_QUARANTINE, GUARD_HEADER, GUARD_TAIL, CANARY, POISON,
+  QUARANTINE_DEFAULT,
+} from "./guard";
 export {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
   ERR_OUT_OF_MEMORY, ERR_CORRUPTION, ERR_NOT_INITIALIZED, REASON_NONE, REASON_MISALIGNED,

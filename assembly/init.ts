@@ -19,7 +19,9 @@ import { pagesRelease } from "./pages";
 import { segmentInit } from "./medium";
 import { slabInit } from "./slab";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
-import { EMBED } from "./constants";
+import { EMBED, CHECKED } from "./constants";
+import { QUARANTINE_DEFAULT } from "./guard";
+import { H_QUARANTINE_LIMIT } from "./state";
 
 /** Pages the heap may span at most (4 GiB less one page). */
 const MAX_MEMORY_PAGES: u32 = 65535; // keeps every address, top included, in a u32
@@ -50,6 +52,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   store<u32>(at, <u32>(at + H_INLINE_MAP), H_PAGE_MAP);
   store<u32>(at, INLINE_MAP_ENTRIES, H_PAGE_MAP_CAP);
   slabInit();
+  if (CHECKED) store<u32>(at, QUARANTINE_DEFAULT, H_QUARANTINE_LIMIT);
   // Segment 0 fills the pages after the state; any memory already beyond
   // them becomes a free run.
   let segmentStart = at + HEAP_STATE_SIZE;

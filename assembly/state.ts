@@ -20,6 +20,10 @@
 //   +48   u32  flBitmap        segregated fit: non-empty first levels
 //   +52   u32  limitTop        0, or the address the heap may not pass
 //   +56   u16  slBitmap[25]    segregated fit: non-empty second levels
+//   +108  u32  quarantineHead  checked build: oldest freed block held back
+//   +112  u32  quarantineTail  newest
+//   +116  u32  quarantineBytes bytes held
+//   +120  u32  quarantineLimit bytes it may hold before the oldest is released
 //   +128  u64  counters[16]    statistics (STAT_*)
 //   +256  u32  heads[25*16]    segregated fit: free list heads
 //   +1856 u32×4 slabClass[12]  size classes: partial page, objSize, capacity, reciprocal
@@ -45,6 +49,10 @@ export const H_ROVER: u32 = 44;
 export const H_FL_BITMAP: u32 = 48;
 export const H_LIMIT_TOP: u32 = 52;
 export const H_SL_BITMAP: u32 = 56;
+export const H_QUARANTINE_HEAD: u32 = 108;
+export const H_QUARANTINE_TAIL: u32 = 112;
+export const H_QUARANTINE_BYTES: u32 = 116;
+export const H_QUARANTINE_LIMIT: u32 = 120;
 export const H_COUNTERS: u32 = 128;
 export const H_HEADS: u32 = 256;
 export const H_SLAB_CLASSES: u32 = 1856;
@@ -84,6 +92,7 @@ export const STAT_GROWN_PAGES: u32 = 11;
 export const STAT_ERRORS: u32 = 12;      // misuse reports
 export const STAT_REALLOC_IN_PLACE: u32 = 13;
 export const STAT_TRIMMED_PAGES: u32 = 14; // pages handed back by the boundary-tag layer
+export const STAT_QUARANTINED: u32 = 15;   // checked build: freed blocks held in quarantine
 export const STAT_COUNT: u32 = 16;
 
 @inline export function statAdd(id: u32, delta: u64): void {

@@ -24,6 +24,8 @@ const ADVICE: Record<string, string> = {
   "use-after-free": "something wrote to a block after it was freed; find the stale pointer",
   "corruption": "heap metadata was overwritten; look for writes past the end of a block",
   "not-initialized": "call heap_init before the first allocation",
+  overflow: "look for a write past the size asked for (an off-by-one, a missing bound)",
+  underflow: "look for a write before the start of the block (a negative index)",
 };
 
 const REASONS: Record<string, string> = {
@@ -35,7 +37,14 @@ const REASONS: Record<string, string> = {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-/** A misuse of the allocator (thrown after the call it concerns returns; the heap is unchanged). */
+/** Kinds whose report carries a byte count (in the reason field) instead of a reason. */
+const COUNTED: Record<string, string> = {
+  overflow: "past the end of the block were overwritten",
+  underflow: "before the start of the block were overwritten",
+  "use-after-free": "of the freed block were written after free",
+};
+
+/** A misuse of the allocator (thrown after the call it concerns returns). */
 export class WasmMallocError extends Error {
   readonly kind: string;
   readonly address: number;
@@ -43,27 +52,38 @@ export class WasmMallocError extends Error {
   readonly size: number;
   readonly operation: string;
   readonly reason: string;
-  constructor(kind: string, operation: string, reason: string, address: number, block: number, size: number, blockName?: string) {
+  /** Bytes found overwritten (overflow, underflow, use-after-free). */
+  readonly overwritten: number;
+  readonly blockName?: string;
+  /** Index of the operation in the trace log, when tracing. */
+  readonly traceIndex?: number;
+  constructor(kind: string, operation: string, reason: string, address: number, block: number, size: number,
+    blockName?: string, overwritten = 0, traceIndex?: number) {
     const where = block ? ` (block ${hex(block)}${size ? `, ${size} bytes` : ""}${blockName ? `, "${blockName}"` : ""})` : "";
-    const why = REASONS[reason] ? `: ${REASONS[reason]}` : "";
-    super(`${kind} in ${operation}(${hex(address)})${where}${why}; ${ADVICE[kind] ?? "check the pointer"}`);
+    const why = COUNTED[kind] ? `: ${overwritten} byte${overwritten === 1 ? "" : "s"} ${COUNTED[kind]}` : REASONS[reason] ? `: ${REASONS[reason]}` : "";
+    const at = traceIndex !== undefined ? ` at trace operation ${traceIndex}` : "";
+    super(`${kind} in ${operation}(${hex(address)})${at}${where}${why}; ${ADVICE[kind] ?? "check the pointer"}`);
     this.name = "WasmMallocError";
     this.kind = kind;
     this.address = address;
     this.block = block;
     this.size = size;
     this.operation = operation;
-    this.reason = reason;
+    this.reason = COUNTED[kind] ? "" : reason;
+    this.overwritten = overwritten;
+    this.blockName = blockName;
+    this.traceIndex = traceIndex;
   }
 }
 
 /** Turn a raw report into an error, with names read from the module's constants. */
-export function errorFromReport(exports: AllocatorExports, report: RawReport, blockName?: string): WasmMallocError {
+export function errorFromReport(exports: AllocatorExports, report: RawReport, blockName?: string, traceIndex?: number): WasmMallocError {
   const kind = namesByValue(exports, "ERR_").get(report.kind) ?? `error-${report.kind}`;
   const reason = namesByValue(exports, "REASON_").get(report.reason) ?? "";
   const op = namesByValue(exports, "OP_").get(report.op) ?? "call";
   const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;
-  return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName);
+  const overwritten = COUNTED[kind] ? report.reason : 0;
+  return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName, overwritten, traceIndex);
 }
 
 /** `check()` found a broken invariant. */

@@ -25,6 +25,8 @@ export interface HeapOptions {
   slabs?: boolean;
   /** Log every operation (also those of other modules using this allocator) to this .rep file. */
   trace?: string;
+  /** Checked build: bytes of freed blocks held in quarantine before reuse (default 1 MiB). */
+  quarantine?: number;
   /** The module itself (bytes, URL or Response) instead of the packaged build. */
   wasm?: BufferSource | URL | string | Response;
 }
@@ -47,6 +49,8 @@ export interface Block {
   state: BlockState;
   layer: Layer;
   name?: string;
+  /** Checked build: freed by the program, held in quarantine (poisoned) before reuse. */
+  quarantined?: boolean;
 }
 
 export interface HeapStats {
@@ -78,6 +82,8 @@ export interface HeapStats {
   fragmentation: number;
   /** inUse / heapBytes. */
   utilization: number;
+  /** Checked build: freed blocks held in quarantine (not counted in live/inUse). */
+  quarantined: number;
 }
 
 export interface PageMapEntry {
@@ -139,6 +145,10 @@ export class Heap {
     const flags = options.slabs === false ? constant(exports, "OPTION_NO_SLABS") : 0;
     const status = exports.heap_configure(policyNumber(exports, policy), flags, options.maxMemory ?? 0);
     if (status !== 0) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page; allow more`);
+    if (options.quarantine !== undefined) {
+      if (build !== "checked") throw new RangeError(`the quarantine exists only in the "checked" build`);
+      exports.heap_set_quarantine(options.quarantine);
+    }
     if (options.trace) {
       const { TraceLog } = await import("./trace-log.js");
       const op = (name: string) => constant(exports, `OP_${name}`);
@@ -173,7 +183,7 @@ export class Heap {
     if (this.pending.length === 0) return;
     const report = this.pending[0];
     this.pending.length = 0;
-    throw errorFromReport(this.exports, report, this.names.get(report.block) ?? this.names.get(report.ptr));
+    throw errorFromReport(this.exports, report, this.names.get(report.block) ?? this.names.get(report.ptr), this.trace?.operations);
   }
 
   private remember(ptr: number, size: number): number {
@@ -255,10 +265,14 @@ export class Heap {
         else if (block.state === "metadata") metadata += block.size;
       }
     }
-    const inUse = stat("IN_USE");
+    const quarantined = stat("QUARANTINED");
+    // Quarantined blocks are still allocated underneath; the caller freed them.
+    let quarantineBytes = 0;
+    if (quarantined > 0) for (const b of this.walk()) if (b.quarantined) quarantineBytes += b.usable;
+    const inUse = stat("IN_USE") - quarantineBytes;
     const heapBytes = memoryBytes - heapBase;
     return {
-      inUse, peakInUse: stat("PEAK_IN_USE"), live: stat("LIVE"), requested: stat("REQUESTED"),
+      quarantined, inUse, peakInUse: stat("PEAK_IN_USE"), live: stat("LIVE") - quarantined, requested: stat("REQUESTED"),
       mallocs: stat("MALLOCS"), frees: stat("FREES"), callocs: stat("CALLOCS"), reallocs: stat("REALLOCS"),
       aligned: stat("ALIGNED"), failed: stat("FAILED"), grows: stat("GROWS"), grownPages: stat("GROWN_PAGES"),
       errors: stat("ERRORS"), reallocInPlace: stat("REALLOC_IN_PLACE"), trimmedPages: stat("TRIMMED_PAGES"),
@@ -266,6 +280,16 @@ export class Heap {
       free, metadata, fragmentation: free > 0 ? 1 - largestFree / free : 0,
       utilization: heapBytes > 0 ? inUse / heapBytes : 0,
     };
+  }
+
+  /** Checked build: the guarded allocation inside the raw block at `raw` (see assembly/guard.ts). */
+  private guarded(raw: number): { pointer: number; size: number; quarantined: boolean } | null {
+    const view = new DataView(this.memory.buffer);
+    const header = constant(this.exports, "GUARD_HEADER");
+    const v = view.getUint32(raw, true);
+    const p = (v & ~15) === raw ? raw + header : (v & 2) ? v & ~15 : 0;
+    if (p === 0) return null;
+    return { pointer: p, size: view.getUint32(p - header + 4, true), quarantined: (view.getUint32(p - header, true) & 1) === 1 };
   }
 
   /** Throws HeapCorruptionError naming the first broken invariant and its address. */
@@ -295,11 +319,21 @@ export class Heap {
   walk(): Block[] {
     const out: Block[] = [];
     const alive = new Set<number>();
+    const checked = this.build === "checked";
     for (const raw of this.walkRaw()) {
       const block: Block = { ...raw, payload: raw.pointer ? this.requested.get(raw.pointer) ?? raw.usable : 0 };
-      if (raw.pointer) {
-        alive.add(raw.pointer);
-        const name = this.names.get(raw.pointer);
+      if (checked && raw.pointer) {
+        // The program's pointer and size live inside the guarded raw block.
+        const guard = this.guarded(raw.pointer);
+        if (guard) {
+          block.pointer = guard.pointer;
+          block.payload = guard.size;
+          if (guard.quarantined) block.quarantined = true;
+        }
+      }
+      if (block.pointer && !block.quarantined) {
+        alive.add(block.pointer);
+        const name = this.names.get(block.pointer);
         if (name !== undefined) block.name = name;
       }
       out.push(block);

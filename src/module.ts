@@ -20,6 +20,10 @@ export interface AllocatorExports {
   posix_memalign(out: number, align: number, size: number): number;
   malloc_usable_size(ptr: number): number;
   heap_configure(policy: number, options: number, maxBytes: number): number;
+  /** Embed builds: manage [base, limit) of an imported memory (limit 0: grow as needed). */
+  heap_init(base: number, limit: number): number;
+  /** Embed builds: heap_init with a policy (POLICY_*) and options (OPTION_* bits). */
+  heap_init_with(base: number, limit: number, policy: number, options: number): number;
   heap_start(): number;
   malloc_name(ptr: number, label: number, length: number): number;
   heap_base(): number;
@@ -27,6 +31,7 @@ export interface AllocatorExports {
   heap_policy(): number;
   heap_options(): number;
   heap_stat(id: number): number;
+  heap_set_quarantine(bytes: number): void;
   heap_check(): number;
   heap_check_address(): number;
   page_kind(page: number): number;

@@ -21,9 +21,9 @@ function randomSize(rng) {
   return rng.int(65537, 1 << 20);
 }
 
-async function run(policy, slabs, seed, ops) {
+async function run(policy, slabs, seed, ops, build = "release") {
   const rng = seededRandom(seed);
-  const heap = await Heap.create({ policy, slabs });
+  const heap = await Heap.create({ policy, slabs, build });
   const shadow = new ShadowHeap(heap);
   let tag = 1;
   const nextTag = () => (tag = (tag % 255) + 1);
@@ -95,5 +95,14 @@ for (const policy of POLICY_NAMES) {
     t.diagnostic(`seed ${seed}`);
     console.log(`# model ${policy} without slabs: SEED=${seed}`);
     await run(policy, false, seed, OPS / 5);
+  });
+}
+
+for (const policy of ["first", "segregated"]) {
+  test(`checked build, ${policy} fit: ${OPS / 20} random operations with canaries and quarantine`, async (t) => {
+    const seed = chooseSeed();
+    t.diagnostic(`seed ${seed}`);
+    console.log(`# model checked ${policy}: SEED=${seed}`);
+    await run(policy, true, seed, OPS / 20, "checked");
   });
 }

@@ -1,0 +1,286 @@
+// Linking: wasm-malloc as the malloc of another Wasm module, over one memory.
+//
+//        host (this file)
+//   1. reads the client's binary: the memory it imports, its __heap_base
+//   2. creates one WebAssembly.Memory
+//   3. instantiates the embed build over it ──────────┐
+//   4. heap_init_with(__heap_base, limit, policy, …)   │ exports malloc, free, …
+//   5. instantiates the client: its env.malloc-family ◄┘ imports are the
+//      allocator's exports themselves (Wasm to Wasm, no JS in between)
+//
+//   memory: │ client data + stack │ allocator heap (from __heap_base) ──► grows
+//           0                     __heap_base
+//
+// The allocator never writes below __heap_base and the client never grows
+// the memory (its own malloc is gone), so the two share it without a seam.
+// `heap` is a Heap over the allocator's exports: walk, stats, check, free
+// lists, page map, snapshot and the trace log see every block the client made.
+
+import { Heap } from "./heap.js";
+import type { Engine } from "./heap.js";
+import { AllocatorExports, AllocatorHooks, Build, RawReport, allocatorImports, constant } from "./module.js";
+import { PolicyName, policyNumber, resolvePolicy } from "./policy.js";
+import { WasmMallocError, errorFromReport } from "./errors.js";
+import { moduleInfo, ModuleInfo } from "./wasm-info.js";
+import type { TraceLog } from "./trace-log.js";
+
+/** The allocator functions a client may import, each as `name` or `wasm_name` from module "env". */
+export const LINKABLE_FUNCTIONS = [
+  "malloc", "free", "calloc", "realloc", "aligned_alloc", "posix_memalign", "malloc_usable_size",
+  "malloc_name", "heap_check", "heap_stat",
+] as const;
+
+/** The part of node:wasi's WASI that linking uses (any object of that shape will do). */
+export interface WasiLike {
+  wasiImport: Record<string, unknown>;
+  start(instance: object): number | undefined;
+  initialize?(instance: object): void;
+  getImportObject?(): Record<string, Record<string, unknown>>;
+}
+
+export type WasmSource = BufferSource | URL | string | Response;
+
+export interface LinkOptions {
+  /** The client's other imports (its own env functions, wasi_snapshot_preview1, ...). Names given here win over the allocator's. */
+  imports?: WebAssembly.Imports;
+  /** Placement policy; default WASM_MALLOC_POLICY, else "segregated". */
+  policy?: PolicyName | string;
+  /** Serve small sizes from size-class slabs (default true). */
+  slabs?: boolean;
+  /** Most bytes the shared memory may grow to; malloc returns 0 past it (default: no limit but wasm32's). */
+  maxMemory?: number;
+  /** Log every operation of the client (and of JS) to this .rep file; loads the embed-traced build. */
+  trace?: string;
+  /** A node:wasi WASI instance for a C program built for wasm32-wasi: its imports, and `start()` runs main. */
+  wasi?: WasiLike;
+  /** The allocator module to use instead of the packaged build/embed.wasm (or embed-traced.wasm). */
+  allocator?: WasmSource | WebAssembly.Module;
+  /**
+   * Called with the error when the allocator reports misuse (double free, invalid free). Default:
+   * throw it, which unwinds the client's call (like a libc abort); the heap is unchanged. If this
+   * returns normally, the client's call returns as the C API says (0, or nothing).
+   */
+  onMisuse?(error: WasmMallocError): void;
+  /** The client's __heap_base, when it cannot be read from the binary (a compiled Module, no export). */
+  heapBase?: number;
+}
+
+export interface LinkedAllocator {
+  /** The same inspection as a standalone Heap, over the shared memory (and the C API from JS). */
+  heap: Heap;
+  /** The client's instance. */
+  client: WebAssembly.Instance;
+  /** The allocator instance's exports. */
+  allocator: AllocatorExports;
+  /** The one memory both use. */
+  memory: WebAssembly.Memory;
+  /** Where the client's static data ends and the heap begins. */
+  heapBase: number;
+  /** The client's imports that were routed to the allocator: import name → allocator export. */
+  routed: Record<string, string>;
+  /**
+   * Run the client's `_start` (a WASI command: through `wasi.start`, giving its exit code;
+   * otherwise called directly, giving 0). Finishes the trace log afterwards.
+   */
+  start(): number;
+}
+
+const PAGE = 65536;
+
+/** The packaged allocator build for linking. */
+export function embedBuildUrl(traced: boolean): URL {
+  return new URL(`../build/${traced ? "embed-traced" : "embed"}.wasm`, import.meta.url);
+}
+
+async function readBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>> {
+  if (typeof Response !== "undefined" && source instanceof Response) return new Uint8Array(await source.arrayBuffer());
+  if (source instanceof URL || typeof source === "string") {
+    const url = source instanceof URL ? source : new URL(source, `file://${typeof process !== "undefined" ? process.cwd() : ""}/`);
+    if (url.protocol === "file:") {
+      const { readFile } = await import("node:fs/promises");
+      return new Uint8Array(await readFile(url));
+    }
+    return new Uint8Array(await (await fetch(url)).arrayBuffer());
+  }
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer as ArrayBuffer, source.byteOffset, source.byteLength);
+  return new Uint8Array(source as ArrayBuffer);
+}
+
+/** Which allocator export an import of the client's names (`malloc` or `wasm_malloc`), if any. */
+export function linkableName(importName: string): string | undefined {
+  const name = importName.startsWith("wasm_") ? importName.slice(5) : importName;
+  return (LINKABLE_FUNCTIONS as readonly string[]).includes(name) ? name : undefined;
+}
+
+/** AssemblyScript's `env.abort(message, file, line, column)`: strings are UTF-16 with their byte length at ptr - 4. */
+function assemblyScriptAbort(memory: WebAssembly.Memory) {
+  const text = (ptr: number) => {
+    if (!ptr) return "";
+    const bytes = new DataView(memory.buffer).getUint32(ptr - 4, true);
+    return new TextDecoder("utf-16le").decode(new Uint8Array(memory.buffer, ptr, bytes));
+  };
+  return (message: number, file: number, line: number, column: number) => {
+    throw new Error(`abort: ${text(message >>> 0) || "(no message)"} at ${text(file >>> 0)}:${line}:${column}`);
+  };
+}
+
+/**
+ * Instantiate the allocator and `client` over one new memory, the client's
+ * malloc-family imports routed to the allocator, and the heap set up at the
+ * client's `__heap_base` before any client code runs.
+ *
+ * The client imports `env.memory` (clang: `-Wl,--import-memory`; asc:
+ * `--importMemory`) and exports `__heap_base` (clang: `-Wl,--export=__heap_base`;
+ * the wasm-malloc AssemblyScript runtime exports it).
+ */
+export async function linkAllocator(client: WasmSource | WebAssembly.Module, options: LinkOptions = {}): Promise<LinkedAllocator> {
+  const policy = resolvePolicy(options.policy);
+  const traced = options.trace !== undefined;
+
+  // 1. What the client needs: its memory import and __heap_base.
+  let clientModule: WebAssembly.Module;
+  let info: ModuleInfo | undefined;
+  if (client instanceof WebAssembly.Module) clientModule = client;
+  else {
+    const bytes = await readBytes(client);
+    info = moduleInfo(bytes);
+    clientModule = await WebAssembly.compile(bytes);
+  }
+  const declared = WebAssembly.Module.imports(clientModule);
+  const memoryImport = declared.find((i) => i.kind === "memory");
+  if (!memoryImport || memoryImport.module !== "env" || memoryImport.name !== "memory") {
+    const has = memoryImport ? `imports its memory as ${memoryImport.module}.${memoryImport.name}` : "defines its own memory";
+    throw new TypeError(`the client ${has}; link it with an imported env.memory (clang: -Wl,--import-memory; asc: --importMemory)`);
+  }
+  if (info?.memoryImport?.shared) throw new TypeError("the client imports a shared memory; wasm-malloc links over a plain (unshared) memory");
+  const heapBase = options.heapBase ?? info?.heapBase;
+  if (info && heapBase === undefined) {
+    throw new TypeError("the client exports no constant __heap_base; build it with -Wl,--export=__heap_base (clang), or pass heapBase");
+  }
+
+  // 2. One memory, as large as the client asks to start with.
+  const maxPages = options.maxMemory ? Math.floor(options.maxMemory / PAGE) : undefined;
+  const initial = info?.memoryImport?.initial ?? Math.max(1, Math.ceil((heapBase ?? 0) / PAGE));
+  let maximum = info?.memoryImport?.maximum;
+  if (maxPages !== undefined) maximum = maximum === undefined ? maxPages : Math.min(maximum, maxPages);
+  if (maximum !== undefined && maximum < initial) {
+    throw new RangeError(`maxMemory ${options.maxMemory} bytes is below the ${initial * PAGE} bytes the client starts with; allow more`);
+  }
+  const memory = new WebAssembly.Memory(maximum === undefined ? { initial } : { initial, maximum });
+
+  // 3. The allocator over it. Its reports become errors; operations feed the trace log.
+  let heap: Heap | null = null;
+  let log: TraceLog | null = null;
+  let allocator: AllocatorExports;
+  const hooks: AllocatorHooks = {
+    onReport: (report: RawReport) => {
+      const error = errorFromReport(allocator, report, heap?.nameOf(report.block) ?? heap?.nameOf(report.ptr), log?.operations);
+      if (options.onMisuse) options.onMisuse(error);
+      else throw error;
+    },
+    onOp: (op, a, b, result) => { if (heap) observe(heap, op, a, b, result); },
+    onNamed: (ptr, label, length) => {
+      if (heap) setName(heap, ptr, new TextDecoder().decode(new Uint8Array(memory.buffer, label, length)));
+    },
+  };
+  const allocatorSource = options.allocator ?? embedBuildUrl(traced);
+  const allocatorModule = allocatorSource instanceof WebAssembly.Module
+    ? allocatorSource : await WebAssembly.compile(await readBytes(allocatorSource));
+  const allocatorInstance = await WebAssembly.instantiate(allocatorModule, { env: { memory, ...allocatorImports(hooks) } });
+  allocator = allocatorInstance.exports as unknown as AllocatorExports;
+  for (const fn of ["heap_init_with", ...LINKABLE_FUNCTIONS]) {
+    if (typeof allocator[fn] !== "function") throw new TypeError(`the allocator module exports no ${fn}; link with the embed build`);
+  }
+
+  // 4. The heap, before any client code runs (a start function may allocate).
+  const flags = options.slabs === false ? constant(allocator, "OPTION_NO_SLABS") : 0;
+  const init = (base: number) => {
+    const status = allocator.heap_init_with(base, options.maxMemory ?? 0, policyNumber(allocator, policy), flags);
+    if (status === -3) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page above __heap_base ${base}; allow more`);
+    if (status !== 0) throw new Error(`heap_init_with failed (${status})`);
+  };
+  if (heapBase !== undefined) init(heapBase);
+  if (traced) {
+    const { TraceLog } = await import("./trace-log.js");
+    const op = (name: string) => constant(allocator, `OP_${name}`);
+    log = new TraceLog(options.trace!, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
+      () => memory.buffer.byteLength);
+  }
+
+  // 5. The client: its imports, with the allocator's functions where it asks for them.
+  const routed: Record<string, string> = {};
+  const env: Record<string, unknown> = { memory };
+  const given = (options.imports?.env ?? {}) as Record<string, unknown>;
+  for (const imp of declared) {
+    if (imp.module !== "env" || imp.kind !== "function" || imp.name in given) continue;
+    const target = linkableName(imp.name);
+    if (target) { env[imp.name] = allocator[target]; routed[imp.name] = target; }
+    else if (imp.name === "abort") env.abort = assemblyScriptAbort(memory);
+  }
+  const imports: WebAssembly.Imports = { ...options.imports, env: { ...env, ...given } as WebAssembly.ModuleImports };
+  if (options.wasi) {
+    const wasiImports = options.wasi.getImportObject?.() ?? { wasi_snapshot_preview1: options.wasi.wasiImport };
+    for (const [module, fns] of Object.entries(wasiImports)) imports[module] ??= fns as WebAssembly.ModuleImports;
+  }
+  // The view of the allocator the Heap reads: heap_base is the client's, not the allocator's own.
+  const view: AllocatorExports = { ...allocator, heap_base: () => heapBase ?? instanceHeapBase(instance) };
+  heap = wrapHeap(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log });
+
+  let instance: WebAssembly.Instance;
+  instance = await WebAssembly.instantiate(clientModule, imports);
+  if (heapBase === undefined) init(instanceHeapBase(instance));
+
+  // A WASI reactor (or any module exporting _initialize) is initialized once, now.
+  const exports = instance.exports as Record<string, unknown>;
+  if (typeof exports._initialize === "function") {
+    if (options.wasi?.initialize) options.wasi.initialize({ exports: { _initialize: exports._initialize, memory } });
+    else (exports._initialize as () => void)();
+  }
+
+  return {
+    heap, client: instance, allocator, memory, heapBase: heapBase ?? instanceHeapBase(instance), routed,
+    start(): number {
+      const _start = exports._start;
+      if (typeof _start !== "function") throw new TypeError("the client exports no _start");
+      try {
+        if (options.wasi) return options.wasi.start({ exports: { _start, memory } }) ?? 0;
+        (_start as () => void)();
+        return 0;
+      } finally {
+        log?.close();
+      }
+    },
+  };
+}
+
+function instanceHeapBase(instance: WebAssembly.Instance): number {
+  const g = instance.exports.__heap_base;
+  if (g instanceof WebAssembly.Global) return Number(g.value) >>> 0;
+  throw new TypeError("the client exports no __heap_base; build it with -Wl,--export=__heap_base (clang), or pass heapBase");
+}
+
+// ── Reaching Heap's internals ─────────────────────────────────────────────
+// Heap has no public way yet to wrap an allocator that someone else
+// instantiated, nor to be told of operations and names from outside. Until it
+// has (Heap.attach, heap.observeOperation, heap.setName), these three reach
+// its private constructor and members; they are the only such place.
+
+interface HeapInternals {
+  observe(op: number, a: number, b: number, result: number): void;
+  names: Map<number, string>;
+}
+
+function wrapHeap(exports: AllocatorExports, init: { policy: PolicyName; build: string; maxMemory: number; trace: TraceLog | null }): Heap {
+  const HeapClass = Heap as unknown as new (exports: AllocatorExports, options: {
+    policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[];
+  }) => Heap;
+  return new HeapClass(exports, { ...init, engine: "default", build: init.build as Build, pending: [] });
+}
+
+function observe(heap: Heap, op: number, a: number, b: number, result: number): void {
+  (heap as unknown as HeapInternals).observe(op, a, b, result);
+}
+
+function setName(heap: Heap, ptr: number, label: string): void {
+  (heap as unknown as HeapInternals).names.set(ptr, label);
+}
