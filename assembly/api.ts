@@ -133,12 +133,12 @@ function classifyMedium(ptr: usize): u32 {
   let end = <u64>block + size;
   let plausible = (h & 12) == 0 && size >= MIN_BLOCK &&
     pageKind(<u32>((end - 1) >> PAGE_BITS)) == PAGE_HEAP;
-  if (plausible) {
-    let nextPrevFree = (load<u32>(<usize>end) & TAG_PREV_FREE) != 0;
-    plausible = nextPrevFree == ((h & TAG_IN_USE) == 0);
-  }
   if (!plausible) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
+  // A free header: this block was freed (it may since have merged into a
+  // neighbour, leaving its header behind as a stale word).
   if ((h & TAG_IN_USE) == 0) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+  // An in-use header must be confirmed by its successor's P bit.
+  if ((load<u32>(<usize>end) & TAG_PREV_FREE) != 0) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
   if (CHECKED && !isBlockStart(block)) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
   foundOwner = OWNER_MEDIUM;
   return 0;

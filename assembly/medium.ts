@@ -36,6 +36,10 @@ import { listInsert, listRemove, listFind, listReplace, roverAfterTake, searchab
  * `prevFreeTag` is TAG_PREV_FREE if the block before it is free.
  */
 export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
+  // Mark it free first: if it merges into its left neighbour this header
+  // stays behind as a stale word, and a second free of the same pointer must
+  // find "free" there, not "in use".
+  setHeader(block, size);
   let hint: usize = 0;
   let next = block + size;
   let nextHeader = header(next);

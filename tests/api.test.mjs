@@ -262,3 +262,20 @@ test("check() throws HeapCorruptionError naming the violation and the address", 
   view.setUint32(footer, 112, true);
   heap.check();
 });
+
+test("a double free is caught after the block merged into its free left neighbour (found by fuzzing)", async () => {
+  for (const policy of ["first", "segregated"]) {
+    const heap = await Heap.create({ policy });
+    const p = heap.alignedAlloc(65536, 0); // leaves a free gap just before it
+    heap.free(p);
+    assert.throws(() => heap.free(p), (e) => e.kind === "double-free" && e.address === p);
+    assert.throws(() => heap.realloc(p, 10), (e) => e.kind === "double-free");
+    heap.check();
+    const a = heap.malloc(1000), b = heap.malloc(1000);
+    heap.malloc(1000);
+    heap.free(a);
+    heap.free(b); // merges into a
+    assert.throws(() => heap.free(b), (e) => e.kind === "double-free");
+    heap.check();
+  }
+});
