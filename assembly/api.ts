@@ -16,8 +16,8 @@
 
 import {
   CHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
-  LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS,
-  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE,
+  LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
+  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
 } from "./constants";
 import {
   heap, H_OPTIONS, H_SEGMENT0, H_BASE_PAGE, statAdd, countAlloc, countFree,
@@ -32,9 +32,9 @@ import {
   wasm_malloc_named,
 } from "./report";
 import { blockSizeFor, blockSize, header, usableOf } from "./block";
-import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize } from "./medium";
+import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive } from "./medium";
 import {
-  slabAlloc, slabFree, slabClassOf, slabMagicOk, slabFirst, slabObjSize, slabBump,
+  slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
   slabIndex, slabBit,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
@@ -53,15 +53,20 @@ export const ENOMEM: i32 = 12;
 let foundOwner: u32 = 0;
 let foundIndex: u32 = 0;   // slab slot index
 
-@inline function slabsOn(): bool { return (load<u32>(heap, H_OPTIONS) & OPTION_NO_SLABS) == 0; }
 
 /** Allocate without counting: the shared path of every allocating entry point. */
 export function allocate(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
-  if (size <= SLAB_MAX && slabsOn()) {
-    let slot = slabAlloc(slabClassOf(size));
-    if (slot != 0) return slot;
-    // No page for a new slab: a free medium block may still hold it.
+  let options = load<u32>(heap, H_OPTIONS);
+  if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
+    let cls = slabClassOf(size);
+    // A class starts using slab pages once enough of its size is live.
+    if (classPages(cls) != 0 || (options & OPTION_EAGER_SLABS) != 0 ||
+        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= SLAB_START_BYTES) {
+      let slot = slabAlloc(cls);
+      if (slot != 0) return slot;
+      // No page for a new slab: a free medium block may still hold it.
+    }
   } else if (size >= LARGE_MIN) {
     let payload = largeAlloc(size);
     if (payload != 0) return payload;

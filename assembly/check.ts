@@ -17,7 +17,7 @@ import {
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
 } from "./state";
 import { pageKind } from "./pagemap";
-import { listCount, listHead, listBitmapBit, mappingInsert, SL_BITS, FL_COUNT, listFlBitmap, listSlBitmap } from "./freelists";
+import { listCount, listHead, listBitmapBit, mappingInsert, SL_BITS, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "./freelists";
 import { blockSize, linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { LARGE_MAGIC } from "./large";
@@ -180,6 +180,16 @@ function checkFreeLists(): u32 {
     }
   }
   if (segregated) {
+    // The reserve counts as listed: free, on no list, marked once.
+    let reserve = reserveBlock();
+    if (reserve != 0) {
+      if ((reserve & 15) != 12 || !inHeapPage(reserve)) return fail(CHECK_LISTED_NOT_FREE, reserve);
+      let h = load<u32>(reserve);
+      if ((h & TAG_IN_USE) != 0) return fail(CHECK_LISTED_NOT_FREE, reserve);
+      if ((h & TAG_MARK) != 0) return fail(CHECK_LIST_DUPLICATE, reserve);
+      store<u32>(reserve, h | TAG_MARK);
+      listedBlocks++;
+    }
     // No stray bits outside the lists either.
     let fl = listFlBitmap();
     for (let f: u32 = 0; f < 32; f++) {
@@ -192,6 +202,8 @@ function checkFreeLists(): u32 {
 
 /** Clear TAG_MARK on every listed block the list pass could reach. */
 function clearListMarks(): void {
+  let reserve = reserveBlock();
+  if (reserve != 0 && (reserve & 15) == 12 && inHeapPage(reserve)) store<u32>(reserve, load<u32>(reserve) & ~TAG_MARK);
   let count = listCount();
   let bound = listedBlocks;
   for (let index: u32 = 0; index < count && bound > 0; index++) {

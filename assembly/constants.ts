@@ -48,6 +48,12 @@ export const TRIM_MIN_PAGES: u32 = 4;
 /** Requests up to this many bytes are served from slabs (unless disabled). */
 export const SLAB_MAX: u32 = 256;
 export const SLAB_CLASSES: u32 = 12;
+/**
+ * A size class gets its first slab page only once the boundary-tag layer
+ * holds this many bytes of live blocks of its size: a slab page is 64 KiB,
+ * and a class with a handful of objects would leave most of it empty.
+ */
+export const SLAB_START_BYTES: u32 = 16384;
 
 // ── Page runs (large layer) ─────────────────────────────────────────────────
 /** Requests of at least this many bytes get a run of whole pages. */
@@ -76,3 +82,5 @@ export const POLICY_DEFAULT: u32 = POLICY_SEGREGATED;
 // ── Options (bit flags given to heap_configure) ─────────────────────────────
 /** Route small sizes to the boundary-tag heap too (to compare policies). */
 export const OPTION_NO_SLABS: u32 = 1;
+/** Give a size class slab pages from its first object, not after SLAB_START_BYTES (tests, teaching). */
+export const OPTION_EAGER_SLABS: u32 = 2;

@@ -28,19 +28,27 @@
 // Before rounding up, the head of the request's own list is tried: it often
 // fits and saves splitting a larger block.
 //
+// The reserve (segregated fit only, as dlmalloc's "top chunk"): the free
+// block that ends its segment where the segment reaches the top of memory is
+// kept off the lists and used only when no listed block fits. Otherwise a
+// good-fit search happily carves small blocks out of it, and a block at the
+// end of the heap can no longer grow in place (realloc-bal: 32% → 90%+).
+//
 // Invariants (checked by heapCheck):
 //   - every free block is on exactly one list, the one its size maps to;
 //   - links agree both ways; the single list is in increasing address order;
 //   - a bitmap bit is set exactly when its list is non-empty;
-//   - next fit's rover is 0 or a block on the list.
+//   - next fit's rover is 0 or a block on the list;
+//   - the reserve is 0 or a free block on no list (segregated fit).
 
 import {
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED,
 } from "./constants";
 import {
-  heap, H_POLICY, H_FREE_HEAD, H_ROVER, H_FL_BITMAP, H_SL_BITMAP, H_HEADS,
+  heap, H_POLICY, H_FREE_HEAD, H_ROVER, H_FL_BITMAP, H_SL_BITMAP, H_HEADS, H_RESERVE,
 } from "./state";
 import { blockSize, linkNext, linkPrev, setLinkNext, setLinkPrev } from "./block";
+import { reachesTop } from "./pages";
 
 export const SL_BITS: u32 = 4;
 export const SL_COUNT: u32 = 1 << SL_BITS;
@@ -202,24 +210,55 @@ function worstFit(size: u32): usize {
   return worstSize >= size ? worst : 0;
 }
 
+// ── The reserve (segregated fit) ──────────────────────────────────────────
+
+/** Does free block `block` of `size` bytes end its segment at the top of memory? */
+@inline function endsAtTop(block: usize, size: u32): bool {
+  let next = block + size;
+  return (load<u32>(next) & ~15) == 0 && reachesTop(next + 4);
+}
+
+@inline export function reserveBlock(): usize { return load<u32>(heap, H_RESERVE); }
+
+function segPut(block: usize, size: u32): void {
+  if (endsAtTop(block, size)) {
+    // One reserve at a time: a previous one goes back to the lists.
+    let old = reserveBlock();
+    if (old != 0 && old != block) segInsert(old, blockSize(old));
+    store<u32>(heap, <u32>block, H_RESERVE);
+    return;
+  }
+  segInsert(block, size);
+}
+
+function segTake(block: usize, size: u32): void {
+  if (block == reserveBlock()) store<u32>(heap, 0, H_RESERVE);
+  else segRemove(block, size);
+}
+
 // ── Policy dispatch ─────────────────────────────────────────────────────────
 
 /** Put a free block on its list. `hint`: see singleInsert (ignored by segregated fit). */
 export function listInsert(block: usize, size: u32, hint: usize): void {
-  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) segInsert(block, size);
+  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) segPut(block, size);
   else singleInsert(block, hint);
 }
 
 /** Take a free block off its list; returns an insert hint for what replaces it. */
 export function listRemove(block: usize, size: u32): usize {
-  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) { segRemove(block, size); return 0; }
+  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) { segTake(block, size); return 0; }
   return singleRemove(block);
 }
 
 /** A listed free block of at least `size` bytes chosen by the policy, or 0. It stays listed. */
 export function listFind(size: u32): usize {
   switch (load<u32>(heap, H_POLICY)) {
-    case POLICY_SEGREGATED: return segFind(size);
+    case POLICY_SEGREGATED: {
+      let block = segFind(size);
+      if (block != 0) return block;
+      let reserve = reserveBlock();
+      return reserve != 0 && blockSize(reserve) >= size ? reserve : 0;
+    }
     case POLICY_FIRST: return firstFit(size);
     case POLICY_NEXT: return nextFit(size);
     case POLICY_BEST: return bestFit(size);
@@ -235,8 +274,8 @@ export function listFind(size: u32): usize {
  */
 export function listReplace(old: usize, oldSize: u32, block: usize, size: u32): void {
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
-    segRemove(old, oldSize);
-    segInsert(block, size);
+    segTake(old, oldSize);
+    segPut(block, size);
     return;
   }
   let next = linkNext(old);

@@ -16,7 +16,7 @@ import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED,
 } from "./constants";
-import { heap, H_POLICY, H_SEGMENT0, H_TOP, statAdd, STAT_TRIMMED_PAGES } from "./state";
+import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, statAdd, STAT_TRIMMED_PAGES } from "./state";
 import { pageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
 import {
@@ -170,6 +170,16 @@ function grow(size: u32): bool {
   return true;
 }
 
+// ── Small-block census (decides when a size class starts using slabs) ─────
+@inline function countSmall(size: u32, delta: i32): void {
+  if (size <= SMALL_LIVE_MAX) {
+    let at = heap + H_SMALL_LIVE + ((size >> 4) << 2);
+    store<u32>(at, load<u32>(at) + delta);
+  }
+}
+/** Live boundary-tag blocks of exactly `size` bytes (size ≤ SMALL_LIVE_MAX). */
+@inline export function smallLive(size: u32): u32 { return load<u32>(heap + H_SMALL_LIVE + ((size >> 4) << 2)); }
+
 // ── Allocate ────────────────────────────────────────────────────────────────
 
 /**
@@ -186,12 +196,14 @@ function take(block: usize, size: u32): void {
     setFooter(rest, restSize);
     listReplace(block, have, rest, restSize);
     setHeader(block, size | TAG_IN_USE | tags);
+    countSmall(size, 1);
   } else {
     let next = linkNext(block);
     listRemove(block, have);
     roverAfterTake(next);
     setHeader(block, have | TAG_IN_USE | tags);
     clearPrevFree(block + have);
+    countSmall(have, 1);
   }
 }
 
@@ -246,8 +258,10 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
     setHeader(tail, tailSize);
     setFooter(tail, tailSize);
     listInsert(tail, tailSize, block);
+    countSmall(size, 1);
   } else {
     clearPrevFree(aligned + rest);
+    countSmall(rest, 1);
   }
   return aligned;
 }
@@ -257,6 +271,7 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
 /** Free an in-use block (already validated). */
 export function mediumFree(block: usize): void {
   let h = header(block);
+  countSmall(h & ~TAG_MASK, -1);
   releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
 }
 
@@ -275,6 +290,8 @@ export function mediumResize(block: usize, size: u32): bool {
     if (have - size >= MIN_BLOCK) {
       setHeader(block, size | tags);
       releaseBlock(block + size, have - size, 0, true);
+      countSmall(have, -1);
+      countSmall(size, 1);
     }
     return true;
   }
@@ -304,6 +321,8 @@ export function mediumResize(block: usize, size: u32): bool {
   let nextSize = blockSize(next);
   listRemove(next, nextSize);
   let total = <u32>room;
+  countSmall(have, -1);
+  countSmall(total - size >= MIN_BLOCK ? size : total, 1);
   if (total - size >= MIN_BLOCK) {
     setHeader(block, size | tags);
     let rest = block + size;

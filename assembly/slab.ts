@@ -38,7 +38,7 @@
 //   - a page is on its class list exactly when inUse < capacity.
 
 import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX } from "./constants";
-import { heap, H_SLAB_CLASSES } from "./state";
+import { heap, H_SLAB_CLASSES, H_CLASS_PAGES } from "./state";
 import { setPageKind } from "./pagemap";
 import { pagesAlloc, pagesRelease } from "./pages";
 import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
@@ -57,6 +57,12 @@ export const SLAB_HEADER: u32 = 48;
 
 @inline function classAt(cls: u32): usize { return heap + H_SLAB_CLASSES + (cls << 4); }
 @inline export function classPartial(cls: u32): usize { return load<u32>(classAt(cls)); }
+/** Slab pages class `cls` holds (0: its sizes go to the boundary-tag layer for now). */
+@inline export function classPages(cls: u32): u32 { return load<u32>(heap + H_CLASS_PAGES + (cls << 2)); }
+@inline function addClassPages(cls: u32, delta: i32): void {
+  let at = heap + H_CLASS_PAGES + (cls << 2);
+  store<u32>(at, load<u32>(at) + delta);
+}
 
 /** Fill in the class table (objSize, capacity, reciprocal, first offset). */
 export function slabInit(): void {
@@ -130,6 +136,7 @@ function newPage(cls: u32): usize {
   store<u32>(page, load<u32>(at, 8), 32);
   store<u32>(page, load<u32>(at, 12), 36);
   linkPage(cls, page);
+  addClassPages(cls, 1);
   return page;
 }
 
@@ -201,6 +208,7 @@ export function slabFree(page: usize, slot: usize, index: u32): void {
     if (head != page || slabNext(page) != 0) {
       unlinkPage(cls, page);
       pagesRelease(page, 1);
+      addClassPages(cls, -1);
     }
   }
 }
@@ -213,6 +221,7 @@ export function slabReclaimEmpty(): bool {
     if (page != 0 && slabInUse(page) == 0) {
       unlinkPage(cls, page);
       pagesRelease(page, 1);
+      addClassPages(cls, -1);
       any = true;
     }
   }

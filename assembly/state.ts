@@ -18,7 +18,7 @@
 //   +40   u32  freeHead        first free block (first/next/best/worst lists)
 //   +44   u32  rover           next-fit's roving pointer
 //   +48   u32  flBitmap        segregated fit: non-empty first levels
-//   +52   u32  limitTop        0, or the address the heap may not pass
+//   +52   u32  reserve         segregated fit: the free block at the top, kept off the lists
 //   +56   u16  slBitmap[25]    segregated fit: non-empty second levels
 //   +108  u32  quarantineHead  checked build: oldest freed block held back
 //   +112  u32  quarantineTail  newest
@@ -28,7 +28,9 @@
 //   +256  u32  heads[25*16]    segregated fit: free list heads
 //   +1856 u32×4 slabClass[12]  size classes: partial page, objSize, capacity, reciprocal
 //   +2048 u8   inlineMap[512]  page map for the first 32 MiB
-// ╘══════════════════════════════ 2560 bytes ═════════════════════════════╛
+//   +2560 u32  smallLive[18]   live boundary-tag blocks of size 16·i (i ≤ 17)
+//   +2632 u32  classPages[12]  slab pages each size class holds
+// ╘══════════════════════════════ 2688 bytes ═════════════════════════════╛
 
 import { PAGE_BITS } from "./constants";
 
@@ -47,7 +49,7 @@ export const H_FREE_RUNS: u32 = 36;
 export const H_FREE_HEAD: u32 = 40;
 export const H_ROVER: u32 = 44;
 export const H_FL_BITMAP: u32 = 48;
-export const H_LIMIT_TOP: u32 = 52;
+export const H_RESERVE: u32 = 52;
 export const H_SL_BITMAP: u32 = 56;
 export const H_QUARANTINE_HEAD: u32 = 108;
 export const H_QUARANTINE_TAIL: u32 = 112;
@@ -58,7 +60,10 @@ export const H_HEADS: u32 = 256;
 export const H_SLAB_CLASSES: u32 = 1856;
 export const H_INLINE_MAP: u32 = 2048;
 export const INLINE_MAP_ENTRIES: u32 = 512;
-export const HEAP_STATE_SIZE: u32 = 2560;
+export const H_SMALL_LIVE: u32 = 2560;
+export const SMALL_LIVE_MAX: u32 = 272; // block sizes counted in smallLive
+export const H_CLASS_PAGES: u32 = 2632;
+export const HEAP_STATE_SIZE: u32 = 2688;
 
 /** Address of the heap structure; 0 until the heap is initialised. */
 export let heap: usize = 0;

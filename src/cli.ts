@@ -41,8 +41,8 @@ function policyOption(allowAll: boolean): Option {
   return new Option("-p, --policy <policy>", `placement policy${allowAll ? ' ("all": each in turn)' : ""}; default: WASM_MALLOC_POLICY or segregated`).choices(choices);
 }
 
-function heapOptions(opts: { policy?: string; slabs?: boolean; engine?: string }, policy?: PolicyName): HeapOptions {
-  return { policy: policy ?? opts.policy, slabs: opts.slabs, engine: opts.engine };
+function heapOptions(opts: { policy?: string; slabs?: boolean; eagerSlabs?: boolean; engine?: string }, policy?: PolicyName): HeapOptions {
+  return { policy: policy ?? opts.policy, slabs: opts.slabs === false ? false : opts.eagerSlabs ? "eager" : true, engine: opts.engine };
 }
 
 const num = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -85,13 +85,15 @@ async function runReplay(files: string[], opts: { policy?: string; check?: boole
   console.log(table(rows));
 }
 
-async function heapAt(file: string | undefined, opts: { policy?: string; at?: number; slabs?: boolean; engine?: string }) {
+async function heapAt(file: string | undefined, opts: { policy?: string; at?: number; slabs?: boolean; eagerSlabs?: boolean; engine?: string }) {
   const trace = traceOrExample(file);
-  const heap = await Heap.create(heapOptions(opts));
+  // The built-in example is a dozen blocks: only eager slabs show that layer.
+  const heap = await Heap.create(heapOptions(file || opts.slabs === false ? opts : { ...opts, eagerSlabs: true }));
   const limit = opts.at ?? trace.ops.length;
   replay(heap, trace, { limit, nameIds: true });
   const done = Math.min(limit, trace.ops.length);
-  const title = `wasm-malloc heap: ${path.basename(trace.file)} after ${done} of ${trace.ops.length} operations, ${heap.policy} fit${opts.slabs === false ? ", slabs off" : ""}`;
+  const slabs = opts.slabs === false ? ", slabs off" : !file || opts.eagerSlabs ? ", eager slabs" : "";
+  const title = `wasm-malloc heap: ${path.basename(trace.file)} after ${done} of ${trace.ops.length} operations, ${heap.policy} fit${slabs}`;
   return { heap, trace, title, done };
 }
 
@@ -166,6 +168,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const common = (cmd: Command) => cmd
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
+    .option("--eager-slabs", "give a size class slab pages from its first object (default: once 16 KiB of it is live)")
     .addOption(new Option("--engine <engine>", "allocator engine").choices(["default"]).default("default"))
     .exitOverride();
 

@@ -21,8 +21,11 @@ export interface HeapOptions {
   build?: Build;
   /** Most bytes the Wasm memory may grow to (default: no limit but wasm32's). */
   maxMemory?: number;
-  /** Serve small sizes from size-class slabs (default true); false lets the policy see every size. */
-  slabs?: boolean;
+  /**
+   * Size-class slabs for small sizes: true (default: a class gets slab pages once 16 KiB of
+   * its size is live), "eager" (from its first object), false (off: the policy sees every size).
+   */
+  slabs?: boolean | "eager";
   /** Log every operation (also those of other modules using this allocator) to this .rep file. */
   trace?: string;
   /** Checked build: bytes of freed blocks held in quarantine before reuse (default 1 MiB). */
@@ -142,7 +145,8 @@ export class Heap {
       onOp: (op, a, b, result) => heap?.observe(op, a, b, result),
       onNamed: (ptr, label, length) => heap?.names.set(ptr, new TextDecoder().decode(new Uint8Array(exports.memory.buffer, label, length))),
     });
-    const flags = options.slabs === false ? constant(exports, "OPTION_NO_SLABS") : 0;
+    const flags = options.slabs === false ? constant(exports, "OPTION_NO_SLABS")
+      : options.slabs === "eager" ? constant(exports, "OPTION_EAGER_SLABS") : 0;
     const status = exports.heap_configure(policyNumber(exports, policy), flags, options.maxMemory ?? 0);
     if (status !== 0) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page; allow more`);
     if (options.quarantine !== undefined) {

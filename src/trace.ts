@@ -173,7 +173,7 @@ function verify(heap: Heap, trace: Trace, op: TraceOp, ptr: number, size: number
 export interface ReplayTraceOptions extends ReplayOptions {
   policy?: string;
   engine?: string;
-  slabs?: boolean;
+  slabs?: boolean | "eager";
   build?: "release" | "checked" | "traced";
   maxMemory?: number;
 }

@@ -2,7 +2,10 @@
 
 import type { Trace, TraceOp } from "./trace.js";
 
-/** A small heap that shows every layer: slabs, boundary-tag blocks free and in use, a large run. */
+/**
+ * A small heap that shows every layer when replayed with eager slabs (the CLI
+ * does so for it): slab slots, boundary-tag blocks free and in use, a large run.
+ */
 export function exampleTrace(): Trace {
   const lines: [TraceOp["kind"], number, number][] = [
     ["a", 0, 40], ["a", 1, 1000], ["a", 2, 3000], ["a", 3, 200], ["a", 4, 24],

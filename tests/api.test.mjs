@@ -146,7 +146,7 @@ test("malloc_usable_size is at least the request and 0 for a null pointer", asyn
 
 test("invalid and double frees are reported, thrown from JS, and change nothing", async () => {
   for (const policy of ["first", "segregated"]) {
-    const heap = await Heap.create({ policy });
+    const heap = await Heap.create({ policy, slabs: "eager" });
     const small = heap.malloc(40), medium = heap.malloc(1000), large = heap.malloc(400000);
     const before = JSON.stringify(heap.walk());
     const cases = [

@@ -93,7 +93,7 @@ test("a block named from Wasm (malloc_name export) shows in walk and in error me
 });
 
 test("walk, freeLists, stats, pageMap and snapshot are plain JSON-ready data", async () => {
-  const heap = await Heap.create();
+  const heap = await Heap.create({ slabs: "eager" });
   const ptrs = [40, 1000, 3000, 300000, 200].map((n) => heap.malloc(n));
   heap.free(ptrs[1]);
   const snap = heap.snapshot({ title: "t", step: 3 });

@@ -7,7 +7,7 @@ import {
   cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, EINVAL,
 } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
-import { POLICY_SEGREGATED, LARGE_MIN, MAX_ALIGNMENT } from "../../assembly/constants";
+import { POLICY_SEGREGATED, LARGE_MIN, MAX_ALIGNMENT, OPTION_EAGER_SLABS } from "../../assembly/constants";
 import {
   statGet, heapStart, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_MALLOCS, STAT_FAILED, STAT_ERRORS,
 } from "../../assembly/state";
@@ -23,7 +23,7 @@ const SIZES: StaticArray<usize> = [
 
 describe("malloc and free", () => {
   it("every pointer returned is 16-aligned, for sizes of every layer", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let ptrs = new StaticArray<usize>(SIZES.length * 2);
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < SIZES.length; i++) {
@@ -45,7 +45,7 @@ describe("malloc and free", () => {
   });
 
   it("malloc(0) returns a unique pointer that can be freed", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let reports = reportCount();
     let a = cMalloc(0), b = cMalloc(0);
     expect(a).not.toBe(0);
@@ -60,7 +60,7 @@ describe("malloc and free", () => {
   });
 
   it("free(0) does nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(40);
     let reports = reportCount(), frees = statGet(STAT_FREES), live = statGet(STAT_LIVE);
     cFree(0);
@@ -72,7 +72,7 @@ describe("malloc and free", () => {
   });
 
   it("sizes no heap can hold (0xFFFFFFFF, 0xFFFF0000, 2^31) return 0 and report nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0, 16 << 20); // a 16 MiB limit keeps 2^31 from being grown
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS, 16 << 20); // a 16 MiB limit keeps 2^31 from being grown
     let reports = reportCount(), failed = statGet(STAT_FAILED), live = statGet(STAT_LIVE);
     expect(cMalloc(0xFFFFFFFF)).toBe(0);
     expect(cMalloc(0xFFFF0000)).toBe(0);
@@ -88,7 +88,7 @@ describe("malloc and free", () => {
 
 describe("calloc", () => {
   it("returns zeroed memory, even where a freed block was dirty", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     const sizes: StaticArray<usize> = [24, 200, 1000, 5000, LARGE_MIN];
     for (let k = 0; k < sizes.length; k++) {
       let size = sizes[k];
@@ -109,7 +109,7 @@ describe("calloc", () => {
   });
 
   it("returns 0 when count × size overflows 32 bits", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let reports = reportCount(), live = statGet(STAT_LIVE);
     expect(cCalloc(0x10000, 0x10001)).toBe(0);
     expect(cCalloc(0x10000, 0x10000)).toBe(0);
@@ -122,7 +122,7 @@ describe("calloc", () => {
 
 describe("realloc", () => {
   it("realloc(0, n) is malloc(n)", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let mallocs = statGet(STAT_MALLOCS);
     let p = cRealloc(0, 40);
     expect(p).not.toBe(0);
@@ -133,7 +133,7 @@ describe("realloc", () => {
   });
 
   it("realloc(p, 0) frees p and returns 0", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(40), q = cMalloc(40);
     let reports = reportCount();
     expect(cRealloc(p, 0)).toBe(0);
@@ -145,7 +145,7 @@ describe("realloc", () => {
   });
 
   it("keeps the contents up to the smaller size when it moves a block", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(40);
     for (let i: usize = 0; i < 40; i++) store<u8>(p + i, <u8>(i + 1));
     let q = cRealloc(p, 3000); // another layer: must move
@@ -158,7 +158,7 @@ describe("realloc", () => {
 
 describe("aligned allocation", () => {
   it("aligned_alloc returns pointers aligned to every power of two from 1 to 65536", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     for (let shift: u32 = 0; shift <= 16; shift++) {
       let align: usize = 1 << shift;
       let p = cAlignedAlloc(align, 100);
@@ -177,7 +177,7 @@ describe("aligned allocation", () => {
   });
 
   it("aligned_alloc rejects alignments that are 0, not a power of two, or above 64 KiB", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let reports = reportCount();
     expect(cAlignedAlloc(0, 64)).toBe(0);
     expect(cAlignedAlloc(3, 64)).toBe(0);
@@ -189,7 +189,7 @@ describe("aligned allocation", () => {
   });
 
   it("posix_memalign returns EINVAL for a bad alignment and leaves the out pointer alone", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let out = cMalloc(16);
     const bad: StaticArray<usize> = [0, 2, 3, 24, 131072];
     for (let i = 0; i < bad.length; i++) {
@@ -201,7 +201,7 @@ describe("aligned allocation", () => {
   });
 
   it("posix_memalign returns 0 and writes an aligned pointer for a good alignment", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let out = cMalloc(16);
     const good: StaticArray<usize> = [4, 16, 256, 4096, 65536];
     for (let i = 0; i < good.length; i++) {
@@ -235,7 +235,7 @@ function expectRejected(ptr: usize, reason: u32): void {
 
 describe("invalid frees", () => {
   it("a misaligned pointer is reported as misaligned and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let slot = cMalloc(40), block = cMalloc(1000);
     expectRejected(slot + 1, REASON_MISALIGNED);
     expectRejected(block + 8, REASON_MISALIGNED);
@@ -245,7 +245,7 @@ describe("invalid frees", () => {
   });
 
   it("a pointer outside the heap is reported as not owned and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(40);
     expectRejected(16, REASON_NOT_OWNED);
     expectRejected(heapStart() - 4096, REASON_NOT_OWNED);
@@ -253,7 +253,7 @@ describe("invalid frees", () => {
   });
 
   it("a pointer into the heap state is reported as not owned and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(1000);
     expectRejected(heapStart() + 16, REASON_NOT_OWNED);
     expectRejected(heapStart() + 256, REASON_NOT_OWNED);

@@ -12,7 +12,7 @@ import {
 } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
-  LARGE_MIN, LARGE_HEADER, PAGE_SIZE,
+  LARGE_MIN, LARGE_HEADER, PAGE_SIZE, OPTION_EAGER_SLABS
 } from "../../assembly/constants";
 import { listHead } from "../../assembly/freelists";
 import { linkNext } from "../../assembly/block";
@@ -141,7 +141,7 @@ describe("heap checker", () => {
   });
 
   it("finds a slab bitmap bit that disagrees with the page's in-use count", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(32), q = cMalloc(32), r = cMalloc(32);
     cFree(q);
     let page = p & ~<usize>(PAGE_SIZE - 1);

@@ -9,7 +9,7 @@ import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api"
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
-  LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES,
+  LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import {
@@ -38,7 +38,7 @@ function freeRunBytes(): usize {
 
 describe("large runs", () => {
   it("a request of LARGE_MIN bytes is a run of pages: PAGE_LARGE, then PAGE_LARGE_TAIL", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(LARGE_MIN);
     let n = runPagesFor(LARGE_MIN); // 5: 256 KiB + header
     expect(n).toBe(5);
@@ -54,7 +54,7 @@ describe("large runs", () => {
   });
 
   it("a request one byte below LARGE_MIN stays in the boundary-tag heap", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(LARGE_MIN - 1);
     expect(kindOf(p)).toBe(PAGE_HEAP);
     expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(0);
@@ -62,7 +62,7 @@ describe("large runs", () => {
   });
 
   it("freeing a run makes its pages free, and neighbouring free runs merge into one", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN), b = cMalloc(LARGE_MIN), c = cMalloc(LARGE_MIN), d = cMalloc(LARGE_MIN);
     let n = runPagesFor(LARGE_MIN);
     cFree(a);
@@ -81,7 +81,7 @@ describe("large runs", () => {
   });
 
   it("a freed run is reused by the next large allocation without growing memory", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
     cFree(a);
     let pages = memory.size(), grows = statGet(STAT_GROWS);
@@ -95,7 +95,7 @@ describe("large runs", () => {
   });
 
   it("a freed run is reused by a slab page and a boundary-tag segment without growing memory", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
     let run = a - LARGE_HEADER;
     let runEnd = run + (<usize>runPagesFor(LARGE_MIN) << 16);
@@ -116,7 +116,7 @@ describe("large runs", () => {
   });
 
   it("realloc of a large block at the top of memory grows in place, growing only the missing pages", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN);
     for (let i: usize = 0; i < LARGE_MIN; i += 4096) store<u32>(a + i, <u32>(i ^ 0x5A5A));
     let pages = memory.size(), inPlace = statGet(STAT_REALLOC_IN_PLACE);
@@ -135,7 +135,7 @@ describe("large runs", () => {
 
 describe("large run misuse", () => {
   it("a pointer into a run (its tail page, or past the payload start) is an invalid free (interior)", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN);
     let live = statGet(STAT_LIVE);
     clearReport();
@@ -156,7 +156,7 @@ describe("large run misuse", () => {
   });
 
   it("freeing a large block twice is reported as a double free and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
     cFree(a);
     let live = statGet(STAT_LIVE), frees = statGet(STAT_FREES), runs = countEntries(LAYER_PAGES, STATE_FREE);
@@ -173,7 +173,7 @@ describe("large run misuse", () => {
 
 describe("pages moving between layers", () => {
   it("a free boundary-tag block covering at least 4 whole pages gives them back", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(200000), b = cMalloc(200000);
     expect(kindOf(a)).toBe(PAGE_HEAP);
     expect(kindOf(b)).toBe(PAGE_HEAP);
@@ -198,7 +198,7 @@ describe("pages moving between layers", () => {
   });
 
   it("the heap stays within maxBytes: beyond it malloc returns 0; after a free the same request succeeds", () => {
-    freshHeap(POLICY_SEGREGATED, 0, 1 << 20); // 16 pages, the heap state's page included
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS, 1 << 20); // 16 pages, the heap state's page included
     let maxPages = <u32>memory.size() + 15; // memory.size() is the heap state's page + 1
     let a = cMalloc(600000); // 10 pages
     let failed = statGet(STAT_FAILED);

@@ -6,7 +6,7 @@ import { freshHeap, lastReportKind, lastReportReason, lastReportPtr, reportCount
 import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
-  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX,
+  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
@@ -44,7 +44,7 @@ describe("size classes", () => {
 
 describe("slab allocation", () => {
   it("small mallocs of every size up to 256 land on slab pages", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     for (let size: usize = 0; size <= SLAB_MAX; size += 5) {
       let p = cMalloc(size);
       expect(p).not.toBe(0);
@@ -56,7 +56,7 @@ describe("slab allocation", () => {
   });
 
   it("slots of one class are objSize apart on one page", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(40), b = cMalloc(40), c = cMalloc(33);
     let x = cMalloc(129), y = cMalloc(150);
     expect(b - a).toBe(48);
@@ -67,7 +67,7 @@ describe("slab allocation", () => {
   });
 
   it("malloc_usable_size of a slot is its class size", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     expect(cMallocUsableSize(cMalloc(1))).toBe(16);
     expect(cMallocUsableSize(cMalloc(40))).toBe(48);
     expect(cMallocUsableSize(cMalloc(129))).toBe(160);
@@ -75,7 +75,7 @@ describe("slab allocation", () => {
   });
 
   it("the slot freed last is handed out first", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(24), b = cMalloc(24), c = cMalloc(24);
     cFree(a);
     cFree(c);
@@ -90,7 +90,7 @@ describe("slab allocation", () => {
 
 describe("slab misuse", () => {
   it("a double free of a slot is reported as a double free and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(32), b = cMalloc(32);
     cFree(a);
     let live = statGet(STAT_LIVE), inUse = statGet(STAT_IN_USE), frees = statGet(STAT_FREES);
@@ -114,7 +114,7 @@ describe("slab misuse", () => {
   });
 
   it("a pointer into the middle of a slot is an invalid free (interior) and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(64), q = cMalloc(64);
     let live = statGet(STAT_LIVE), pageInUse = slabInUse(pageOf(p));
     clearReport();
@@ -136,7 +136,7 @@ describe("slab misuse", () => {
   });
 
   it("a slot never handed out is an invalid free (not allocated) and changes nothing", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(32);
     let live = statGet(STAT_LIVE);
     clearReport();
@@ -154,7 +154,7 @@ describe("slab misuse", () => {
 
 describe("slab pages", () => {
   it("when a class has two pages and one empties, that page goes back to the page layer", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let first = cMalloc(256);
     let capacity = slabCapacity(pageOf(first));
     let ptrs = new StaticArray<usize>(capacity + 1);
@@ -172,7 +172,7 @@ describe("slab pages", () => {
   });
 
   it("the class's last page with room is kept when it empties", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(200);
     cFree(p);
     expect(kindOf(p)).toBe(PAGE_SLAB);
@@ -188,6 +188,21 @@ describe("slab pages", () => {
     expect(kindOf(c)).toBe(PAGE_HEAP);
     expect(cMallocUsableSize(a)).toBe(28); // a 32-byte block, not a 16-byte slot
     expect(b - a).toBe(32);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a size class starts using slab pages once 16 KiB of its size is live in the boundary-tag layer", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    // 100-byte requests take 112-byte blocks: 146 of them hold 16,352 bytes, 147 pass 16 KiB.
+    let before: usize = 0;
+    for (let i = 0; i < 147; i++) {
+      before = cMalloc(100);
+      expect(pageKind(<u32>(before >>> 16))).toBe(PAGE_HEAP);
+    }
+    let first = cMalloc(100);
+    expect(pageKind(<u32>(first >>> 16))).toBe(PAGE_SLAB);
+    // Other classes are not affected.
+    expect(pageKind(<u32>(cMalloc(40) >>> 16))).toBe(PAGE_HEAP);
     expect(heapCheck()).toBe(0);
   });
 });
