@@ -13,11 +13,13 @@
 // ╘═════════════════════════════════════════════════════════════╛
 // Every page of a free run is PAGE_FREE in the page map.
 //
-// Growth policy: a growth asks for what is needed or 1/16 of the heap's
-// pages, whichever is more, never past `maxPages`. Few large steps, because
-// each `memory.grow` is expensive in V8 (it can trigger a GC), yet at most
-// about 6% of the heap sits unused after a growth. If the bigger step fails,
-// the exact need is tried before giving up.
+// Growth policy: below 4 MiB a growth asks for exactly what is needed (a
+// growth costs about 0.1 ms there); above, for what is needed or 1/32 of the
+// heap's pages, whichever is more, never past `maxPages`. Few large steps
+// where `memory.grow` is expensive in V8 (measured here: about 1 ms per call
+// at 80 MiB, 3.6 ms at 256 MiB; it can trigger a GC), yet at most about 3% of
+// the heap sits unused after a growth. If the bigger step fails, the exact
+// need is tried before giving up.
 //
 // Invariants (checked by heapCheck):
 //   - the free-run list is address ordered, links agree both ways;
@@ -34,6 +36,11 @@ import {
 } from "./state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
 import { slabReclaimEmpty } from "./slab";
+
+/** Below this many pages (4 MiB) growth is exact: a growth is cheap there (about 0.1 ms). */
+const GROW_EXACT_BELOW: u32 = 64;
+/** Above it a growth adds at least heap/2^GROW_SHIFT: few steps, little slack. */
+const GROW_SHIFT: u32 = 5;
 
 @inline export function runPages(run: usize): u32 { return load<u32>(run); }
 @inline export function runNext(run: usize): usize { return load<u32>(run, 4); }
@@ -108,6 +115,12 @@ export function pagesAvailable(pages: u32): bool { return firstFitRun(pages) != 
   return <u32>(load<u32>(heap, H_TOP) >>> PAGE_BITS) - load<u32>(heap, H_BASE_PAGE);
 }
 
+/** Pages a growth asks for at least (see the growth policy above). */
+@inline function growthStep(): u32 {
+  let pages = heapPages();
+  return pages < GROW_EXACT_BELOW ? 0 : pages >>> GROW_SHIFT;
+}
+
 /**
  * Grow memory by at least `need` pages and release them as a free run (it
  * merges with a free run at the top). False when the limit or the engine
@@ -121,11 +134,11 @@ export function pagesGrow(need: u32): bool {
   // Moving the page map out of the heap state costs one more page.
   let relocate: u32 = 0;
   if (<usize>load<u32>(heap, H_PAGE_MAP) == heap + H_INLINE_MAP) {
-    let wouldSpan = current + max<u32>(need, heapPages() >>> 4) - load<u32>(heap, H_BASE_PAGE);
+    let wouldSpan = current + max<u32>(need, growthStep()) - load<u32>(heap, H_BASE_PAGE);
     if (wouldSpan + 1 > INLINE_MAP_ENTRIES) relocate = 1;
   }
   if (need + relocate > room) return false;
-  let want = min<u32>(max<u32>(need, heapPages() >>> 4) + relocate, room);
+  let want = min<u32>(max<u32>(need, growthStep()) + relocate, room);
   let old = memory.grow(<i32>want);
   if (old < 0 && want > need + relocate) {
     want = need + relocate;

@@ -168,7 +168,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const common = (cmd: Command) => cmd
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
-    .option("--eager-slabs", "give a size class slab pages from its first object (default: once 16 KiB of it is live)")
+    .option("--eager-slabs", "give a size class slab pages from its first object (default: once 4 KiB of it is live)")
     .addOption(new Option("--engine <engine>", "allocator engine").choices(["default"]).default("default"))
     .exitOverride();
 

@@ -17,8 +17,7 @@
 // lists, page map, snapshot and the trace log see every block the client made.
 
 import { Heap } from "./heap.js";
-import type { Engine } from "./heap.js";
-import { AllocatorExports, AllocatorHooks, Build, RawReport, allocatorImports, constant } from "./module.js";
+import { AllocatorExports, AllocatorHooks, RawReport, allocatorImports, constant } from "./module.js";
 import { PolicyName, policyNumber, resolvePolicy } from "./policy.js";
 import { WasmMallocError, errorFromReport } from "./errors.js";
 import { moduleInfo, ModuleInfo } from "./wasm-info.js";
@@ -63,6 +62,12 @@ export interface LinkOptions {
   onMisuse?(error: WasmMallocError): void;
   /** The client's __heap_base, when it cannot be read from the binary (a compiled Module, no export). */
   heapBase?: number;
+  /**
+   * How to instantiate the client (default WebAssembly.instantiate): e.g. `instantiate` of
+   * @assemblyscript/loader, whose result's `exports` (with __getString, __newString, ...) become
+   * `linked.exports`.
+   */
+  instantiate?(module: WebAssembly.Module, imports: WebAssembly.Imports): Promise<WebAssembly.Instance | { instance: WebAssembly.Instance; exports?: unknown }>;
 }
 
 export interface LinkedAllocator {
@@ -70,6 +75,8 @@ export interface LinkedAllocator {
   heap: Heap;
   /** The client's instance. */
   client: WebAssembly.Instance;
+  /** The client's exports: those of `options.instantiate`'s result when it gives some (the loader's helpers), else the instance's. */
+  exports: Record<string, any>;
   /** The allocator instance's exports. */
   allocator: AllocatorExports;
   /** The one memory both use. */
@@ -178,10 +185,8 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
       if (options.onMisuse) options.onMisuse(error);
       else throw error;
     },
-    onOp: (op, a, b, result) => { if (heap) observe(heap, op, a, b, result); },
-    onNamed: (ptr, label, length) => {
-      if (heap) setName(heap, ptr, new TextDecoder().decode(new Uint8Array(memory.buffer, label, length)));
-    },
+    onOp: (op, a, b, result) => heap?.hooks.onOp(op, a, b, result),
+    onNamed: (ptr, label, length) => heap?.hooks.onNamed(ptr, label, length),
   };
   const allocatorSource = options.allocator ?? embedBuildUrl(traced);
   const allocatorModule = allocatorSource instanceof WebAssembly.Module
@@ -224,10 +229,29 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   }
   // The view of the allocator the Heap reads: heap_base is the client's, not the allocator's own.
   const view: AllocatorExports = { ...allocator, heap_base: () => heapBase ?? instanceHeapBase(instance) };
-  heap = wrapHeap(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log });
+  heap = Heap.attach(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log });
 
-  let instance: WebAssembly.Instance;
-  instance = await WebAssembly.instantiate(clientModule, imports);
+  let instance!: WebAssembly.Instance;
+  let clientExports!: Record<string, any>;
+  for (;;) {
+    try {
+      if (options.instantiate) {
+        const result = await options.instantiate(clientModule, imports);
+        instance = result instanceof WebAssembly.Instance ? result : result.instance;
+        clientExports = (result instanceof WebAssembly.Instance ? undefined : result.exports as Record<string, any>) ?? instance.exports;
+      } else {
+        instance = await WebAssembly.instantiate(clientModule, imports);
+        clientExports = instance.exports;
+      }
+      break;
+    } catch (error) {
+      // A compiled Module does not tell how much memory it starts with: grow until it links.
+      const pages = memory.buffer.byteLength / PAGE;
+      const room = (maximum ?? 65536) - pages;
+      if (info || !(error instanceof WebAssembly.LinkError) || !/memory/.test(error.message) || room <= 0) throw error;
+      memory.grow(Math.min(pages, room));
+    }
+  }
   if (heapBase === undefined) init(instanceHeapBase(instance));
 
   // A WASI reactor (or any module exporting _initialize) is initialized once, now.
@@ -238,7 +262,7 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   }
 
   return {
-    heap, client: instance, allocator, memory, heapBase: heapBase ?? instanceHeapBase(instance), routed,
+    heap, client: instance, exports: clientExports, allocator, memory, heapBase: heapBase ?? instanceHeapBase(instance), routed,
     start(): number {
       const _start = exports._start;
       if (typeof _start !== "function") throw new TypeError("the client exports no _start");
@@ -257,30 +281,4 @@ function instanceHeapBase(instance: WebAssembly.Instance): number {
   const g = instance.exports.__heap_base;
   if (g instanceof WebAssembly.Global) return Number(g.value) >>> 0;
   throw new TypeError("the client exports no __heap_base; build it with -Wl,--export=__heap_base (clang), or pass heapBase");
-}
-
-// ── Reaching Heap's internals ─────────────────────────────────────────────
-// Heap has no public way yet to wrap an allocator that someone else
-// instantiated, nor to be told of operations and names from outside. Until it
-// has (Heap.attach, heap.observeOperation, heap.setName), these three reach
-// its private constructor and members; they are the only such place.
-
-interface HeapInternals {
-  observe(op: number, a: number, b: number, result: number): void;
-  names: Map<number, string>;
-}
-
-function wrapHeap(exports: AllocatorExports, init: { policy: PolicyName; build: string; maxMemory: number; trace: TraceLog | null }): Heap {
-  const HeapClass = Heap as unknown as new (exports: AllocatorExports, options: {
-    policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[];
-  }) => Heap;
-  return new HeapClass(exports, { ...init, engine: "default", build: init.build as Build, pending: [] });
-}
-
-function observe(heap: Heap, op: number, a: number, b: number, result: number): void {
-  (heap as unknown as HeapInternals).observe(op, a, b, result);
-}
-
-function setName(heap: Heap, ptr: number, label: string): void {
-  (heap as unknown as HeapInternals).names.set(ptr, label);
 }

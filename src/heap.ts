@@ -22,7 +22,7 @@ export interface HeapOptions {
   /** Most bytes the Wasm memory may grow to (default: no limit but wasm32's). */
   maxMemory?: number;
   /**
-   * Size-class slabs for small sizes: true (default: a class gets slab pages once 16 KiB of
+   * Size-class slabs for small sizes: true (default: a class gets slab pages once 4 KiB of
    * its size is live), "eager" (from its first object), false (off: the policy sees every size).
    */
   slabs?: boolean | "eager";
@@ -136,14 +136,15 @@ export class Heap {
     const engine = (options.engine ?? "default") as Engine;
     if (!ENGINES.includes(engine)) throw new RangeError(`engine "${options.engine}" is not available; choose one of ${ENGINES.join(", ")}`);
     const build: Build = options.build ?? (options.trace ? "traced" : "release");
+    if (build.startsWith("embed")) throw new RangeError(`the ${build} build shares its memory with another module: use linkAllocator`);
     if (options.trace && build === "release") throw new RangeError(`tracing needs the "traced" or "checked" build, not "release"`);
     const pending: RawReport[] = [];
     let heap: Heap | null = null;
     let log: TraceLog | null = null;
     const { exports } = await loadAllocator(options.wasm ?? buildUrl(build), {
       onReport: (r) => pending.push(r),
-      onOp: (op, a, b, result) => heap?.observe(op, a, b, result),
-      onNamed: (ptr, label, length) => heap?.names.set(ptr, new TextDecoder().decode(new Uint8Array(exports.memory.buffer, label, length))),
+      onOp: (op, a, b, result) => heap?.hooks.onOp(op, a, b, result),
+      onNamed: (ptr, label, length) => heap?.hooks.onNamed(ptr, label, length),
     });
     const flags = options.slabs === false ? constant(exports, "OPTION_NO_SLABS")
       : options.slabs === "eager" ? constant(exports, "OPTION_EAGER_SLABS") : 0;
@@ -162,6 +163,22 @@ export class Heap {
     heap = new Heap(exports, { policy, engine, build, maxMemory: options.maxMemory ?? 0, trace: log, pending });
     return heap;
   }
+
+  /**
+   * Wrap an allocator instance someone else instantiated and set up
+   * (linkAllocator does). Its env imports must call `heap.hooks`.
+   */
+  static attach(exports: AllocatorExports, options: { policy: PolicyName; build: Build; maxMemory?: number; trace?: TraceLog | null }): Heap {
+    return new Heap(exports, { engine: "default", maxMemory: options.maxMemory ?? 0, trace: options.trace ?? null, policy: options.policy, build: options.build, pending: [] });
+  }
+
+  /** What the allocator's imports call for this heap: operations (trace log; names follow realloc and free) and names set from Wasm. */
+  readonly hooks = {
+    onOp: (op: number, a: number, b: number, result: number): void => this.observe(op, a, b, result),
+    onNamed: (ptr: number, label: number, length: number): void => {
+      this.names.set(ptr, new TextDecoder().decode(new Uint8Array(this.memory.buffer, label, length)));
+    },
+  };
 
   get memory(): WebAssembly.Memory { return this.exports.memory; }
 

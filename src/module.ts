@@ -7,7 +7,7 @@
 import { instantiate, type Imports } from "@assemblyscript/loader";
 
 /** The builds in asconfig.json: release (fast), checked (slow, strict), traced (release + operation log). */
-export type Build = "release" | "checked" | "traced";
+export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced";
 
 /** What the allocator module exports (functions and constant globals). */
 export interface AllocatorExports {

@@ -6,7 +6,7 @@ import { freshHeap, lastReportKind, lastReportReason, lastReportPtr, reportCount
 import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
-  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS
+  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
@@ -191,11 +191,12 @@ describe("slab pages", () => {
     expect(heapCheck()).toBe(0);
   });
 
-  it("a size class starts using slab pages once 16 KiB of its size is live in the boundary-tag layer", () => {
+  it("a size class starts using slab pages once SLAB_START_BYTES (4 KiB) of its size is live in the boundary-tag layer", () => {
     freshHeap(POLICY_SEGREGATED, 0);
-    // 100-byte requests take 112-byte blocks: 146 of them hold 16,352 bytes, 147 pass 16 KiB.
+    expect(SLAB_START_BYTES).toBe(4096);
+    // 100-byte requests take 112-byte blocks: 36 of them hold 4,032 bytes, 37 reach 4 KiB.
     let before: usize = 0;
-    for (let i = 0; i < 147; i++) {
+    for (let i = 0; i < 37; i++) {
       before = cMalloc(100);
       expect(pageKind(<u32>(before >>> 16))).toBe(PAGE_HEAP);
     }

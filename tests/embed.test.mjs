@@ -1,0 +1,196 @@
+// linkAllocator: the host links wasm-malloc's embed build with a client module
+// over one memory. Clients here are written in WAT (binaryen assembles them),
+// so these tests need no C or AssemblyScript toolchain.
+import test, { after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import binaryen from "binaryen";
+import { linkAllocator, moduleInfo, linkableName, parseTrace, WasmMallocError } from "../dist/index.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-embed-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true })); // symlinks are removed, never followed
+
+function assemble(wat) {
+  const module = binaryen.parseText(wat);
+  module.setFeatures(binaryen.Features.All);
+  assert.ok(module.validate(), "the WAT is valid");
+  const bytes = module.emitBinary();
+  module.dispose();
+  return bytes;
+}
+
+// A client as clang would make one: imported memory, __heap_base exported, static data below it.
+const CLIENT = (heapBase = 70000, memory = "(memory 2)") => assemble(`(module
+  (import "env" "memory" ${memory})
+  (import "env" "malloc" (func $malloc (param i32) (result i32)))
+  (import "env" "wasm_free" (func $free (param i32)))
+  (import "env" "wasm_realloc" (func $realloc (param i32 i32) (result i32)))
+  (import "env" "wasm_heap_check" (func $check (result i32)))
+  (import "env" "host_value" (func $host (result i32)))
+  (global $heap_base i32 (i32.const ${heapBase}))
+  (export "__heap_base" (global $heap_base))
+  (data (i32.const 1024) "static data of the client")
+  (func (export "alloc") (param i32) (result i32) (call $malloc (local.get 0)))
+  (func (export "release") (param i32) (call $free (local.get 0)))
+  (func (export "resize") (param i32 i32) (result i32) (call $realloc (local.get 0) (local.get 1)))
+  (func (export "check") (result i32) (call $check))
+  (func (export "host") (result i32) (call $host)))`);
+
+const HOST = { env: { host_value: () => 42 } };
+const link = (bytes, options = {}) => linkAllocator(bytes, { imports: HOST, ...options });
+
+const staticText = (memory) => new TextDecoder().decode(new Uint8Array(memory.buffer, 1024, 25));
+
+test("moduleInfo reads a client's memory import and __heap_base from its binary", () => {
+  const info = moduleInfo(CLIENT(70000, "(memory 3 300)"));
+  assert.deepEqual(info.memoryImport, { module: "env", name: "memory", initial: 3, maximum: 300, shared: false });
+  assert.equal(info.heapBase, 70000);
+  assert.equal(info.definesMemory, false);
+  const own = moduleInfo(assemble(`(module (memory 1) (global $g i32 (i32.const 5)) (export "__heap_base" (global $g)))`));
+  assert.equal(own.memoryImport, undefined);
+  assert.equal(own.definesMemory, true);
+  assert.equal(own.heapBase, 5);
+  assert.equal(moduleInfo(assemble(`(module (import "env" "memory" (memory 1)))`)).heapBase, undefined);
+  assert.throws(() => moduleInfo(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])), /not a WebAssembly binary/);
+});
+
+test("linkableName routes both malloc and wasm_malloc spellings, and nothing else", () => {
+  assert.equal(linkableName("malloc"), "malloc");
+  assert.equal(linkableName("wasm_malloc"), "malloc");
+  assert.equal(linkableName("wasm_malloc_usable_size"), "malloc_usable_size");
+  assert.equal(linkableName("wasm_heap_check"), "heap_check");
+  assert.equal(linkableName("wasm_malloc_report"), undefined, "the allocator's own imports are not a client's");
+  assert.equal(linkableName("printf"), undefined);
+});
+
+test("the client's malloc-family imports reach the allocator; its heap starts at __heap_base; the memory below is never written", async () => {
+  const linked = await linkAllocator(CLIENT(), { imports: { env: { host_value: () => 42 } } });
+  const { client, heap, memory } = linked;
+  assert.equal(linked.heapBase, 70000);
+  assert.deepEqual(linked.routed, { malloc: "malloc", wasm_free: "free", wasm_realloc: "realloc", wasm_heap_check: "heap_check" });
+  assert.equal(client.exports.host(), 42, "the client's own imports are passed through");
+  assert.equal(staticText(memory), "static data of the client");
+  // Everything between the static data and __heap_base is the client's: paint it, allocate a lot, look again.
+  new Uint8Array(memory.buffer, 2048, 70000 - 2048).fill(0xab);
+  const pointers = [];
+  for (let i = 0; i < 3000; i++) pointers.push(client.exports.alloc(1 + (i * 37) % 5000) >>> 0);
+  for (let i = 0; i < pointers.length; i += 2) client.exports.release(pointers[i]);
+  const big = client.exports.resize(pointers[1], 1 << 20) >>> 0;
+  assert.notEqual(big, 0);
+  assert.ok(memory.buffer.byteLength > 2 << 16, "the memory grew");
+  assert.ok(pointers.every((p) => p >= 70000 && p % 16 === 0), "every pointer above __heap_base, 16-aligned");
+  assert.ok(new Uint8Array(memory.buffer, 2048, 70000 - 2048).every((b) => b === 0xab), "nothing below __heap_base changed");
+  assert.equal(staticText(memory), "static data of the client");
+  assert.equal(client.exports.check(), 0, "the heap check, called from the client");
+  heap.check();
+  const stats = heap.stats();
+  assert.equal(stats.heapBase, 70000, "stats count from the client's __heap_base");
+  assert.equal(stats.live, 1500);
+  assert.equal(heap.walk().filter((b) => b.state === "in-use").length, 1500);
+  assert.equal(heap.walk()[0].address, 70000, "the heap state sits at __heap_base");
+  // The JS side uses the same heap: a block from JS, freed by the client.
+  const fromJs = heap.malloc(200);
+  client.exports.release(fromJs);
+  assert.equal(heap.stats().live, 1500);
+});
+
+test("a start function that allocates runs after the heap is set up", async () => {
+  const bytes = assemble(`(module
+    (import "env" "memory" (memory 1))
+    (import "env" "malloc" (func $malloc (param i32) (result i32)))
+    (global $first (mut i32) (i32.const 0))
+    (global $heap_base i32 (i32.const 4096))
+    (export "__heap_base" (global $heap_base))
+    (export "first" (global $first))
+    (func $init (global.set $first (call $malloc (i32.const 100))))
+    (start $init))`);
+  const { client, heap } = await linkAllocator(bytes);
+  const first = client.exports.first.value >>> 0;
+  assert.ok(first >= 4096 && first % 16 === 0, `malloc in the start function gave ${first}`);
+  assert.equal(heap.walk().find((b) => b.pointer === first)?.state, "in-use");
+});
+
+test("misuse by the client throws a WasmMallocError out of the client's call; onMisuse may take it instead", async () => {
+  const linked = await link(CLIENT());
+  const p = linked.client.exports.alloc(64);
+  linked.heap.name(p, "request");
+  linked.client.exports.release(p);
+  assert.throws(() => linked.client.exports.release(p), (error) => {
+    assert.ok(error instanceof WasmMallocError);
+    assert.equal(error.kind, "double-free");
+    assert.match(error.message, /^double-free in free\(0x[0-9a-f]+\)/);
+    return true;
+  });
+  assert.throws(() => linked.client.exports.release(p + 8), { kind: "invalid-free" });
+  assert.throws(() => linked.heap.free(p), { name: "WasmMallocError", kind: "double-free" }, "from JS too");
+  linked.heap.check();
+  const seen = [];
+  const tolerant = await link(CLIENT(), { onMisuse: (error) => seen.push(error.kind) });
+  const q = tolerant.client.exports.alloc(64);
+  tolerant.client.exports.release(q);
+  tolerant.client.exports.release(q);
+  assert.equal(tolerant.client.exports.resize(q, 100), 0, "realloc of a freed block returns 0");
+  assert.deepEqual(seen, ["double-free", "double-free"]);
+  assert.equal(tolerant.heap.stats().errors, 2);
+});
+
+test("maxMemory caps the shared memory: past it the client's malloc returns 0 and the heap stays usable", async () => {
+  const { client, heap, memory } = await link(CLIENT(), { maxMemory: 1 << 20 });
+  assert.equal(client.exports.alloc(2 << 20), 0);
+  const kept = [];
+  for (let p; (p = client.exports.alloc(50000)) !== 0;) kept.push(p);
+  assert.ok(kept.length >= 10 && kept.length < 21, `${kept.length} blocks of 50,000 bytes in 1 MiB`);
+  assert.ok(memory.buffer.byteLength <= 1 << 20);
+  assert.ok(heap.stats().failed >= 2);
+  client.exports.release(kept.pop());
+  assert.notEqual(client.exports.alloc(50000), 0, "after a free the same request succeeds");
+  heap.check();
+  await assert.rejects(link(CLIENT(70000, "(memory 4)"), { maxMemory: 2 << 16 }), /below the 262144 bytes the client starts with/);
+});
+
+test("policy and slabs options reach the linked heap", async () => {
+  const layers = (linked) => {
+    const pointers = new Set(Array.from({ length: 600 }, () => linked.client.exports.alloc(24)));
+    return new Set(linked.heap.walk().filter((b) => pointers.has(b.pointer)).map((b) => b.layer));
+  };
+  const noSlabs = await link(CLIENT(), { policy: "first", slabs: false });
+  assert.equal(noSlabs.heap.runningPolicy(), "first");
+  assert.deepEqual([...layers(noSlabs)], ["medium"], "no slabs: small sizes go to the policy");
+  const slabs = await link(CLIENT());
+  assert.equal(slabs.heap.runningPolicy(), "segregated");
+  assert.ok(layers(slabs).has("slab"), "with slabs, small sizes use them");
+  await assert.rejects(link(CLIENT(), { policy: "fastest" }), /choose one of first, next, best, worst, segregated/);
+});
+
+test("a client given as a compiled Module links with heapBase given (its __heap_base is read after instantiation otherwise)", async () => {
+  const module = await WebAssembly.compile(CLIENT(80000, "(memory 3)"));
+  const given = await link(module, { heapBase: 90000 });
+  assert.equal(given.heapBase, 90000);
+  assert.ok(given.client.exports.alloc(10) >= 90000);
+  const read = await link(module);
+  assert.ok(read.memory.buffer.byteLength >= 3 << 16, "the memory grew until the client linked");
+  assert.equal(read.heapBase, 80000);
+  assert.ok(read.client.exports.alloc(10) >= 80000);
+});
+
+test("a client that does not import its memory, or exports no __heap_base, is refused with the flag to use", async () => {
+  await assert.rejects(linkAllocator(assemble(`(module (memory 1) (global $g i32 (i32.const 5)) (export "__heap_base" (global $g)))`)),
+    /defines its own memory; link it with an imported env.memory \(clang: -Wl,--import-memory; asc: --importMemory\)/);
+  await assert.rejects(linkAllocator(assemble(`(module (import "env" "memory" (memory 1)))`)), /exports no constant __heap_base; build it with -Wl,--export=__heap_base/);
+});
+
+test("trace logs the client's operations to a .rep file", async () => {
+  const file = path.join(tmp, "client.rep");
+  const { client, heap } = await link(CLIENT(), { trace: file });
+  const a = client.exports.alloc(100);
+  const b = client.exports.alloc(5000);
+  const c = client.exports.resize(a, 300);
+  client.exports.release(b);
+  client.exports.release(c);
+  heap.close();
+  const trace = parseTrace(fs.readFileSync(file, "utf8"), file);
+  assert.deepEqual(trace.ops.map((op) => op.kind), ["a", "a", "r", "f", "f"]);
+  assert.equal(heap.build, "embed-traced");
+});
