@@ -8,6 +8,11 @@
 // expensive checks (interior-pointer detection by walking the segment).
 // @ts-ignore: isDefined is a compile-time builtin
 export const CHECKED: bool = isDefined(WASM_MALLOC_CHECKED);
+// `asc --use WASM_MALLOC_UNCHECKED=1` (the `unchecked` target, for the
+// benchmark only): trust every pointer given to free/realloc, so the cost of
+// the release build's O(1) pointer checks can be measured. Not for use.
+// @ts-ignore: isDefined is a compile-time builtin
+export const UNCHECKED: bool = isDefined(WASM_MALLOC_UNCHECKED);
 // `asc --use WASM_MALLOC_EMBED=1` (the `embed` targets): the memory is
 // imported and shared with a client; the heap starts where heap_init says,
 // never on its own.

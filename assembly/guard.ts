@@ -55,10 +55,13 @@ export const QUARANTINE_DEFAULT: u32 = 1 << 20;
 @inline function rawOf(h: usize): usize { return load<u32>(h) & ~15; }
 @inline function sizeOf(h: usize): u32 { return load<u32>(h, 4); }
 
-/** Bytes in [from, to) that differ from `value`. */
+/** Bytes in [from, to) that differ from `value` (8 at a time while they agree). */
 function countChanged(from: usize, to: usize, value: u8): u32 {
   let changed: u32 = 0;
-  for (let at = from; at < to; at++) if (load<u8>(at) != value) changed++;
+  let at = from;
+  let word = <u64>value * 0x0101010101010101;
+  while (at + 8 <= to && load<u64>(at) == word) at += 8;
+  for (; at < to; at++) if (load<u8>(at) != value) changed++;
   return changed;
 }
 
