@@ -1,0 +1,58 @@
+// The benchmark harness, smoke-tested: `bench/run.mjs --quick` on one small
+// workload builds its peers, runs every allocator under both drivers, and
+// writes RESULTS.md with a row of numbers per allocator. (The figures of a
+// quick run mean nothing; only that they are there.)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-bench-"));
+const NUMBER = String.raw`[\d,]+(?:\.\d+)?`;
+
+test("bench --quick on s5 writes a row of numbers per allocator and driver", { timeout: 60_000 }, () => {
+  const run = spawnSync(process.execPath, ["bench/run.mjs", "--quick", "--only", "s5", "--out", out], { encoding: "utf8" });
+  assert.equal(run.status, 0, `bench/run.mjs failed:\n${run.stdout}\n${run.stderr}`);
+
+  const json = JSON.parse(fs.readFileSync(path.join(out, "results.json"), "utf8"));
+  const md = fs.readFileSync(path.join(out, "RESULTS.md"), "utf8");
+  const ids = json.allocators.map((a) => a.id);
+  for (const id of ["wasm-malloc", "wasm-malloc first", "TLSF", "bump"]) assert.ok(ids.includes(id), `${id} is benchmarked`);
+
+  for (const driver of ["js", "wasm"]) {
+    const title = driver === "js" ? "## JS driver" : "## Wasm driver";
+    const section = md.slice(md.indexOf(title), md.indexOf("\n## ", md.indexOf(title) + 1));
+    assert.ok(section.length > title.length, `RESULTS.md has a section for the ${driver} driver`);
+    // Everything but the checked build (measured apart) and best fit (traces only).
+    const expected = json.allocators.filter((a) => a.drivers.includes(driver) && !/checked|best/.test(a.id));
+    assert.ok(expected.length >= 4);
+    for (const a of expected) {
+      const cell = json.results[driver].s5[a.id];
+      assert.ok(cell && !cell.error, `${a.id} ran s5 under the ${driver} driver: ${cell?.error ?? "no result"}`);
+      assert.ok(cell.medianNs > 0 && Number.isFinite(cell.medianNs), `${a.id}: ns/op is a number`);
+      assert.ok(cell.ratio > 0, `${a.id}: a ratio to TLSF`);
+      assert.ok(cell.peakMemory > cell.heapStart, `${a.id}: the memory grew past the heap start`);
+      // (bump overwrites its arena: its utilization means nothing)
+      if (a.id !== "bump") assert.ok(cell.utilization > 0 && cell.utilization <= 1, `${a.id}: utilization ${cell.utilization} in (0, 1]`);
+      const escaped = a.id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      // The detail table: | s5 | id | median | min | × TLSF | less grow time | peak memory | ...
+      const row = new RegExp(`^\\| s5 \\| ${escaped} \\| ${NUMBER} \\| ${NUMBER} \\| ${NUMBER}× \\| ${NUMBER} \\| ${NUMBER} MiB \\|`, "m");
+      assert.match(section, row, `a detail row for ${a.id} (${driver} driver)`);
+    }
+  }
+  // Our allocator's grow count, seen by the harness's hook, is close to its own counter.
+  const ours = json.results.js.s5["wasm-malloc"];
+  assert.ok(Math.abs(ours.grows - ours.statGrows) <= 1, `grows seen ${ours.grows}, STAT_GROWS ${ours.statGrows}`);
+
+  if (ids.includes("wasm-malloc checked")) assert.match(md, new RegExp(`^\\| s5 \\| ${NUMBER} \\| ${NUMBER} \\| ${NUMBER} \\| ${NUMBER}× \\|`, "m"), "the checked build's slowdown row");
+  assert.match(md, /^## Against the targets of issue 6/m);
+  assert.match(md, /Machine: .+ CPUs \(nproc\)/);
+  if (fs.existsSync("dist/index.js")) {
+    for (const f of ["speed-js.svg", "speed-wasm.svg", "utilization.svg"]) {
+      assert.match(fs.readFileSync(path.join(out, f), "utf8"), /^<svg [^>]*>/, `${f} is an SVG`);
+    }
+  }
+  fs.rmSync(out, { recursive: true, force: true });
+});
