@@ -20,7 +20,7 @@ import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, statAd
 import { pageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
 import {
-  blockSize, header, setHeader, setFooter, isInUse, isPrevFree, prevFreeBlock,
+  blockSize, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
   setPrevFree, clearPrevFree, linkNext,
 } from "./block";
 import { listInsert, listRemove, listFind, listReplace, roverAfterTake, searchableSize } from "./freelists";
