@@ -8,6 +8,10 @@
 //   ≥ 256 KiB         page runs             large.ts
 //   aligned > 16      boundary-tag blocks   medium.ts (any size)
 //
+// The buddy build (WASM_MALLOC_BUDDY, build/buddy.wasm) instead sends
+// 0 … 32 KiB (and aligned requests up to 32 KiB) to buddy blocks (buddy.ts),
+// larger sizes to page runs; its hooks below are marked "buddy hook".
+//
 // Pointer checks (O(1), in every build): a pointer that is not 16-aligned,
 // on a page no layer owns, inside the heap state, not on a slot boundary, in
 // the middle of a large run, or naming a free block or slot is reported and
@@ -39,6 +43,12 @@ import {
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
 import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable, largePages } from "./large";
+// ── buddy engine hooks (WASM_MALLOC_BUDDY builds only; `BUDDY` folds to false elsewhere) ──
+import { BUDDY, PAGE_BUDDY } from "./constants";
+import {
+  buddyAlloc, buddyFree, buddyResize, buddyUsedOrder, buddyContaining, buddyOrderFor,
+  foundBuddyOff, foundBuddyOrder, BUDDY_MAX_SIZE, BUDDY_MAX_ORDER,
+} from "./buddy";
 
 export const EINVAL: i32 = 22;
 export const ENOMEM: i32 = 12;
@@ -48,6 +58,7 @@ export const ENOMEM: i32 = 12;
 @inline const OWNER_MEDIUM: u32 = 1;
 @inline const OWNER_SLAB: u32 = 2;
 @inline const OWNER_LARGE: u32 = 3;
+@inline const OWNER_BUDDY: u32 = 4; // buddy build: foundIndex holds the block's order
 
 // Set by `validate` for the caller.
 let foundOwner: u32 = 0;
@@ -57,6 +68,7 @@ let foundIndex: u32 = 0;   // slab slot index
 /** Allocate without counting: the shared path of every allocating entry point. */
 export function allocate(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
+  if (BUDDY) return buddyAllocate(size); // buddy hook
   let options = load<u32>(heap, H_OPTIONS);
   if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
     let cls = slabClassOf(size);
@@ -75,8 +87,29 @@ export function allocate(size: usize): usize {
   return block == 0 ? 0 : block + BLOCK_HEADER;
 }
 
+/** Buddy build: a buddy block below 32 KiB, else a page run. */
+function buddyAllocate(size: usize): usize {
+  if (size <= BUDDY_MAX_SIZE) return buddyAlloc(buddyOrderFor(size));
+  return largeAlloc(size);
+}
+
+/** Buddy build: classify a pointer on a buddy page. */
+function classifyBuddy(ptr: usize): u32 {
+  let page = ptr & ~<usize>(PAGE_SIZE - 1);
+  let order = buddyUsedOrder(page, ptr);
+  if (order != 0) { foundOwner = OWNER_BUDDY; foundIndex = order; return 0; }
+  let found = buddyContaining(page, <u32>(ptr - page));
+  if (found == 0) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, page, 0);
+  let block = page + foundBuddyOff;
+  let size = <usize>1 << foundBuddyOrder;
+  // Inside a free block: freed already (it may since have merged with its buddy).
+  if (found == 2) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+  return misuse(ERR_INVALID_FREE, REASON_INTERIOR, block, size);
+}
+
 /** Usable bytes of a pointer `validate` accepted. */
 function usableSize(ptr: usize): u32 {
+  if (BUDDY && foundOwner == OWNER_BUDDY) return 1 << foundIndex; // buddy hook
   if (foundOwner == OWNER_SLAB) return slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1));
   if (foundOwner == OWNER_LARGE) return largeUsable(ptr - LARGE_HEADER);
   return usableOf(ptr - BLOCK_HEADER);
@@ -102,6 +135,7 @@ export function classify(ptr: usize): u32 {
   if (ptr & ALIGN_MASK) return misuse(ERR_INVALID_FREE, REASON_MISALIGNED, 0, 0);
   let page = <u32>(ptr >>> PAGE_BITS);
   let kind = pageKind(page);
+  if (BUDDY && kind == PAGE_BUDDY) return classifyBuddy(ptr); // buddy hook
   if (kind == PAGE_HEAP) return classifyMedium(ptr);
   if (kind == PAGE_SLAB) return classifySlab(ptr);
   if (kind == PAGE_LARGE) {
@@ -182,7 +216,8 @@ function classifySlab(ptr: usize): u32 {
 /** Free a validated pointer (foundOwner/foundIndex set). */
 function release(ptr: usize): void {
   countFree(usableSize(ptr));
-  if (foundOwner == OWNER_SLAB) slabFree(ptr & ~<usize>(PAGE_SIZE - 1), ptr, foundIndex);
+  if (BUDDY && foundOwner == OWNER_BUDDY) buddyFree(ptr, foundIndex); // buddy hook
+  else if (foundOwner == OWNER_SLAB) slabFree(ptr & ~<usize>(PAGE_SIZE - 1), ptr, foundIndex);
   else if (foundOwner == OWNER_LARGE) largeFree(ptr - LARGE_HEADER);
   else mediumFree(ptr - BLOCK_HEADER);
 }
@@ -200,6 +235,10 @@ function counted(ptr: usize, requested: usize): usize {
   if (ptr == 0) { statAdd(STAT_FAILED, 1); return 0; }
   let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
   foundOwner = kind == PAGE_SLAB ? OWNER_SLAB : kind == PAGE_LARGE ? OWNER_LARGE : OWNER_MEDIUM;
+  if (BUDDY && kind == PAGE_BUDDY) { // buddy hook
+    foundOwner = OWNER_BUDDY;
+    foundIndex = buddyUsedOrder(ptr & ~<usize>(PAGE_SIZE - 1), ptr);
+  }
   countAlloc(usableSize(ptr), requested);
   return ptr;
 }
@@ -275,13 +314,21 @@ export function cRealloc(ptr: usize, size: usize): usize {
 }
 
 function resizeInPlace(ptr: usize, size: usize, owner: u32): bool {
+  if (BUDDY && owner == OWNER_BUDDY) { // buddy hook: foundIndex is the order; becomes the new one
+    if (size > BUDDY_MAX_SIZE) return false;
+    let order = buddyOrderFor(size);
+    if (!buddyResize(ptr, foundIndex, order)) return false;
+    foundIndex = order;
+    return true;
+  }
   if (owner == OWNER_SLAB) {
     // Same class (and slabs still serve this size): nothing to do.
     return size <= SLAB_MAX && slabClassOf(size) == slabClassOf(slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1)));
   }
   if (owner == OWNER_LARGE) {
     // Below the threshold a block no longer belongs in whole pages: move it.
-    if (size < LARGE_MIN) return false;
+    let smallest: usize = BUDDY ? BUDDY_MAX_SIZE + 1 : LARGE_MIN; // buddy hook
+    if (size < smallest) return false;
     return largeResize(ptr - LARGE_HEADER, size);
   }
   return mediumResize(ptr - BLOCK_HEADER, blockSizeFor(size));
@@ -294,6 +341,10 @@ export function cAlignedAlloc(align: usize, size: usize): usize {
   if (CHECKED) return guarded(guardAlloc(size, align));
   if (align <= 16) return counted(allocate(size), size);
   if (size > MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
+  if (BUDDY) { // buddy hook: a block of order k is 2^k-aligned (pages are 64 KiB-aligned)
+    let order = max<u32>(buddyOrderFor(size), ctz<u32>(<u32>align));
+    if (order <= BUDDY_MAX_ORDER) return counted(buddyAlloc(order), size);
+  }
   let block = mediumAllocAligned(blockSizeFor(size), <u32>align);
   return counted(block == 0 ? 0 : block + BLOCK_HEADER, size);
 }

@@ -6,6 +6,7 @@
 // every large run, then compares the counters with what it saw: O(heap).
 // Pointers read from the heap are bounded before they are followed, so a
 // corrupted heap yields a code, not a trap.
+// The buddy build also checks every buddy page, list and bitmap (buddyCheck).
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE,
@@ -23,6 +24,9 @@ import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { LARGE_MAGIC } from "./large";
 import { guardCheck, guardCheckAddress } from "./guard";
 import { CHECKED } from "./constants";
+// buddy hook (WASM_MALLOC_BUDDY builds only)
+import { BUDDY, PAGE_KIND_MAX } from "./constants";
+import { buddyCheck, buddyCheckAddress, buddySeenInUse, buddySeenLive } from "./buddy";
 
 export const CHECK_OK: u32 = 0;
 export const CHECK_PAGE_KIND: u32 = 1;          // a page map entry names no kind
@@ -100,6 +104,12 @@ export function heapCheck(): u32 {
   if (code) return code;
   if (slabListCode) return slabListCode;
   if (listed != seenFreeBlocks) return fail(CHECK_FREE_NOT_LISTED, 0);
+  if (BUDDY) { // buddy hook: pages, lists and bitmap of the buddy engine
+    let buddyCode = buddyCheck();
+    if (buddyCode) return fail(buddyCode, buddyCheckAddress);
+    seenInUse += buddySeenInUse;
+    seenLive += buddySeenLive;
+  }
   if (seenInUse != statGet(STAT_IN_USE) || seenLive != statGet(STAT_LIVE)) return fail(CHECK_COUNTERS, heap);
   if (CHECKED) {
     let guardCode = guardCheck();
@@ -112,7 +122,7 @@ function checkPageMap(basePage: u32, topPage: u32): u32 {
   let free: u32 = 0;
   for (let page = basePage; page < topPage; page++) {
     let kind = pageKind(page);
-    if (kind > PAGE_META) return fail(CHECK_PAGE_KIND, <usize>page << PAGE_BITS);
+    if (kind > PAGE_KIND_MAX) return fail(CHECK_PAGE_KIND, <usize>page << PAGE_BITS);
     if (kind == PAGE_FREE) free++;
   }
   if (pageKind(basePage) != PAGE_HEAP) return fail(CHECK_PAGE_KIND, <usize>basePage << PAGE_BITS);

@@ -18,6 +18,11 @@ export const UNCHECKED: bool = isDefined(WASM_MALLOC_UNCHECKED);
 // never on its own.
 // @ts-ignore: isDefined is a compile-time builtin
 export const EMBED: bool = isDefined(WASM_MALLOC_EMBED);
+// `asc --use WASM_MALLOC_BUDDY=1` (the `buddy` target): the buddy engine
+// (buddy.ts) serves every size below 32 KiB; no slabs. Other builds compile
+// none of it.
+// @ts-ignore: isDefined is a compile-time builtin
+export const BUDDY: bool = isDefined(WASM_MALLOC_BUDDY);
 
 // ── Memory geometry ─────────────────────────────────────────────────────────
 /** A Wasm page: the unit of `memory.grow` and of the page layer. */
@@ -76,6 +81,9 @@ export const PAGE_SLAB: u8 = 3;     // one slab of one size class
 export const PAGE_LARGE: u8 = 4;    // first page of a large allocation
 export const PAGE_LARGE_TAIL: u8 = 5; // a following page of a large allocation
 export const PAGE_META: u8 = 6;     // holds the page map once it outgrows the heap state
+export const PAGE_BUDDY: u8 = 7;    // buddy build only: one page of buddy blocks (buddy.ts)
+/** The highest page kind this build uses. */
+export const PAGE_KIND_MAX: u8 = BUDDY ? PAGE_BUDDY : PAGE_META;
 
 // ── Placement policies for the boundary-tag layer ───────────────────────────
 export const POLICY_FIRST: u32 = 0;

@@ -22,6 +22,10 @@ import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
 import { EMBED, CHECKED } from "./constants";
 import { QUARANTINE_DEFAULT } from "./guard";
 import { H_QUARANTINE_LIMIT } from "./state";
+// buddy hook (WASM_MALLOC_BUDDY builds only)
+import { BUDDY } from "./constants";
+import { H_BUDDY } from "./state";
+import { buddyInit } from "./buddy";
 
 /** Pages the heap may span at most (4 GiB less one page). */
 const MAX_MEMORY_PAGES: u32 = 65535; // keeps every address, top included, in a u32
@@ -52,6 +56,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   store<u32>(at, <u32>(at + H_INLINE_MAP), H_PAGE_MAP);
   store<u32>(at, INLINE_MAP_ENTRIES, H_PAGE_MAP_CAP);
   slabInit();
+  if (BUDDY) buddyInit(at + H_BUDDY); // buddy hook
   if (CHECKED) store<u32>(at, QUARANTINE_DEFAULT, H_QUARANTINE_LIMIT);
   // Segment 0 fills the pages after the state; any memory already beyond
   // them becomes a free run.

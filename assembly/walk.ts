@@ -16,6 +16,9 @@ import { header } from "./block";
 import { runPages } from "./pages";
 import { slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabIndex } from "./slab";
 import { largePages } from "./large";
+// buddy hook (WASM_MALLOC_BUDDY builds only)
+import { BUDDY, PAGE_BUDDY } from "./constants";
+import { buddyEntry, buddyEntrySize, buddyEntryState } from "./buddy";
 
 export const LAYER_STATE: u32 = 0;     // the heap structure (and inline page map)
 export const LAYER_MEDIUM: u32 = 1;    // a boundary-tag block
@@ -24,6 +27,7 @@ export const LAYER_LARGE: u32 = 3;     // a large run
 export const LAYER_PAGES: u32 = 4;     // a free page run
 export const LAYER_PAGE_MAP: u32 = 5;  // the page holding the relocated page map
 export const LAYER_SLAB_HEADER: u32 = 6; // a slab page's header and bitmap
+export const LAYER_BUDDY: u32 = 7;     // buddy build: a buddy block, or a buddy page's bitmaps (metadata)
 
 export const STATE_FREE: u32 = 0;
 export const STATE_IN_USE: u32 = 1;
@@ -60,6 +64,7 @@ function settle(at: usize): usize {
       return at + SEGMENT_PROLOGUE;
     }
     if (kind == PAGE_FREE || kind == PAGE_SLAB || kind == PAGE_LARGE || kind == PAGE_META) return at;
+    if (BUDDY && kind == PAGE_BUDDY) return at; // buddy hook
     at += PAGE_SIZE; // foreign page
   }
   return top;
@@ -74,6 +79,13 @@ export function walkEntry(cursor: usize): usize {
   }
   let page = cursor & ~<usize>(PAGE_SIZE - 1);
   let kind = pageKind(<u32>(cursor >>> PAGE_BITS));
+  if (BUDDY && kind == PAGE_BUDDY) { // buddy hook
+    let next = buddyEntry(cursor);
+    let used = buddyEntryState == 1;
+    describe(cursor, buddyEntrySize, buddyEntryState == 2 ? STATE_METADATA : used ? STATE_IN_USE : STATE_FREE,
+      LAYER_BUDDY, used ? cursor : 0, used ? <usize>buddyEntrySize : 0);
+    return settle(next);
+  }
   if (kind == PAGE_SLAB) {
     let first = page + slabFirst(page);
     if (cursor == page) {

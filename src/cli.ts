@@ -10,10 +10,11 @@ import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SingleBar } from "cli-progress";
-import { Heap, HeapOptions } from "./heap.js";
+import { ENGINES, Heap, HeapOptions } from "./heap.js";
 import { POLICY_NAMES, PolicyName, isPolicyName } from "./policy.js";
 import { Trace, TraceError, parseTrace, replay } from "./trace.js";
 import { formatDump } from "./dump.js";
+import { formatBuddyinfo, formatSlabinfo } from "./views.js";
 import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
 import { churnTrace, exampleTrace } from "./workloads.js";
 
@@ -66,15 +67,17 @@ function replayWithProgress(heap: Heap, trace: Trace, options: { check?: boolean
 }
 
 async function runReplay(files: string[], opts: { policy?: string; check?: boolean; json?: boolean; slabs?: boolean; engine?: string }) {
-  const policies: (PolicyName | undefined)[] = opts.policy === "all" ? [...POLICY_NAMES] : [opts.policy as PolicyName | undefined];
+  // The buddy engine has no placement policy: one run per trace.
+  const buddy = opts.engine === "buddy";
+  const policies: (PolicyName | undefined)[] = buddy ? [undefined] : opts.policy === "all" ? [...POLICY_NAMES] : [opts.policy as PolicyName | undefined];
   const results = [];
   for (const file of files) {
     const trace = readTrace(file);
     for (const policy of policies) {
-      const heap = await Heap.create(heapOptions(opts, policy));
+      const heap = await Heap.create(heapOptions(buddy ? { ...opts, policy: undefined } : opts, policy));
       const r = replayWithProgress(heap, trace, { check: opts.check });
       results.push({
-        trace: file, policy: heap.policy, ops: r.ops, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0,
+        trace: file, engine: heap.engine, policy: heap.engine === "buddy" ? "buddy" : heap.policy, ops: r.ops, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0,
         peakLivePayload: r.peakLivePayload, heapBytes: r.heapBytes, utilization: r.utilization, checked: Boolean(opts.check),
       });
     }
@@ -93,7 +96,8 @@ async function heapAt(file: string | undefined, opts: { policy?: string; at?: nu
   replay(heap, trace, { limit, nameIds: true });
   const done = Math.min(limit, trace.ops.length);
   const slabs = opts.slabs === false ? ", slabs off" : !file || opts.eagerSlabs ? ", eager slabs" : "";
-  const title = `wasm-malloc heap: ${path.basename(trace.file)} after ${done} of ${trace.ops.length} operations, ${heap.policy} fit${slabs}`;
+  const how = heap.engine === "buddy" ? "buddy engine" : `${heap.policy} fit${slabs}`;
+  const title = `wasm-malloc heap: ${path.basename(trace.file)} after ${done} of ${trace.ops.length} operations, ${how}`;
   return { heap, trace, title, done };
 }
 
@@ -101,6 +105,16 @@ async function runDump(file: string | undefined, opts: { policy?: string; at?: n
   const { heap, title, done } = await heapAt(file, opts);
   if (opts.json) { console.log(JSON.stringify(heap.snapshot({ title, step: done }), null, 2)); return; }
   process.stdout.write(formatDump(heap, { title }));
+}
+
+async function runInfo(file: string | undefined, opts: { policy?: string; at?: number; json?: boolean; slabs?: boolean; eagerSlabs?: boolean; engine?: string; buddy?: boolean; slab?: boolean }) {
+  const { heap, title } = await heapAt(file, opts);
+  const views = { buddyinfo: opts.buddy ? heap.buddyinfo() : undefined, slabinfo: opts.slab ? heap.slabinfo() : undefined };
+  if (opts.json) { console.log(JSON.stringify({ title, ...views }, null, 2)); return; }
+  const parts = [title.replace("wasm-malloc heap: ", "wasm-malloc info: "), ""];
+  if (views.buddyinfo) parts.push(formatBuddyinfo(views.buddyinfo));
+  if (views.slabinfo) parts.push(formatSlabinfo(views.slabinfo));
+  process.stdout.write(parts.join("\n").replace(/\n+$/, "") + "\n");
 }
 
 async function runMap(file: string | undefined, opts: { policy?: string; at?: number; out: string; links?: boolean; slabs?: boolean; engine?: string }) {
@@ -113,14 +127,17 @@ async function runMap(file: string | undefined, opts: { policy?: string; at?: nu
 
 interface CompareRow { trace: string; results: Record<string, { utilization: number; opsPerSecond: number; heapBytes: number }> }
 
-async function comparePolicies(traces: Trace[], slabs?: boolean): Promise<CompareRow[]> {
+/** Every policy on each trace, and the buddy engine as one more series when `buddy`. */
+async function comparePolicies(traces: Trace[], slabs?: boolean, buddy = false): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
+  const series: { name: string; options: HeapOptions }[] = POLICY_NAMES.map((policy) => ({ name: policy, options: { policy, slabs } }));
+  if (buddy) series.push({ name: "buddy", options: { engine: "buddy" } });
   for (const trace of traces) {
     const row: CompareRow = { trace: path.basename(trace.file), results: {} };
-    for (const policy of POLICY_NAMES) {
-      const heap = await Heap.create({ policy, slabs });
+    for (const { name, options } of series) {
+      const heap = await Heap.create(options);
       const r = replay(heap, trace);
-      row.results[policy] = { utilization: r.utilization, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0, heapBytes: r.heapBytes };
+      row.results[name] = { utilization: r.utilization, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0, heapBytes: r.heapBytes };
     }
     rows.push(row);
   }
@@ -128,23 +145,25 @@ async function comparePolicies(traces: Trace[], slabs?: boolean): Promise<Compar
 }
 
 function printComparison(rows: CompareRow[]): void {
-  const head = ["trace", ...POLICY_NAMES.map((p) => `${p} util`), ...POLICY_NAMES.map((p) => `${p} kops/s`)];
-  const body = rows.map((r) => [r.trace, ...POLICY_NAMES.map((p) => pct(r.results[p].utilization)), ...POLICY_NAMES.map((p) => num(r.results[p].opsPerSecond / 1000))]);
+  const names = Object.keys(rows[0]?.results ?? {});
+  const head = ["trace", ...names.map((p) => `${p} util`), ...names.map((p) => `${p} kops/s`)];
+  const body = rows.map((r) => [r.trace, ...names.map((p) => pct(r.results[p].utilization)), ...names.map((p) => num(r.results[p].opsPerSecond / 1000))]);
   console.log(table([head, ...body]));
 }
 
 function comparisonChart(rows: CompareRow[], title: string): string {
   return renderComparisonSvg(
-    rows.map((r) => ({ label: r.trace, series: POLICY_NAMES.map((p) => ({ name: p, value: r.results[p].utilization })) })),
+    rows.map((r) => ({ label: r.trace, series: Object.keys(r.results).map((p) => ({ name: p, value: r.results[p].utilization })) })),
     { title, unit: "%" },
   );
 }
 
-async function runCompare(files: string[], opts: { out: string; json?: boolean; slabs?: boolean }) {
-  const rows = await comparePolicies(files.map(readTrace), opts.slabs);
+async function runCompare(files: string[], opts: { out: string; json?: boolean; slabs?: boolean; engine?: string }) {
+  const rows = await comparePolicies(files.map(readTrace), opts.slabs, opts.engine === "buddy");
   if (opts.json) { console.log(JSON.stringify(rows, null, 2)); return; }
   printComparison(rows);
-  fs.writeFileSync(opts.out, comparisonChart(rows, "Utilization by policy (peak live payload / heap bytes)"));
+  const by = opts.engine === "buddy" ? "policy, and the buddy engine" : "policy";
+  fs.writeFileSync(opts.out, comparisonChart(rows, `Utilization by ${by} (peak live payload / heap bytes)`));
   console.log(`\nchart: ${opts.out}`);
 }
 
@@ -169,7 +188,7 @@ export function buildProgram(): Command {
   const common = (cmd: Command) => cmd
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
     .option("--eager-slabs", "give a size class slab pages from its first object (default: once 4 KiB of it is live)")
-    .addOption(new Option("--engine <engine>", "allocator engine").choices(["default"]).default("default"))
+    .addOption(new Option("--engine <engine>", "allocator engine (buddy: power-of-two buddy blocks, its own build)").choices([...ENGINES]).default("default"))
     .exitOverride();
 
   common(program.command("replay")
@@ -197,8 +216,21 @@ export function buildProgram(): Command {
     .option("--links", "draw the free-list links"))
     .action(runMap);
 
+  common(program.command("info")
+    .description("kernel-style views after a trace (or the built-in example): --buddy free blocks per order (/proc/buddyinfo), --slab size classes (/proc/slabinfo)")
+    .argument("[file]", "a .rep trace (default: a built-in example)")
+    .addOption(policyOption(false))
+    .option("--at <n>", "stop after the first N operations", count)
+    .option("--buddy", "free blocks per order: the buddy engine's blocks and the page layer's free runs")
+    .option("--slab", "per size class: active and total objects, object size, objects per slab, slabs")
+    .option("--json", "print the views as JSON"))
+    .hook("preAction", (cmd) => {
+      if (!cmd.opts().buddy && !cmd.opts().slab) cmd.error("error: info needs a view: --buddy (free blocks per order) or --slab (size classes)", { exitCode: EXIT_USAGE });
+    })
+    .action(runInfo);
+
   common(program.command("compare")
-    .description("every policy side by side on each trace: a table, and an SVG chart of utilization")
+    .description("every policy side by side on each trace (--engine buddy: and the buddy engine): a table, and an SVG chart of utilization")
     .argument("<files...>", "CS:APP malloc-lab traces")
     .option("-o, --out <file>", "where to write the chart", "compare.svg")
     .option("--json", "print JSON instead of the table (no chart)"))

@@ -9,13 +9,16 @@ import { liveBytes, liveDataView } from "./live-view.js";
 import type { TraceLog } from "./trace-log.js";
 import type { HeapSnapshot } from "./render/snapshot.js";
 
-export type Engine = "default";
-export const ENGINES: readonly Engine[] = ["default"];
+export type Engine = "default" | "buddy";
+export const ENGINES: readonly Engine[] = ["default", "buddy"];
 
 export interface HeapOptions {
   /** Placement policy of the boundary-tag layer; default: WASM_MALLOC_POLICY, else "segregated". */
   policy?: PolicyName | string;
-  /** Allocator engine: "default" (slabs + boundary tags + page runs). */
+  /**
+   * Allocator engine: "default" (slabs + boundary tags + page runs), or "buddy" (power-of-two
+   * buddy blocks below 32 KiB + page runs; its own build, build/buddy.wasm; release build only).
+   */
   engine?: Engine | string;
   /** Which build to load (default "release"; "traced" when `trace` is set). */
   build?: Build;
@@ -35,7 +38,7 @@ export interface HeapOptions {
 }
 
 export type BlockState = "free" | "in-use" | "metadata";
-export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header";
+export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header" | "buddy";
 
 /** One entry of `walk()`: a block of some layer, or metadata, or free space. */
 export interface Block {
@@ -92,12 +95,36 @@ export interface HeapStats {
 export interface PageMapEntry {
   page: number;
   address: number;
-  kind: "none" | "free" | "heap" | "slab" | "large" | "large-tail" | "meta";
+  kind: "none" | "free" | "heap" | "slab" | "large" | "large-tail" | "meta" | "buddy";
+}
+
+/** One line of `buddyinfo()`: free blocks per order, like /proc/buddyinfo. */
+export interface BuddyInfo {
+  /** "buddy" (the buddy engine's blocks) or "pages" (free page runs of the page layer). */
+  zone: "buddy" | "pages";
+  /** Block size of order `minOrder + i`, in bytes (pages zone: runs of 2^i pages, and up to 2^(i+1)-1). */
+  minOrder: number;
+  /** Bytes of one unit of order minOrder (16 for buddy blocks, 65536 for pages). */
+  unit: number;
+  /** Free blocks (or runs) of each order, smallest first. */
+  free: number[];
+}
+
+/** One line of `slabinfo()`: a size class, like /proc/slabinfo. */
+export interface SlabInfo {
+  name: string;
+  activeObjects: number;
+  totalObjects: number;
+  objectSize: number;
+  objectsPerSlab: number;
+  pagesPerSlab: number;
+  activeSlabs: number;
+  totalSlabs: number;
 }
 
 const LAYER_BY_NAME: Record<string, Layer> = {
   STATE: "state", MEDIUM: "medium", SLAB: "slab", LARGE: "large", PAGES: "pages",
-  PAGE_MAP: "page-map", SLAB_HEADER: "slab-header",
+  PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", BUDDY: "buddy",
 };
 
 export class Heap {
@@ -135,7 +162,12 @@ export class Heap {
     const policy = resolvePolicy(options.policy);
     const engine = (options.engine ?? "default") as Engine;
     if (!ENGINES.includes(engine)) throw new RangeError(`engine "${options.engine}" is not available; choose one of ${ENGINES.join(", ")}`);
-    const build: Build = options.build ?? (options.trace ? "traced" : "release");
+    let build: Build = options.build ?? (options.trace ? "traced" : "release");
+    if (engine === "buddy") {
+      // The buddy engine is its own build target (the default fast path stays free of it).
+      if (build !== "release" && build !== "buddy") throw new RangeError(`engine "buddy" has one build (build/buddy.wasm): no ${build} build of it; drop "build"${options.trace ? ' and "trace"' : ""}`);
+      build = "buddy";
+    } else if (build === "buddy") throw new RangeError(`the buddy build is engine "buddy": pass { engine: "buddy" }`);
     if (build.startsWith("embed")) throw new RangeError(`the ${build} build shares its memory with another module: use linkAllocator`);
     if (options.trace && build === "release") throw new RangeError(`tracing needs the "traced" or "checked" build, not "release"`);
     const pending: RawReport[] = [];
@@ -393,13 +425,78 @@ export class Heap {
     return out;
   }
 
+  // ── Kernel-style views ──────────────────────────────────────────────────
+  /**
+   * Free blocks per order, like /proc/buddyinfo: for the buddy engine (orders of its
+   * blocks), and for the page layer of every engine (free page runs by size order:
+   * a run of n pages counts at order floor(log2 n)).
+   */
+  buddyinfo(): BuddyInfo[] {
+    const e = this.exports;
+    const out: BuddyInfo[] = [];
+    if (typeof e.buddy_free_count === "function") {
+      const min = constant(e, "BUDDY_MIN_ORDER");
+      const max = constant(e, "BUDDY_MAX_ORDER");
+      const free: number[] = [];
+      for (let order = min; order <= max; order++) free.push((e.buddy_free_count as (o: number) => number)(order) >>> 0);
+      out.push({ zone: "buddy", minOrder: min, unit: 2 ** min, free });
+    }
+    // Free runs never touch (they merge at once), so each maximal stretch of free pages is one run.
+    const runs: number[] = [];
+    let length = 0;
+    for (const entry of this.pageMap()) {
+      if (entry.kind === "free") length++;
+      else if (length) { runs.push(length); length = 0; }
+    }
+    if (length) runs.push(length);
+    const pages: number[] = [];
+    for (const n of runs) {
+      const order = Math.floor(Math.log2(n));
+      while (pages.length <= order) pages.push(0);
+      pages[order]++;
+    }
+    out.push({ zone: "pages", minOrder: 0, unit: constant(e, "PAGE_SIZE"), free: pages });
+    return out;
+  }
+
+  /**
+   * Per size class, like /proc/slabinfo: classes that hold slab pages (a slab is one page),
+   * read from the walk. Empty in the buddy build (it has no slabs).
+   */
+  slabinfo(): SlabInfo[] {
+    const pageSize = constant(this.exports, "PAGE_SIZE");
+    const byPage = new Map<number, { size: number; total: number; active: number }>();
+    for (const b of this.walkRaw()) {
+      if (b.layer !== "slab") continue;
+      const page = Math.floor(b.address / pageSize);
+      const slab = byPage.get(page) ?? { size: b.size, total: 0, active: 0 };
+      slab.total++;
+      if (b.state === "in-use") slab.active++;
+      byPage.set(page, slab);
+    }
+    const bySize = new Map<number, SlabInfo>();
+    for (const slab of byPage.values()) {
+      const info = bySize.get(slab.size) ?? {
+        name: `size-${slab.size}`, activeObjects: 0, totalObjects: 0, objectSize: slab.size,
+        objectsPerSlab: slab.total, pagesPerSlab: 1, activeSlabs: 0, totalSlabs: 0,
+      };
+      info.activeObjects += slab.active;
+      info.totalObjects += slab.total;
+      info.totalSlabs++;
+      if (slab.active > 0) info.activeSlabs++;
+      bySize.set(slab.size, info);
+    }
+    return [...bySize.values()].sort((a, b) => a.objectSize - b.objectSize);
+  }
+
   /** Everything a picture or a visualizer needs, as plain JSON-ready data. */
   snapshot(extra: { title?: string; step?: number } = {}): HeapSnapshot {
     const e = this.exports;
     return {
       policy: this.policy, heapStart: e.heap_start() >>> 0, top: e.heap_top() >>> 0, pageSize: constant(e, "PAGE_SIZE"),
       blocks: this.walk(), freeLists: this.freeLists(),
-      pageMap: this.pageMap().map(({ page, kind }) => ({ page, kind })), stats: this.stats(), ...extra,
+      // A buddy page has no gutter colour of its own in the renderer yet: it draws as a heap page.
+      pageMap: this.pageMap().map(({ page, kind }) => ({ page, kind: kind === "buddy" ? "heap" : kind })), stats: this.stats(), ...extra,
     };
   }
 

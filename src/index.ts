@@ -1,6 +1,7 @@
 // wasm-malloc host library: the public entry.
 export { Heap } from "./heap.js";
-export type { HeapOptions, Block, HeapStats, PageMapEntry, Layer, BlockState, Engine } from "./heap.js";
+export type { HeapOptions, Block, HeapStats, PageMapEntry, Layer, BlockState, Engine, BuddyInfo, SlabInfo } from "./heap.js";
+export { formatBuddyinfo, formatSlabinfo } from "./views.js";
 export { ENGINES } from "./heap.js";
 export { WasmMallocError, HeapCorruptionError, OutOfMemoryError } from "./errors.js";
 export { POLICY_NAMES, resolvePolicy } from "./policy.js";

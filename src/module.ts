@@ -7,7 +7,7 @@
 import { instantiate, type Imports } from "@assemblyscript/loader";
 
 /** The builds in asconfig.json: release (fast), checked (slow, strict), traced (release + operation log). */
-export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced";
+export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced" | "buddy";
 
 /** What the allocator module exports (functions and constant globals). */
 export interface AllocatorExports {
@@ -43,6 +43,8 @@ export interface AllocatorExports {
   free_block_next(block: number): number;
   free_block_prev(block: number): number;
   free_block_size(block: number): number;
+  /** Buddy build only: free buddy blocks of an order (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER). */
+  buddy_free_count?(order: number): number;
   [name: string]: unknown;
 }
 

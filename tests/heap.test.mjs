@@ -20,7 +20,7 @@ test("Heap.create takes the module as bytes, a URL or a Response", async () => {
 });
 
 test("an unknown engine or policy is a clear error", async () => {
-  await assert.rejects(Heap.create({ engine: "buddy" }), /engine "buddy" is not available; choose one of default/);
+  await assert.rejects(Heap.create({ engine: "turbo" }), /engine "turbo" is not available; choose one of default, buddy/);
   await assert.rejects(Heap.create({ policy: "fastest" }), /the policy option is "fastest"; choose one of first, next, best, worst, segregated/);
   await assert.rejects(Heap.create({ trace: path.join(tmp, "x.rep"), build: "release" }), /tracing needs the "traced" or "checked" build/);
 });

@@ -59,3 +59,20 @@ export function entrySize(address: usize): usize {
   }
   return 0;
 }
+
+import { buddyInit, BUDDY_STATE_SIZE } from "../../assembly/buddy";
+import { cMalloc } from "../../assembly/api";
+
+/**
+ * A fresh heap whose buddy engine can be driven directly (buddyAlloc/buddyFree):
+ * the test build is not the buddy build, so the buddy state lives in a block of
+ * its own. Returns the state's address. Use buddyCheck(), not heapCheck(): this
+ * build's checker does not know buddy pages.
+ */
+export function freshBuddyHeap(): usize {
+  freshHeap();
+  let state = cMalloc(BUDDY_STATE_SIZE);
+  assert(state != 0, "buddy state");
+  buddyInit(state);
+  return state;
+}

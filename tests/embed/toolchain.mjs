@@ -59,7 +59,17 @@ export function clang(sources, out, { shim = true, extra = [] } = {}) {
   const args = [...CLANG_FLAGS, "-Wall", "-Werror", ...extra];
   if (shim) args.push("-I", path.join(repo, "include"), ...LINK_FLAGS, ...sources, path.join(repo, "c", "wasm_malloc.c"));
   else args.push(...sources);
-  return runOk("clang", [...args, "-o", out]);
+  return runOk("clang", [...args, "-o", out], { env: clangEnv() });
+}
+
+/**
+ * The environment for clang: PATH without node_modules/.bin. clang runs
+ * `wasm-opt` after linking when it finds one on PATH, and `npm test` puts
+ * binaryen's there, whose pass strips the name section the tests read.
+ */
+function clangEnv() {
+  const PATH = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => !dir.includes(`node_modules${path.sep}.bin`)).join(path.delimiter);
+  return { ...process.env, PATH };
 }
 
 /**
