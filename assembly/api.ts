@@ -24,9 +24,8 @@ import {
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
 } from "./constants";
 import {
-  heap, H_OPTIONS, H_SEGMENT0, H_BASE_PAGE, statAdd, countAlloc, countFree,
-  STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_REALLOC_IN_PLACE,
-  STAT_IN_USE, STAT_PEAK_IN_USE, statGet,
+  heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
+  STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_REALLOC_IN_PLACE,
 } from "./state";
 import { pageKind } from "./pagemap";
 import { heapEnsure } from "./init";
@@ -35,14 +34,14 @@ import {
   REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME,
   wasm_malloc_named,
 } from "./report";
-import { blockSizeFor, blockSize, header, usableOf } from "./block";
+import { blockSizeFor, header, usableOf } from "./block";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
   slabIndex, slabBit,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
-import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable, largePages } from "./large";
+import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable } from "./large";
 // ── buddy engine hooks (WASM_MALLOC_BUDDY builds only; `BUDDY` folds to false elsewhere) ──
 import { BUDDY, PAGE_BUDDY } from "./constants";
 import {

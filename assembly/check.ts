@@ -9,17 +9,17 @@
 // The buddy build also checks every buddy page, list and bitmap (buddyCheck).
 
 import {
-  PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE,
-  PAGE_LARGE_TAIL, PAGE_META, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
+  PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
+  MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
+  POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
 } from "./constants";
 import {
   heap, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
 } from "./state";
 import { pageKind } from "./pagemap";
-import { listCount, listHead, listBitmapBit, mappingInsert, SL_BITS, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "./freelists";
-import { blockSize, linkNext, linkPrev } from "./block";
+import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "./freelists";
+import { linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { LARGE_MAGIC } from "./large";
 import { guardCheck, guardCheckAddress } from "./guard";

@@ -33,6 +33,7 @@ const now = () => Number(process.hrtime.bigint());
 
 /**
  * The allocators: our release build under the placement policies asked for,
+ * our buddy engine (JS driver only),
  * our checked build (JS driver only: it has no embed variant), TLSF, dlmalloc
  * (when built) and bump. `js` and `wasm` name the module each driver uses.
  */
@@ -53,6 +54,10 @@ export function allocatorList({ files, policies, checked = true }) {
       // runs on the rest; best, next and worst on the traces only.
       skip: policy === "segregated" ? null : policy === "first" ? (w) => w.name === "s2" : (w) => !w.trace,
     });
+  }
+  // The buddy engine (its own build target): JS driver only, it has no embed variant.
+  if (fs.existsSync(build("buddy.wasm"))) {
+    list.push({ id: "wasm-malloc buddy", ours: true, policy: "segregated", js: build("buddy.wasm"), wasm: null, sizeFile: build("buddy.wasm") });
   }
   // The checked build is measured apart, on smaller workloads (run.mjs).
   if (checked) list.push({ id: "wasm-malloc checked", ours: true, checkedBuild: true, policy: "segregated", js: build("checked.wasm"), wasm: null, sizeFile: build("checked.wasm"), skip: () => true });
