@@ -9,8 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { Heap, parseTrace, replay, formatBuddyinfo, formatSlabinfo } from "../dist/index.js";
-import { seededRandom, chooseSeed } from "./host/random.mjs";
-import { ShadowHeap } from "./host/shadow.mjs";
+import { chooseSeed } from "./host/random.mjs";
+import { runModel, sizeChooser } from "./host/model-run.mjs";
 import { traceFiles } from "./host/traces.mjs";
 
 const OPS = Number(process.env.OPS ?? 10_000);
@@ -202,67 +202,12 @@ test("CLI replay, dump and compare take --engine buddy", () => {
 });
 
 // ── Randomized model test ───────────────────────────────────────────────────
-function randomSize(rng) {
-  const r = rng.next();
-  if (r < 0.6) return rng.int(0, 256);
-  if (r < 0.85) return rng.int(257, 4096);
-  if (r < 0.97) return rng.int(4097, 40000);
-  return rng.int(40001, 1 << 20);
-}
-
 test(`buddy engine: ${OPS} random operations keep blocks apart, contents intact, aligned, heap checked`, async (t) => {
   const seed = chooseSeed();
   t.diagnostic(`seed ${seed}`);
   console.log(`# model buddy: SEED=${seed}`);
-  const rng = seededRandom(seed);
-  const heap = await buddy();
-  const shadow = new ShadowHeap(heap);
-  let tag = 1;
-  const nextTag = () => (tag = (tag % 255) + 1);
-  for (let step = 0; step < OPS; step++) {
-    const what = `seed ${seed}, buddy, step ${step}`;
-    const live = shadow.blocks;
-    const r = rng.next();
-    if (live.length > 0 && (live.length >= 300 || r < 0.3)) {
-      const block = rng.pick(live);
-      shadow.verify(block, block.size, what);
-      shadow.remove(block);
-      heap.free(block.ptr);
-    } else if (live.length > 0 && r < 0.45) {
-      const block = rng.pick(live);
-      const size = randomSize(rng);
-      shadow.verify(block, block.size, what);
-      const ptr = heap.realloc(block.ptr, size);
-      shadow.remove(block);
-      if (size === 0) assert.equal(ptr, 0, `${what}: realloc(p, 0) returns 0`);
-      else {
-        const added = shadow.add(ptr, size, 16, block.tag, `${what} realloc`);
-        shadow.verify(added, Math.min(block.size, size), `${what} realloc kept contents`);
-        added.tag = nextTag();
-        shadow.fill(added);
-      }
-    } else if (r < 0.55) {
-      const count = rng.int(0, 64), unit = rng.int(0, 512);
-      const ptr = heap.calloc(count, unit);
-      const block = shadow.add(ptr, count * unit, 16, nextTag(), `${what} calloc`);
-      const bytes = new Uint8Array(heap.memory.buffer, ptr, count * unit);
-      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) assert.fail(`${what}: calloc byte ${i} is ${bytes[i]}`);
-      shadow.fill(block);
-    } else if (r < 0.62) {
-      const align = 2 ** rng.int(0, 16);
-      const size = randomSize(rng);
-      const ptr = heap.alignedAlloc(align, size);
-      shadow.fill(shadow.add(ptr, size, align, nextTag(), `${what} aligned_alloc(${align}, ${size})`));
-    } else {
-      const size = randomSize(rng);
-      shadow.fill(shadow.add(heap.malloc(size), size, 16, nextTag(), `${what} malloc(${size})`));
-    }
-    try { heap.check(); } catch (error) { assert.fail(`${what}: ${error.message}`); }
-  }
-  for (const block of [...shadow.blocks]) { shadow.verify(block); shadow.remove(block); heap.free(block.ptr); }
-  heap.check();
-  assert.equal(heap.stats().live, 0);
-  assert.equal(heap.stats().inUse, 0);
+  // The third size band ends above the buddy's top order (32 KiB), so page runs get traffic too.
+  runModel(await buddy(), { seed, ops: OPS, maxLive: 300, label: "buddy", randomSize: sizeChooser(40000) });
 });
 
 // ── The CS:APP traces ───────────────────────────────────────────────────────
