@@ -21,7 +21,7 @@
 import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
   LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
-  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
+  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES, SLAB_START_CHURN,
 } from "./constants";
 import {
   heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
@@ -38,7 +38,7 @@ import { blockSizeFor, header, usableOf } from "./block";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
-  slabIndex, slabBit,
+  slabIndex, slabBit, slabTake, slabClassSize, classPartial, classChurn,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
 import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable } from "./large";
@@ -64,32 +64,69 @@ let foundOwner: u32 = 0;
 let foundIndex: u32 = 0;   // slab slot index
 
 
-/** Allocate without counting: the shared path of every allocating entry point. */
-export function allocate(size: usize): usize {
+// Usable bytes of the block the last `allocate` returned (saves finding it again).
+let allocUsable: u32 = 0;
+
+/**
+ * Allocate without counting: the shared path of every allocating entry point.
+ * The fast path, inlined into each caller: a small size whose class has a
+ * slab page with room (a few loads, no call). Everything else: allocateSlow.
+ */
+@inline export function allocate(size: usize): usize {
+  if (!BUDDY && size <= SLAB_MAX) {
+    let cls = slabClassOf(size);
+    let page = classPartial(cls);
+    if (page != 0) {
+      allocUsable = slabClassSize(cls);
+      return slabTake(page, cls);
+    }
+  }
+  return allocateSlow(size);
+}
+
+/** allocate as a call: for calloc, realloc, aligned_alloc and the guard layer (malloc inlines it). */
+export function allocateCall(size: usize): usize { return allocate(size); }
+
+function allocateSlow(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
   if (BUDDY) return buddyAllocate(size); // buddy hook
+  if (size > SLAB_MAX && size < LARGE_MIN) return mediumAllocate(size);
   let options = load<u32>(heap, H_OPTIONS);
   if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
     let cls = slabClassOf(size);
-    // A class starts using slab pages once enough of its size is live.
+    // A class starts using slab pages once enough of its size is live, or
+    // once it has been allocated often enough (churn) in the boundary-tag layer.
     if (classPages(cls) != 0 || (options & OPTION_EAGER_SLABS) != 0 ||
-        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= SLAB_START_BYTES) {
+        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= SLAB_START_BYTES ||
+        classChurn(cls) >= SLAB_START_CHURN) {
       let slot = slabAlloc(cls);
-      if (slot != 0) return slot;
+      if (slot != 0) { allocUsable = slabClassSize(cls); return slot; }
       // No page for a new slab: a free medium block may still hold it.
     }
   } else if (size >= LARGE_MIN) {
     let payload = largeAlloc(size);
-    if (payload != 0) return payload;
+    if (payload != 0) { allocUsable = largeUsable(payload - LARGE_HEADER); return payload; }
   }
+  return mediumAllocate(size);
+}
+
+@inline function mediumAllocate(size: usize): usize {
   let block = mediumAlloc(blockSizeFor(size));
-  return block == 0 ? 0 : block + BLOCK_HEADER;
+  if (block == 0) return 0;
+  allocUsable = usableOf(block);
+  return block + BLOCK_HEADER;
 }
 
 /** Buddy build: a buddy block below 32 KiB, else a page run. */
 function buddyAllocate(size: usize): usize {
-  if (size <= BUDDY_MAX_SIZE) return buddyAlloc(buddyOrderFor(size));
-  return largeAlloc(size);
+  if (size <= BUDDY_MAX_SIZE) {
+    let order = buddyOrderFor(size);
+    allocUsable = 1 << order;
+    return buddyAlloc(order);
+  }
+  let payload = largeAlloc(size);
+  if (payload != 0) allocUsable = largeUsable(payload - LARGE_HEADER);
+  return payload;
 }
 
 /** Buddy build: classify a pointer on a buddy page. */
@@ -175,7 +212,7 @@ export function validate(ptr: usize, op: u32): bool {
   return false;
 }
 
-function classifyMedium(ptr: usize): u32 {
+@inline function classifyMedium(ptr: usize): u32 {
   let block = ptr - BLOCK_HEADER;
   if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   let h = header(block);
@@ -183,8 +220,11 @@ function classifyMedium(ptr: usize): u32 {
   // A header must look like one: tag bits 2-3 clear, a sane size that ends
   // inside the segment, and a successor whose P bit agrees.
   let end = <u64>block + size;
+  // (The end's page is looked up only when it differs from the block's,
+  // which the caller found to be a boundary-tag page.)
+  let endPage = <u32>((end - 1) >> PAGE_BITS);
   let plausible = (h & 12) == 0 && size >= MIN_BLOCK &&
-    pageKind(<u32>((end - 1) >> PAGE_BITS)) == PAGE_HEAP;
+    (endPage == <u32>(ptr >>> PAGE_BITS) || pageKind(endPage) == PAGE_HEAP);
   if (!plausible) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
   // A free header: this block was freed (it may since have merged into a
   // neighbour, leaving its header behind as a stale word).
@@ -197,7 +237,7 @@ function classifyMedium(ptr: usize): u32 {
   return 0;
 }
 
-function classifySlab(ptr: usize): u32 {
+@inline function classifySlab(ptr: usize): u32 {
   let page = ptr & ~<usize>(PAGE_SIZE - 1);
   let first = page + slabFirst(page);
   let size = slabObjSize(page);
@@ -227,10 +267,17 @@ export function rawUsable(raw: usize): u32 { classify(raw); return usableSize(ra
 /** Free the live raw block at `raw` (counted). */
 export function releaseRaw(raw: usize): void { if (classify(raw) == 0) release(raw); }
 /** Count the new raw block at `raw` serving `requested` bytes. */
-export function countRaw(raw: usize, requested: usize): void { counted(raw, requested); }
+export function countRaw(raw: usize, requested: usize): void { countedFound(raw, requested); }
 
-/** Count a successful allocation at `ptr` (found as one of our blocks). */
-function counted(ptr: usize, requested: usize): usize {
+/** Count a successful allocation at `ptr` (from `allocate`, which set allocUsable). */
+@inline function counted(ptr: usize, requested: usize): usize {
+  if (ptr == 0) { statAdd(STAT_FAILED, 1); return 0; }
+  countAlloc(allocUsable, requested);
+  return ptr;
+}
+
+/** Count a block from a path other than `allocate` (aligned, buddy): its owner is found from the page map. */
+function countedFound(ptr: usize, requested: usize): usize {
   if (ptr == 0) { statAdd(STAT_FAILED, 1); return 0; }
   let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
   foundOwner = kind == PAGE_SLAB ? OWNER_SLAB : kind == PAGE_LARGE ? OWNER_LARGE : OWNER_MEDIUM;
@@ -260,9 +307,32 @@ export function cFree(ptr: usize): void {
   if (ptr == 0) return;
   if (!heapEnsure()) return;
   if (CHECKED) { if (guardFree(ptr)) statAdd(STAT_FREES, 1); return; }
+  if (!UNCHECKED && (ptr & ALIGN_MASK) == 0) {
+    // The fast paths: a live slab slot or boundary-tag block. Anything wrong
+    // goes the long way below, to be reported.
+    let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
+    if (kind == PAGE_SLAB && classifySlab(ptr) == 0) {
+      let page = ptr & ~<usize>(PAGE_SIZE - 1);
+      countFreed(slabObjSize(page));
+      slabFree(page, ptr, foundIndex);
+      return;
+    }
+    if (kind == PAGE_HEAP && classifyMedium(ptr) == 0) {
+      let block = ptr - BLOCK_HEADER;
+      countFreed(usableOf(block));
+      mediumFree(block);
+      return;
+    }
+  }
   if (!validate(ptr, OP_FREE)) return;
   statAdd(STAT_FREES, 1);
   release(ptr);
+}
+
+/** Count a free() of a live block of `usable` bytes. */
+@inline function countFreed(usable: u32): void {
+  statAdd(STAT_FREES, 1);
+  countFree(usable);
 }
 
 export function cCalloc(count: usize, size: usize): usize {
@@ -270,7 +340,7 @@ export function cCalloc(count: usize, size: usize): usize {
   statAdd(STAT_CALLOCS, 1);
   let total = <u64>count * <u64>size;
   if (total > <u64>MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
-  let ptr = CHECKED ? guarded(guardAlloc(<usize>total, 16)) : counted(allocate(<usize>total), <usize>total);
+  let ptr = CHECKED ? guarded(guardAlloc(<usize>total, 16)) : counted(allocateCall(<usize>total), <usize>total);
   if (ptr != 0) memory.fill(ptr, 0, <usize>total);
   return ptr;
 }
@@ -303,7 +373,7 @@ export function cRealloc(ptr: usize, size: usize): usize {
     statAdd(STAT_REALLOC_IN_PLACE, 1);
     return ptr;
   }
-  let moved = allocate(size);
+  let moved = allocateCall(size);
   if (moved == 0) { statAdd(STAT_FAILED, 1); return 0; } // the old block is untouched
   memory.copy(moved, ptr, min<usize>(oldUsable, size));
   foundOwner = owner;
@@ -338,14 +408,14 @@ export function cAlignedAlloc(align: usize, size: usize): usize {
   statAdd(STAT_ALIGNED, 1);
   if (align == 0 || (align & (align - 1)) != 0 || align > MAX_ALIGNMENT) { statAdd(STAT_FAILED, 1); return 0; }
   if (CHECKED) return guarded(guardAlloc(size, align));
-  if (align <= 16) return counted(allocate(size), size);
+  if (align <= 16) return counted(allocateCall(size), size);
   if (size > MAX_REQUEST) { statAdd(STAT_FAILED, 1); return 0; }
   if (BUDDY) { // buddy hook: a block of order k is 2^k-aligned (pages are 64 KiB-aligned)
     let order = max<u32>(buddyOrderFor(size), ctz<u32>(<u32>align));
-    if (order <= BUDDY_MAX_ORDER) return counted(buddyAlloc(order), size);
+    if (order <= BUDDY_MAX_ORDER) return countedFound(buddyAlloc(order), size);
   }
   let block = mediumAllocAligned(blockSizeFor(size), <u32>align);
-  return counted(block == 0 ? 0 : block + BLOCK_HEADER, size);
+  return countedFound(block == 0 ? 0 : block + BLOCK_HEADER, size);
 }
 
 export function cPosixMemalign(out: usize, align: usize, size: usize): i32 {

@@ -87,7 +87,7 @@ export function searchableSize(size: u32): u32 {
 @inline function slBitmap(fl: u32): u32 { return load<u16>(heap + H_SL_BITMAP + (fl << 1)); }
 @inline function setSlBitmap(fl: u32, bits: u32): void { store<u16>(heap + H_SL_BITMAP + (fl << 1), <u16>bits); }
 
-function segInsert(block: usize, size: u32): void {
+@inline function segInsert(block: usize, size: u32): void {
   let index = mappingInsert(size);
   let head = headAt(index);
   setLinkNext(block, head);
@@ -99,7 +99,7 @@ function segInsert(block: usize, size: u32): void {
   setSlBitmap(fl, slBitmap(fl) | (1 << (index & (SL_COUNT - 1))));
 }
 
-function segRemove(block: usize, size: u32): void {
+@inline function segRemove(block: usize, size: u32): void {
   let next = linkNext(block);
   let prev = linkPrev(block);
   if (next) setLinkPrev(next, prev);
@@ -114,7 +114,7 @@ function segRemove(block: usize, size: u32): void {
   }
 }
 
-function segFind(size: u32): usize {
+@inline function segFind(size: u32): usize {
   // The head of the exact list first: it fits often, and is the tightest.
   let exact = headAt(mappingInsert(size));
   if (exact != 0 && blockSize(exact) >= size) return exact;
@@ -220,7 +220,7 @@ function worstFit(size: u32): usize {
 
 @inline export function reserveBlock(): usize { return load<u32>(heap, H_RESERVE); }
 
-function segPut(block: usize, size: u32): void {
+@inline function segPut(block: usize, size: u32): void {
   if (endsAtTop(block, size)) {
     // One reserve at a time: a previous one goes back to the lists.
     let old = reserveBlock();
@@ -231,7 +231,7 @@ function segPut(block: usize, size: u32): void {
   segInsert(block, size);
 }
 
-function segTake(block: usize, size: u32): void {
+@inline function segTake(block: usize, size: u32): void {
   if (block == reserveBlock()) store<u32>(heap, 0, H_RESERVE);
   else segRemove(block, size);
 }
@@ -239,26 +239,34 @@ function segTake(block: usize, size: u32): void {
 // ── Policy dispatch ─────────────────────────────────────────────────────────
 
 /** Put a free block on its list. `hint`: see singleInsert (ignored by segregated fit). */
-export function listInsert(block: usize, size: u32, hint: usize): void {
+@inline export function listInsertHot(block: usize, size: u32, hint: usize): void {
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) segPut(block, size);
   else singleInsert(block, hint);
 }
 
 /** Take a free block off its list; returns an insert hint for what replaces it. */
-export function listRemove(block: usize, size: u32): usize {
+@inline export function listRemoveHot(block: usize, size: u32): usize {
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) { segTake(block, size); return 0; }
   return singleRemove(block);
+}
+
+// The same as calls, for the paths that are not hot (the *Hot versions are
+// inlined into releaseBlock and take, which every malloc and free goes through).
+export function listInsert(block: usize, size: u32, hint: usize): void { listInsertHot(block, size, hint); }
+export function listRemove(block: usize, size: u32): usize { return listRemoveHot(block, size); }
+
+/** Segregated fit: a listed block of at least `size` bytes, else the reserve if it is large enough, else 0. */
+@inline export function segFindOrReserve(size: u32): usize {
+  let block = segFind(size);
+  if (block != 0) return block;
+  let reserve = reserveBlock();
+  return reserve != 0 && blockSize(reserve) >= size ? reserve : 0;
 }
 
 /** A listed free block of at least `size` bytes chosen by the policy, or 0. It stays listed. */
 export function listFind(size: u32): usize {
   switch (load<u32>(heap, H_POLICY)) {
-    case POLICY_SEGREGATED: {
-      let block = segFind(size);
-      if (block != 0) return block;
-      let reserve = reserveBlock();
-      return reserve != 0 && blockSize(reserve) >= size ? reserve : 0;
-    }
+    case POLICY_SEGREGATED: return segFindOrReserve(size);
     case POLICY_FIRST: return firstFit(size);
     case POLICY_NEXT: return nextFit(size);
     case POLICY_BEST: return bestFit(size);
@@ -272,7 +280,7 @@ export function listFind(size: u32): usize {
  * a split keeps its parent's place in address order). Segregated fit moves it
  * to the list of its new size instead.
  */
-export function listReplace(old: usize, oldSize: u32, block: usize, size: u32): void {
+@inline export function listReplaceHot(old: usize, oldSize: u32, block: usize, size: u32): void {
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
     segTake(old, oldSize);
     segPut(block, size);

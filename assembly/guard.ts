@@ -39,7 +39,7 @@ import {
   report, ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
   ERR_CORRUPTION, REASON_INTERIOR, REASON_NONE, OP_FREE,
 } from "./report";
-import { allocate, classify, validate, releaseRaw, rawUsable, countRaw } from "./api";
+import { allocateCall, classify, validate, releaseRaw, rawUsable, countRaw } from "./api";
 import { walkFirst, walkEnd, walkEntry, walk_state, walk_payload, STATE_IN_USE } from "./walk";
 
 export const GUARD_HEADER: u32 = 32;
@@ -69,7 +69,7 @@ function countChanged(from: usize, to: usize, value: u8): u32 {
 export function guardAlloc(size: usize, align: usize): usize {
   if (<u64>size + GUARD_HEADER + GUARD_TAIL + align > <u64>MAX_REQUEST) return 0;
   let extra: usize = align > 16 ? align : 0;
-  let raw = allocate(size + GUARD_HEADER + GUARD_TAIL + extra);
+  let raw = allocateCall(size + GUARD_HEADER + GUARD_TAIL + extra);
   if (raw == 0) return 0;
   countRaw(raw, size);
   let p = raw + GUARD_HEADER;

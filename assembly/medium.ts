@@ -23,7 +23,10 @@ import {
   blockSize, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
   setPrevFree, clearPrevFree, linkNext,
 } from "./block";
-import { listInsert, listRemove, listFind, listReplace, roverAfterTake, searchableSize } from "./freelists";
+import {
+  listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake,
+  searchableSize,
+} from "./freelists";
 
 @inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
 @inline function alignDown(x: usize, a: usize): usize { return x & ~(a - 1); }
@@ -35,7 +38,7 @@ import { listInsert, listRemove, listFind, listReplace, roverAfterTake, searchab
  * put it on a list (or give its whole pages back). `block` is on no list.
  * `prevFreeTag` is TAG_PREV_FREE if the block before it is free.
  */
-export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
+@inline function releaseBlockHot(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
   // Mark it free first: if it merges into its left neighbour this header
   // stays behind as a stale word, and a second free of the same pointer must
   // find "free" there, not "in use".
@@ -45,13 +48,13 @@ export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim:
   let nextHeader = header(next);
   if ((nextHeader & TAG_IN_USE) == 0) {
     let nextSize = nextHeader & ~TAG_MASK;
-    hint = listRemove(next, nextSize);
+    hint = listRemoveHot(next, nextSize);
     size += nextSize;
   }
   if (prevFreeTag) {
     let prev = prevFreeBlock(block);
     let prevSize = blockSize(prev);
-    hint = listRemove(prev, prevSize);
+    hint = listRemoveHot(prev, prevSize);
     block = prev;
     size += prevSize;
   }
@@ -60,7 +63,12 @@ export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim:
   setFooter(block, size);
   setPrevFree(block + size);
   if (mayTrim && size >= (TRIM_MIN_PAGES + 1) << PAGE_BITS && trim(block, size, hint)) return;
-  listInsert(block, size, hint);
+  listInsertHot(block, size, hint);
+}
+
+/** releaseBlock as a call, for the paths other than free (releaseBlockHot is inlined into mediumFree). */
+export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
+  releaseBlockHot(block, size, prevFreeTag, mayTrim);
 }
 
 /** True if `block` is the first block of a page-aligned segment. */
@@ -186,7 +194,7 @@ function grow(size: u32): bool {
  * Turn free, listed `block` into an in-use block of `size` bytes; the rest,
  * if it can hold a block, stays free in the parent's list position.
  */
-function take(block: usize, size: u32): void {
+@inline function takeHot(block: usize, size: u32): void {
   let have = blockSize(block);
   let tags = header(block) & TAG_PREV_FREE;
   if (have - size >= MIN_BLOCK) {
@@ -194,12 +202,12 @@ function take(block: usize, size: u32): void {
     let restSize = have - size;
     setHeader(rest, restSize);
     setFooter(rest, restSize);
-    listReplace(block, have, rest, restSize);
+    listReplaceHot(block, have, rest, restSize);
     setHeader(block, size | TAG_IN_USE | tags);
     countSmall(size, 1);
   } else {
     let next = linkNext(block);
-    listRemove(block, have);
+    listRemoveHot(block, have);
     roverAfterTake(next);
     setHeader(block, have | TAG_IN_USE | tags);
     clearPrevFree(block + have);
@@ -207,15 +215,18 @@ function take(block: usize, size: u32): void {
   }
 }
 
+/** takeHot as a call (takeHot is inlined into mediumAlloc). */
+function take(block: usize, size: u32): void { takeHot(block, size); }
+
 /** An in-use block of exactly `size` bytes (a valid block size), or 0. */
 export function mediumAlloc(size: u32): usize {
-  let block = listFind(size);
+  let block = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED ? segFindOrReserve(size) : listFind(size);
   if (block == 0) {
     if (!grow(size)) return 0;
     block = listFind(size);
     if (block == 0) return 0;
   }
-  take(block, size);
+  takeHot(block, size);
   return block;
 }
 
@@ -272,7 +283,7 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
 export function mediumFree(block: usize): void {
   let h = header(block);
   countSmall(h & ~TAG_MASK, -1);
-  releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
+  releaseBlockHot(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
 }
 
 // ── Resize in place ─────────────────────────────────────────────────────────

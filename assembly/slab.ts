@@ -17,6 +17,8 @@
 //   P+28  u32  firstOffset  where slot 0 starts (16-aligned)
 //   P+32  u32  capacity     slots in the page
 //   P+36  u32  reciprocal   ceil(2^32 / objSize): slot index without a division
+//   P+40  u32  (scratch mark of the heap checker, 0 between calls)
+//   P+44  u32  emptySince   the malloc count when the page last became empty
 //   P+48  u32  bitmap[]     one bit per slot, set = allocated (out of band:
 //                           double free is caught in O(1), and a slot's free-list
 //                           link is trusted only if its bit says free)
@@ -28,7 +30,10 @@
 // Pages with a free slot are on their class's list. A page that empties goes
 // back to the page layer, unless it is the class's last page with room (kept
 // to avoid taking and returning a page on every malloc/free pair); the page
-// layer reclaims such kept pages before it grows memory.
+// layer reclaims such kept pages before it grows memory, once they have sat
+// empty for SLAB_IDLE_MALLOCS allocations (a class in use empties and refills
+// its page all the time: taking it away would cost a page on every switch
+// between classes).
 //
 // Invariants (checked by heapCheck):
 //   - header magic and class agree with objSize/capacity of the class;
@@ -37,8 +42,8 @@
 //     below bump with its bit clear, no slot twice;
 //   - a page is on its class list exactly when inUse < capacity.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX } from "./constants";
-import { heap, H_SLAB_CLASSES, H_CLASS_PAGES } from "./state";
+import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX, SLAB_IDLE_MALLOCS } from "./constants";
+import { heap, H_SLAB_CLASSES, H_CLASS_PAGES, H_CLASS_CHURN, statGet, STAT_MALLOCS } from "./state";
 import { setPageKind } from "./pagemap";
 import { pagesAlloc, pagesRelease } from "./pages";
 import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
@@ -61,7 +66,17 @@ export const SLAB_HEADER: u32 = 48;
 @inline export function classPages(cls: u32): u32 { return load<u32>(heap + H_CLASS_PAGES + (cls << 2)); }
 @inline function addClassPages(cls: u32, delta: i32): void {
   let at = heap + H_CLASS_PAGES + (cls << 2);
-  store<u32>(at, load<u32>(at) + delta);
+  let pages = load<u32>(at) + delta;
+  store<u32>(at, pages);
+  // A class that loses its last page must show churn again to get one back.
+  if (pages == 0) store<u32>(heap + H_CLASS_CHURN + (cls << 2), 0);
+}
+/** Count one boundary-tag allocation of a class without slab pages; returns the count so far. */
+@inline export function classChurn(cls: u32): u32 {
+  let at = heap + H_CLASS_CHURN + (cls << 2);
+  let n = load<u32>(at) + 1;
+  store<u32>(at, n);
+  return n;
 }
 
 /** Fill in the class table (objSize, capacity, reciprocal, first offset). */
@@ -147,6 +162,11 @@ export function slabAlloc(cls: u32): usize {
     page = newPage(cls);
     if (page == 0) return 0;
   }
+  return slabTake(page, cls);
+}
+
+/** Take a slot from `page`, a page of class `cls` with room (the malloc fast path). */
+@inline export function slabTake(page: usize, cls: u32): usize {
   let slot: usize = load<u32>(page, 8);
   let index: u32;
   let first = page + slabFirst(page);
@@ -155,10 +175,7 @@ export function slabAlloc(cls: u32): usize {
     index = slabIndex(page, <u32>(slot - first));
     let next: usize = load<u32>(slot);
     // The link sits in freed memory: trust it only if it names a free slot.
-    if (next != 0 && !linkValid(page, next, first, size)) {
-      report(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, slot, slot, size);
-      next = rebuildFreeList(page, slot);
-    }
+    if (next != 0 && !linkValid(page, next, first, size)) next = linkCorrupted(page, slot, size);
     store<u32>(page, <u32>next, 8);
   } else {
     index = slabBump(page);
@@ -171,6 +188,12 @@ export function slabAlloc(cls: u32): usize {
   store<u32>(page, inUse, 4);
   if (inUse == slabCapacity(page)) unlinkPage(cls, page);
   return slot;
+}
+
+/** A freed slot's link was overwritten: report it, and rebuild the list from the bitmap. */
+function linkCorrupted(page: usize, slot: usize, size: u32): usize {
+  report(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, slot, slot, size);
+  return rebuildFreeList(page, slot);
 }
 
 @inline function linkValid(page: usize, next: usize, first: usize, size: u32): bool {
@@ -194,7 +217,7 @@ function rebuildFreeList(page: usize, skip: usize): usize {
 }
 
 /** Free a validated slot of `page`. */
-export function slabFree(page: usize, slot: usize, index: u32): void {
+@inline export function slabFree(page: usize, slot: usize, index: u32): void {
   flipBit(page, index);
   store<u32>(slot, load<u32>(page, 8));
   store<u32>(page, <u32>slot, 8);
@@ -202,23 +225,28 @@ export function slabFree(page: usize, slot: usize, index: u32): void {
   let inUse = slabInUse(page) - 1;
   store<u32>(page, inUse, 4);
   if (inUse == slabCapacity(page) - 1) linkPage(cls, page);
-  if (inUse == 0) {
-    // Keep the class's only page with room; give back any other.
-    let head: usize = load<u32>(classAt(cls));
-    if (head != page || slabNext(page) != 0) {
-      unlinkPage(cls, page);
-      pagesRelease(page, 1);
-      addClassPages(cls, -1);
-    }
+  if (inUse == 0) pageEmptied(cls, page);
+}
+
+/** Keep the class's only page with room; give back any other. */
+function pageEmptied(cls: u32, page: usize): void {
+  let head: usize = load<u32>(classAt(cls));
+  if (head != page || slabNext(page) != 0) {
+    unlinkPage(cls, page);
+    pagesRelease(page, 1);
+    addClassPages(cls, -1);
+  } else {
+    store<u32>(page, <u32>statGet(STAT_MALLOCS), 44);
   }
 }
 
-/** Give back the empty pages classes kept; true if any. Called before growing memory. */
+/** Give back the empty pages classes kept and have not used for a while; true if any. Called before growing memory. */
 export function slabReclaimEmpty(): bool {
   let any = false;
+  let now = <u32>statGet(STAT_MALLOCS);
   for (let cls: u32 = 0; cls < SLAB_CLASSES; cls++) {
     let page: usize = load<u32>(classAt(cls));
-    if (page != 0 && slabInUse(page) == 0) {
+    if (page != 0 && slabInUse(page) == 0 && now - load<u32>(page, 44) >= SLAB_IDLE_MALLOCS) {
       unlinkPage(cls, page);
       pagesRelease(page, 1);
       addClassPages(cls, -1);

@@ -6,11 +6,12 @@ import { freshHeap, lastReportKind, lastReportReason, lastReportPtr, reportCount
 import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
-  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES
+  POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES,
+  SLAB_START_CHURN, SLAB_IDLE_MALLOCS,
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
-import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS } from "../../assembly/state";
+import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS, STAT_GROWS } from "../../assembly/state";
 import {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_NONE, REASON_INTERIOR, REASON_NOT_ALLOCATED,
 } from "../../assembly/report";
@@ -204,6 +205,38 @@ describe("slab pages", () => {
     expect(pageKind(<u32>(first >>> 16))).toBe(PAGE_SLAB);
     // Other classes are not affected.
     expect(pageKind(<u32>(cMalloc(40) >>> 16))).toBe(PAGE_HEAP);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("... or once the boundary-tag layer has served SLAB_START_CHURN allocations of the class, even one live at a time", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    for (let i: u32 = 0; i < SLAB_START_CHURN - 1; i++) {
+      let p = cMalloc(100);
+      expect(kindOf(p)).toBe(PAGE_HEAP);
+      cFree(p);
+    }
+    let p = cMalloc(100);
+    expect(kindOf(p)).toBe(PAGE_SLAB);
+    expect(kindOf(cMalloc(40))).toBe(PAGE_HEAP); // other classes are not affected
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a kept empty page goes back to the page layer before memory grows, once it has been idle SLAB_IDLE_MALLOCS allocations", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let slot = cMalloc(200);
+    cFree(slot);
+    // Just emptied: a growth for a page run leaves it to its class.
+    let grows = statGet(STAT_GROWS);
+    let big = cMalloc(300000);
+    expect(statGet(STAT_GROWS)).toBeGreaterThan(grows);
+    expect(kindOf(slot)).toBe(PAGE_SLAB);
+    // Idle long enough: the next growth takes it back first.
+    for (let i: u32 = 0; i < SLAB_IDLE_MALLOCS; i++) cFree(cMalloc(1000));
+    let other = cMalloc(600000);
+    expect(kindOf(slot)).not.toBe(PAGE_SLAB);
+    expect(heapCheck()).toBe(0);
+    cFree(big);
+    cFree(other);
     expect(heapCheck()).toBe(0);
   });
 });
