@@ -1,7 +1,7 @@
 // The visualizer page: wires the controls to the sessions (one heap per allocator shown)
 // and redraws after every change. Query parameters, all optional (what `wasm-malloc viz`
 // passes): trace=URL of a .rep file, at=N, allocator=first|next|best|worst|segregated|buddy,
-// compare=another allocator, side by side, slabs=on|eager|off, example=id.
+// compare=another allocator, side by side, slabs=on|eager|off, example=id, links=1.
 
 import "./style.css";
 import type { Trace, TraceOp } from "../src/trace.js";
@@ -252,6 +252,7 @@ async function start(): Promise<void> {
   const example = query.get("example") ?? "example";
   const slabChoice = query.get("slabs");
   ui.slabs.value = slabChoice === "off" || slabChoice === "eager" ? slabChoice : !query.get("trace") && example === "example" ? "eager" : "on";
+  ui.links.checked = query.get("links") === "1";
   const at = query.has("at") ? Number(query.get("at")) : undefined;
   try {
     const url = query.get("trace");
