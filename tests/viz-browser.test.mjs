@@ -78,7 +78,7 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
   }
   const { chromium } = await import("playwright-core");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-viz-"));
-  const server = await serveViz({ trace: { name: TRACE.file, text: formatTrace(TRACE) }, port: 0, query: { at: 0 } });
+  const server = await serveViz({ trace: { name: TRACE.file, text: formatTrace(TRACE) }, port: 0 });
   const context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
     executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 1000 },
   });
@@ -89,8 +89,13 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
   const atStep = (n) => page.waitForSelector(`body[data-step="${n}"]`, { timeout: 10_000 });
 
   await page.goto(server.url);
-  await atStep(0);
   const pane = page.locator(".pane").first();
+
+  await t.test("the trace in the URL is shown at its last step, with no click", async () => {
+    await atStep(TOTAL);
+    await assertPaneMatches(pane, await nodeHeapAt("segregated", TOTAL), TOTAL);
+    assert.equal(await page.locator("#operation").getAttribute("aria-live"), "polite", "the operation is announced");
+  });
 
   await t.test("go to operation 250: the drawing and stats are the node heap's", async () => {
     await page.fill("#jump-to", "250");
@@ -161,6 +166,21 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     heap.free(pointer);
     assert.ok(!(await drawnBlocks(pane)).some((b) => b.pointer === pointer && b.state === "in-use"), "the block is no longer in use");
     await assertPaneMatches(pane, heap, 252);
+  });
+
+  await t.test("play runs to the end of the trace; a picked file replaces the trace", async () => {
+    await page.keyboard.press("Home");
+    await atStep(0);
+    await page.selectOption("#speed", "500");
+    await page.click("#play");
+    assert.equal(await page.locator("#play").getAttribute("aria-pressed"), "true");
+    // The hand operations above cut the trace short: play runs to its end, whatever it is now.
+    await page.waitForFunction(() => document.body.dataset.step === document.body.dataset.ops, null, { timeout: 20_000 });
+    assert.equal(await page.locator("body").getAttribute("data-step"), "252");
+    await page.waitForSelector('#play[aria-pressed="false"]');
+    await page.setInputFiles("#file", "tests/fixtures/short.rep");
+    await page.waitForSelector('body[data-ops="12"][data-step="12"]');
+    assert.match(await page.locator("#position").textContent(), /short\.rep/);
   });
 
   assert.deepEqual(errors, [], "no script errors on the page");
