@@ -192,7 +192,11 @@ async function runViz(file: string | undefined, opts: { port: number; host: stri
   const trace = file ? { name: path.basename(file), text: fs.readFileSync(file, "utf8") } : undefined;
   const allocator = opts.engine === "buddy" ? "buddy" : opts.policy;
   const slabs = opts.slabs === false ? "off" : opts.eagerSlabs ? "eager" : undefined;
-  const server = await serveViz({ trace, port: opts.port, host: opts.host, query: { at: opts.at, allocator, compare: opts.compare, slabs } });
+  const server = await serveViz({ trace, port: opts.port, host: opts.host, query: { at: opts.at, allocator, compare: opts.compare, slabs } })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") throw new Error(`port ${opts.port} is in use: pick another with --port N (0: any free port)`);
+      throw error;
+    });
   console.log(`wasm-malloc viz: ${server.url}`);
   console.log("serving the heap visualizer; stop with Ctrl+C");
 }
