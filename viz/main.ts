@@ -7,6 +7,7 @@ import "./style.css";
 import type { Trace, TraceOp } from "../src/trace.js";
 import { bindKeys, KEYS } from "./keyboard.js";
 import { HeapPane } from "./pane.js";
+import { Player } from "./player.js";
 import { describeOp, esc, hex } from "./panels.js";
 import { ALLOCATORS, Session, describeAllocator, type Allocator, type Slabs } from "./session.js";
 import { EXAMPLES, acceptDroppedTraces, exampleById, traceFromFile, traceFromUrl } from "./trace-input.js";
@@ -45,7 +46,6 @@ let sessions: Session[] = [];
 let panes: HeapPane[] = [];
 /** Payload pointer of the block picked for free/realloc by hand (0: none). */
 let selected = 0;
-let playing: ReturnType<typeof setInterval> | undefined;
 /** Heap changes run one after another, in order, whatever the clicks and keys do meanwhile. */
 let work: Promise<void> = Promise.resolve();
 let busy = false;
@@ -61,6 +61,16 @@ function queue(task: () => Promise<void>): Promise<void> {
 }
 
 const step = () => sessions[0]?.step ?? 0;
+
+const player = new Player(ui.play, {
+  position: () => ({ step: step(), total: trace.ops.length }),
+  busy: () => busy,
+  step: (by) => stepBy(by),
+  restart: () => queue(() => goTo(0)),
+});
+const speed = () => Number(ui.speed.value);
+const stopPlaying = () => player.stop();
+const togglePlay = () => player.toggle(speed());
 
 // ── Loading and stepping ────────────────────────────────────────────────────────────────
 function allocators(): Allocator[] {
@@ -99,30 +109,6 @@ function loadTrace(next: Trace, at = next.ops.length): Promise<void> {
 
 function stepBy(delta: number): void {
   void queue(() => goTo(step() + delta));
-}
-
-// ── Playing ─────────────────────────────────────────────────────────────────────────────
-function stopPlaying(): void {
-  if (playing !== undefined) clearInterval(playing);
-  playing = undefined;
-  ui.play.textContent = "▶ Play";
-  ui.play.setAttribute("aria-pressed", "false");
-}
-
-function togglePlay(): void {
-  if (playing !== undefined) { stopPlaying(); return; }
-  if (step() >= trace.ops.length) void queue(() => goTo(0));
-  const speed = Number(ui.speed.value);
-  // At most ~30 redraws a second; faster speeds do several operations per redraw.
-  const interval = Math.max(33, 1000 / speed);
-  const perTick = Math.max(1, Math.round((speed * interval) / 1000));
-  playing = setInterval(() => {
-    if (busy) return;
-    if (step() >= trace.ops.length) { stopPlaying(); render(); return; }
-    stepBy(perTick);
-  }, interval);
-  ui.play.textContent = "❚❚ Pause";
-  ui.play.setAttribute("aria-pressed", "true");
 }
 
 // ── By hand ─────────────────────────────────────────────────────────────────────────────
@@ -215,7 +201,7 @@ function wire(): void {
   ui.forward.addEventListener("click", () => stepBy(1));
   ui.last.addEventListener("click", () => void queue(() => goTo(trace.ops.length)));
   ui.play.addEventListener("click", togglePlay);
-  ui.speed.addEventListener("change", () => { if (playing !== undefined) { stopPlaying(); togglePlay(); } });
+  ui.speed.addEventListener("change", () => { if (player.playing) player.start(speed()); });
   ui.jump.addEventListener("submit", (event) => {
     event.preventDefault();
     const target = Number(ui.jumpTo.value);
