@@ -111,7 +111,7 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     await assertPaneMatches(pane, await nodeHeapAt("segregated", 249), 249);
   });
 
-  await t.test("keyboard: ← and → step, Shift+→ steps ten", async () => {
+  await t.test("keyboard: ← and → step, Shift+→ steps ten, l toggles the free-list links", async () => {
     await page.locator("h1").click();
     await page.keyboard.press("ArrowLeft");
     await atStep(248);
@@ -124,6 +124,12 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     await atStep(0);
     await page.keyboard.press("ArrowRight");
     await atStep(1);
+    assert.equal(await pane.locator("svg .free-links").count(), 0, "free-list links are off by default");
+    await page.keyboard.press("l");
+    await pane.locator("svg .free-links").waitFor({ state: "attached", timeout: 10_000 });
+    assert.equal(await page.locator("#links").isChecked(), true);
+    await page.keyboard.press("l");
+    await pane.locator("svg .free-links").waitFor({ state: "detached", timeout: 10_000 });
   });
 
   await t.test("a screenshot of the page", async () => {
