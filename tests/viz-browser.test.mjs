@@ -156,7 +156,7 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     await page.waitForFunction(() => document.querySelectorAll(".pane").length === 1);
   });
 
-  await t.test("by hand: malloc draws a new block, a click picks it, free frees it", async () => {
+  await t.test("by hand: malloc draws a new block, a click picks it, realloc grows it, free frees it", async () => {
     await page.fill("#hand-size", "5000");
     await page.click("#hand-malloc");
     await atStep(251);
@@ -167,11 +167,18 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     assert.ok(drawn.length > 0 && drawn[0].state === "in-use" && drawn[0].size >= 5000, "the new block is drawn in use");
     await pane.locator(`svg [data-pointer="${pointer}"]`).first().click();
     assert.equal(await page.locator("#selected").inputValue(), String(pointer));
-    await page.click("#hand-free");
+    await page.fill("#hand-size", "9000");
+    await page.click("#hand-realloc");
     await atStep(252);
-    heap.free(pointer);
-    assert.ok(!(await drawnBlocks(pane)).some((b) => b.pointer === pointer && b.state === "in-use"), "the block is no longer in use");
+    const moved = heap.realloc(pointer, 9000);
     await assertPaneMatches(pane, heap, 252);
+    assert.equal(await page.locator("#selected").inputValue(), moved === pointer ? String(pointer) : "0", "the pick follows the block only while it stays put");
+    await page.selectOption("#selected", String(moved));
+    await page.click("#hand-free");
+    await atStep(253);
+    heap.free(moved);
+    assert.ok(!(await drawnBlocks(pane)).some((b) => b.pointer === moved && b.state === "in-use"), "the block is no longer in use");
+    await assertPaneMatches(pane, heap, 253);
   });
 
   await t.test("play runs to the end of the trace; a picked file replaces the trace", async () => {
@@ -182,11 +189,19 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     assert.equal(await page.locator("#play").getAttribute("aria-pressed"), "true");
     // The hand operations above cut the trace short: play runs to its end, whatever it is now.
     await page.waitForFunction(() => document.body.dataset.step === document.body.dataset.ops, null, { timeout: 20_000 });
-    assert.equal(await page.locator("body").getAttribute("data-step"), "252");
+    assert.equal(await page.locator("body").getAttribute("data-step"), "253");
     await page.waitForSelector('#play[aria-pressed="false"]');
     await page.setInputFiles("#file", "tests/fixtures/short.rep");
     await page.waitForSelector('body[data-ops="12"][data-step="12"]');
     assert.match(await page.locator("#position").textContent(), /short\.rep/);
+    // Dropped on the page: a trace of three operations, as a user's file manager would hand it over.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["0\n2\n3\n1\na 0 100\na 1 200\nf 0\n"], "dropped.rep"));
+      document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await page.waitForSelector('body[data-ops="3"][data-step="3"]');
+    assert.match(await page.locator("#position").textContent(), /dropped\.rep/);
   });
 
   assert.deepEqual(errors, [], "no script errors on the page");
