@@ -102,9 +102,11 @@ async function goTo(target: number): Promise<void> {
 }
 
 function loadTrace(next: Trace, at = next.ops.length): Promise<void> {
-  // A copy: operations done by hand are appended to it, never to an example's own list.
-  trace = { ...next, ops: [...next.ops] };
-  return queue(() => open(at));
+  return queue(() => {
+    // A copy: operations done by hand are appended to it, never to an example's own list.
+    trace = { ...next, ops: [...next.ops] };
+    return open(at);
+  });
 }
 
 function stepBy(delta: number): void {
