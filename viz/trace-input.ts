@@ -16,7 +16,7 @@ export interface Example {
 export const EXAMPLES: readonly Example[] = [
   { id: "example", label: "example: every layer (14 ops)", make: exampleTrace },
   { id: "short", label: "short.rep: split and coalesce (12 ops)", make: () => parseTrace(shortRep, "short.rep") },
-  { id: "churn", label: "churn: seeded mixed sizes (600 ops)", make: () => ({ ...churnTrace(600), file: "churn" }) },
+  { id: "churn", label: "churn: seeded mixed sizes (601 ops)", make: () => ({ ...churnTrace(600), file: "churn" }) },
   { id: "empty", label: "empty heap: operate by hand", make: () => ({ file: "by hand", suggestedHeapSize: 0, ids: 0, weight: 1, ops: [] }) },
 ];
 
