@@ -17,6 +17,7 @@ import { formatDump } from "./dump.js";
 import { formatBuddyinfo, formatSlabinfo } from "./views.js";
 import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
 import { churnTrace, exampleTrace } from "./workloads.js";
+import { serveViz } from "./viz-server.js";
 
 const EXIT_TRACE = 1;
 const EXIT_USAGE = 2;
@@ -34,6 +35,12 @@ function traceOrExample(file?: string): Trace { return file ? readTrace(file) : 
 function count(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of operations");
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number, 0..65535 (0: any free port)");
   return n;
 }
 
@@ -179,6 +186,21 @@ async function runDemo(opts: { out?: string }) {
   console.log(`\npicture of that heap: ${out}`);
 }
 
+async function runViz(file: string | undefined, opts: { port: number; host: string; at?: number; policy?: string; compare?: string; slabs?: boolean; eagerSlabs?: boolean; engine?: string }) {
+  // Check the trace here, so a bad file fails with exit 1 before anything is served.
+  if (file) readTrace(file);
+  const trace = file ? { name: path.basename(file), text: fs.readFileSync(file, "utf8") } : undefined;
+  const allocator = opts.engine === "buddy" ? "buddy" : opts.policy;
+  const slabs = opts.slabs === false ? "off" : opts.eagerSlabs ? "eager" : undefined;
+  const server = await serveViz({ trace, port: opts.port, host: opts.host, query: { at: opts.at, allocator, compare: opts.compare, slabs } })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") throw new Error(`port ${opts.port} is in use: pick another with --port N (0: any free port)`);
+      throw error;
+    });
+  console.log(`wasm-malloc viz: ${server.url}`);
+  console.log("serving the heap visualizer; stop with Ctrl+C");
+}
+
 export function buildProgram(): Command {
   const program = new Command("wasm-malloc")
     .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
@@ -235,6 +257,16 @@ export function buildProgram(): Command {
     .option("-o, --out <file>", "where to write the chart", "compare.svg")
     .option("--json", "print JSON instead of the table (no chart)"))
     .action(runCompare);
+
+  common(program.command("viz")
+    .description("serve the heap visualizer on 127.0.0.1 and print its URL: step through a trace (or the built-in example) in the browser")
+    .argument("[file]", "a .rep trace, opened at its last step (default: the page's built-in example)")
+    .addOption(policyOption(false))
+    .option("--at <n>", "open at operation N instead of the last", count)
+    .addOption(new Option("--compare <allocator>", "side by side with another policy, or the buddy engine").choices([...POLICY_NAMES, "buddy"]))
+    .option("--port <n>", "port to listen on (0: any free port)", port, 5173)
+    .option("--host <address>", "address to listen on", "127.0.0.1"))
+    .action(runViz);
 
   program.command("demo")
     .description("compare every policy on a built-in workload, dump a small heap and draw it (what `npm start` runs)")

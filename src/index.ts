@@ -6,7 +6,7 @@ export { ENGINES } from "./heap.js";
 export { WasmMallocError, HeapCorruptionError, OutOfMemoryError } from "./errors.js";
 export { POLICY_NAMES, resolvePolicy } from "./policy.js";
 export type { PolicyName } from "./policy.js";
-export { parseTrace, replay, replayTrace, TraceError } from "./trace.js";
+export { parseTrace, replay, replayTrace, applyOp, TraceError } from "./trace.js";
 export type { Trace, TraceOp, ReplayResult, ReplayOptions, ReplayTraceOptions } from "./trace.js";
 export { loadAllocator, buildUrl } from "./module.js";
 export type { Build, AllocatorExports } from "./module.js";

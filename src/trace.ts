@@ -105,6 +105,34 @@ export interface ReplayResult {
   live: Map<number, number>;
 }
 
+/**
+ * Do one operation of `trace` on `heap`: the step a replay and a visualizer share.
+ * `pointers` maps each live id to its pointer and is updated. Returns the pointer the
+ * operation produced (0 for a free). Throws TraceError when an allocation fails.
+ */
+export function applyOp(heap: Heap, trace: Trace, op: TraceOp, pointers: Map<number, number>, options: { nameIds?: boolean } = {}): number {
+  if (op.kind === "a") {
+    const ptr = heap.malloc(op.size);
+    if (ptr === 0) throw new TraceError(trace.file, op.line, `malloc(${op.size}) returned 0 (out of memory)`);
+    pointers.set(op.id, ptr);
+    if (options.nameIds) heap.name(ptr, `id ${op.id}`);
+    return ptr;
+  }
+  const old = pointers.get(op.id);
+  if (old === undefined) throw new TraceError(trace.file, op.line, `${op.kind === "f" ? "free" : "realloc"} of id ${op.id}, which is not live`);
+  if (op.kind === "f") {
+    heap.free(old);
+    pointers.delete(op.id);
+    return 0;
+  }
+  const ptr = heap.realloc(old, op.size);
+  if (ptr === 0 && op.size !== 0) throw new TraceError(trace.file, op.line, `realloc(${op.size}) returned 0 (out of memory)`);
+  // realloc(p, 0) frees p and gives 0; the trace still counts the id as live (a later
+  // "f" of it is free(0), which does nothing), so the id stays, with pointer 0.
+  pointers.set(op.id, ptr);
+  return ptr;
+}
+
 /** Replay `trace` on `heap`. Throws TraceError at the line whose allocation failed or broke the heap. */
 export function replay(heap: Heap, trace: Trace, options: ReplayOptions = {}): ReplayResult {
   const pointers = new Map<number, number>();
@@ -115,35 +143,14 @@ export function replay(heap: Heap, trace: Trace, options: ReplayOptions = {}): R
   const started = performance.now();
   for (let i = 0; i < limit; i++) {
     const op = trace.ops[i];
-    if (op.kind === "a") {
-      const ptr = heap.malloc(op.size);
-      if (ptr === 0) throw new TraceError(trace.file, op.line, `malloc(${op.size}) returned 0 (out of memory)`);
-      pointers.set(op.id, ptr);
-      sizes.set(op.id, op.size);
-      live += op.size;
-      if (options.verify) fill(heap, ptr, op.size, op.id);
-      if (options.nameIds) heap.name(ptr, `id ${op.id}`);
-    } else if (op.kind === "f") {
-      const ptr = pointers.get(op.id)!;
-      if (options.verify) verify(heap, trace, op, ptr, sizes.get(op.id)!);
-      heap.free(ptr);
-      live -= sizes.get(op.id)!;
-      pointers.delete(op.id);
-      sizes.delete(op.id);
-    } else {
-      const old = pointers.get(op.id)!;
-      const oldSize = sizes.get(op.id)!;
-      if (options.verify) verify(heap, trace, op, old, oldSize);
-      const ptr = heap.realloc(old, op.size);
-      if (ptr === 0 && op.size !== 0) throw new TraceError(trace.file, op.line, `realloc(${op.size}) returned 0 (out of memory)`);
-      if (options.verify) {
-        verify(heap, trace, op, ptr, Math.min(oldSize, op.size));
-        fill(heap, ptr, op.size, op.id);
-      }
-      pointers.set(op.id, ptr);
-      sizes.set(op.id, op.size);
-      live += op.size - oldSize;
-    }
+    const oldSize = sizes.get(op.id) ?? 0;
+    if (options.verify && op.kind !== "a") verify(heap, trace, op, pointers.get(op.id)!, oldSize);
+    const ptr = applyOp(heap, trace, op, pointers, options);
+    if (op.kind === "f") sizes.delete(op.id);
+    else sizes.set(op.id, op.size);
+    live += (op.kind === "f" ? 0 : op.size) - oldSize;
+    if (options.verify && op.kind === "r") verify(heap, trace, op, ptr, Math.min(oldSize, op.size));
+    if (options.verify && op.kind !== "f") fill(heap, ptr, op.size, op.id);
     if (live > peak) peak = live;
     if (options.onProgress && (i & 1023) === 1023) options.onProgress(i + 1);
     if (options.check) {

@@ -19,6 +19,11 @@ export interface HeapSvgOptions {
   showFreeLinks?: boolean;
   /** An address (block start, payload pointer or any byte inside) whose block gets a thick outline. */
   highlight?: number;
+  /**
+   * For a page rather than a file: the picture is a group of readable blocks (each block
+   * role="img" with its aria-label) instead of one image whose parts a screen reader skips.
+   */
+  readableBlocks?: boolean;
 }
 
 export interface ComparisonRow {
@@ -76,9 +81,9 @@ function isNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
 }
 
-function svgRoot(width: number, height: number, label: string, body: string[]): string {
+function svgRoot(width: number, height: number, label: string, body: string[], role = "img"): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(label)}" viewBox="0 0 ${n(width)} ${n(height)}"`
+    `<svg xmlns="http://www.w3.org/2000/svg" role="${role}" aria-label="${esc(label)}" viewBox="0 0 ${n(width)} ${n(height)}"`
       + ` width="${n(width)}" height="${n(height)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">`,
     `<title>${esc(label)}</title>`,
     `<rect class="background" width="${n(width)}" height="${n(height)}" fill="#FFFFFF"/>`,
@@ -107,6 +112,13 @@ function blockTitle(b: HeapSnapshot["blocks"][number]): string {
   const usable = b.state === "in-use" ? ` (usable ${b.usable})` : "";
   const name = b.name !== undefined ? ` "${b.name}"` : "";
   return `${hex(b.address)} ${b.state} ${b.layer}, ${b.size} bytes${usable}${name}`;
+}
+
+/** What a screen reader says for a block: "block at 0x10c0, 48 bytes, in use, slab layer, id 4". */
+function blockSpoken(b: HeapSnapshot["blocks"][number]): string {
+  const state = b.state === "in-use" ? "in use" : b.state;
+  const name = b.name !== undefined ? `, ${b.name}` : "";
+  return `block at ${hex(b.address)}, ${b.size} bytes, ${state}, ${b.layer} layer${name}`;
 }
 
 function blockLabel(b: HeapSnapshot["blocks"][number]): string {
@@ -260,12 +272,13 @@ function pageRows(snapshot: HeapSnapshot, L: Layout): string[] {
 }
 
 /** One rect per block per row, then the labels that fit, on top. */
-function blockRects(snapshot: HeapSnapshot, L: Layout): string[] {
+function blockRects(snapshot: HeapSnapshot, L: Layout, readable: boolean): string[] {
   const rects = ['<g class="blocks">'];
   const labels = ['<g class="block-labels" font-size="10" pointer-events="none">'];
   for (const b of snapshot.blocks) {
     const style = blockStyle(b.layer, b.state);
-    const data = `data-block="${b.address}" data-state="${b.state}" data-layer="${b.layer}" data-size="${b.size}"`;
+    const data = `data-block="${b.address}" data-pointer="${b.pointer}" data-state="${b.state}" data-layer="${b.layer}" data-size="${b.size}"`
+      + (readable ? ` role="img" aria-label="${esc(blockSpoken(b))}"` : "");
     const title = `<title>${esc(blockTitle(b))}</title>`;
     segments(b.address, b.address + b.size, L.pageSize).forEach((s, i) => {
       const x = L.xOf(s.from, s.page);
@@ -353,7 +366,7 @@ export function renderHeapSvg(snapshot: HeapSnapshot, options: HeapSvgOptions = 
   };
   const height = rowsTop + pageCount * (ROW_HEIGHT + ROW_GAP) - ROW_GAP + MARGIN;
 
-  const body = [...defs(snapshot), ...head.svg, ...axis(L), ...pageRows(snapshot, L), ...blockRects(snapshot, L)];
+  const body = [...defs(snapshot), ...head.svg, ...axis(L), ...pageRows(snapshot, L), ...blockRects(snapshot, L, options.readableBlocks ?? false)];
   if (options.showFreeLinks) body.push(...freeLinks(snapshot, L));
   const marked = options.highlight !== undefined ? findBlock(snapshot.blocks, options.highlight) : undefined;
   if (marked) body.push(...highlight(marked, L));
@@ -362,7 +375,7 @@ export function renderHeapSvg(snapshot: HeapSnapshot, options: HeapSvgOptions = 
   const label = `Heap map of ${title}, ${subtitle}: ${pageCount} pages from ${hex(heapStart)} to ${hex(top)}, `
     + `${snapshot.blocks.length - free.length} blocks in use or metadata, `
     + `${free.length} free blocks (${bytes(free.reduce((sum, b) => sum + b.size, 0))})`;
-  return svgRoot(width, height, label, body);
+  return svgRoot(width, height, label, body, options.readableBlocks ? "group" : "img");
 }
 
 // ─── comparison chart ───────────────────────────────────────────────────────────────────
