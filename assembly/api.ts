@@ -21,7 +21,7 @@
 import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
   LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
-  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES, SLAB_START_CHURN,
+  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
 } from "./constants";
 import {
   heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
@@ -38,7 +38,7 @@ import { blockSizeFor, header, usableOf } from "./block";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
-  slabIndex, slabBit, slabTake, slabClassSize, classPartial, classChurn,
+  slabIndex, slabBit, slabTake, slabClassSize, classPartial,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
 import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable } from "./large";
@@ -94,11 +94,9 @@ function allocateSlow(size: usize): usize {
   let options = load<u32>(heap, H_OPTIONS);
   if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
     let cls = slabClassOf(size);
-    // A class starts using slab pages once enough of its size is live, or
-    // once it has been allocated often enough (churn) in the boundary-tag layer.
+    // A class starts using slab pages once enough of its size is live.
     if (classPages(cls) != 0 || (options & OPTION_EAGER_SLABS) != 0 ||
-        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= SLAB_START_BYTES ||
-        classChurn(cls) >= SLAB_START_CHURN) {
+        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= SLAB_START_BYTES) {
       let slot = slabAlloc(cls);
       if (slot != 0) { allocUsable = slabClassSize(cls); return slot; }
       // No page for a new slab: a free medium block may still hold it.

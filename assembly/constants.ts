@@ -67,12 +67,6 @@ export const SLAB_CLASSES: u32 = 12;
  */
 export const SLAB_START_BYTES: u32 = 4096;
 /**
- * ... or once the boundary-tag layer has served this many allocations of the
- * class (churn: a program that allocates and frees one size over and over
- * gets the O(1) slab path even with few objects live at a time).
- */
-export const SLAB_START_CHURN: u32 = 4096;
-/**
  * An empty slab page a class keeps goes back to the page layer (before memory
  * grows) only once it has sat empty for this many allocations: a class in use
  * empties and refills its page all the time, and taking the page away would

@@ -43,7 +43,7 @@
 //   - a page is on its class list exactly when inUse < capacity.
 
 import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX, SLAB_IDLE_MALLOCS } from "./constants";
-import { heap, H_SLAB_CLASSES, H_CLASS_PAGES, H_CLASS_CHURN, statGet, STAT_MALLOCS } from "./state";
+import { heap, H_SLAB_CLASSES, H_CLASS_PAGES, statGet, STAT_MALLOCS } from "./state";
 import { setPageKind } from "./pagemap";
 import { pagesAlloc, pagesRelease } from "./pages";
 import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
@@ -66,17 +66,7 @@ export const SLAB_HEADER: u32 = 48;
 @inline export function classPages(cls: u32): u32 { return load<u32>(heap + H_CLASS_PAGES + (cls << 2)); }
 @inline function addClassPages(cls: u32, delta: i32): void {
   let at = heap + H_CLASS_PAGES + (cls << 2);
-  let pages = load<u32>(at) + delta;
-  store<u32>(at, pages);
-  // A class that loses its last page must show churn again to get one back.
-  if (pages == 0) store<u32>(heap + H_CLASS_CHURN + (cls << 2), 0);
-}
-/** Count one boundary-tag allocation of a class without slab pages; returns the count so far. */
-@inline export function classChurn(cls: u32): u32 {
-  let at = heap + H_CLASS_CHURN + (cls << 2);
-  let n = load<u32>(at) + 1;
-  store<u32>(at, n);
-  return n;
+  store<u32>(at, load<u32>(at) + delta);
 }
 
 /** Fill in the class table (objSize, capacity, reciprocal, first offset). */

@@ -30,10 +30,8 @@
 //   +2048 u8   inlineMap[512]  page map for the first 32 MiB
 //   +2560 u32  smallLive[18]   live boundary-tag blocks of size 16·i (i ≤ 17)
 //   +2632 u32  classPages[12]  slab pages each size class holds
-//   +2680 u32  (unused)
-//   +2688 u32  classChurn[12]  boundary-tag allocations of each class while it has no slab page
-// ╘══════════════════════════════ 2736 bytes ═════════════════════════════╛
-//   +2736 u32×14 buddy state  buddy build only (2800 bytes then): see buddy.ts
+// ╘══════════════════════════════ 2688 bytes ═════════════════════════════╛
+//   +2688 u32×14 buddy state  buddy build only (2752 bytes then): see buddy.ts
 
 import { PAGE_BITS, BUDDY } from "./constants";
 
@@ -66,9 +64,8 @@ export const INLINE_MAP_ENTRIES: u32 = 512;
 export const H_SMALL_LIVE: u32 = 2560;
 export const SMALL_LIVE_MAX: u32 = 272; // block sizes counted in smallLive
 export const H_CLASS_PAGES: u32 = 2632;
-export const H_CLASS_CHURN: u32 = 2688;
-export const H_BUDDY: u32 = 2736;
-export const HEAP_STATE_SIZE: u32 = BUDDY ? 2800 : 2736;
+export const H_BUDDY: u32 = 2688;
+export const HEAP_STATE_SIZE: u32 = BUDDY ? 2752 : 2688;
 
 /** Address of the heap structure; 0 until the heap is initialised. */
 export let heap: usize = 0;

@@ -7,7 +7,7 @@ import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES,
-  SLAB_START_CHURN, SLAB_IDLE_MALLOCS,
+  SLAB_IDLE_MALLOCS,
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
@@ -205,19 +205,6 @@ describe("slab pages", () => {
     expect(pageKind(<u32>(first >>> 16))).toBe(PAGE_SLAB);
     // Other classes are not affected.
     expect(pageKind(<u32>(cMalloc(40) >>> 16))).toBe(PAGE_HEAP);
-    expect(heapCheck()).toBe(0);
-  });
-
-  it("... or once the boundary-tag layer has served SLAB_START_CHURN allocations of the class, even one live at a time", () => {
-    freshHeap(POLICY_SEGREGATED, 0);
-    for (let i: u32 = 0; i < SLAB_START_CHURN - 1; i++) {
-      let p = cMalloc(100);
-      expect(kindOf(p)).toBe(PAGE_HEAP);
-      cFree(p);
-    }
-    let p = cMalloc(100);
-    expect(kindOf(p)).toBe(PAGE_SLAB);
-    expect(kindOf(cMalloc(40))).toBe(PAGE_HEAP); // other classes are not affected
     expect(heapCheck()).toBe(0);
   });
 
