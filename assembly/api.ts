@@ -289,11 +289,14 @@ function countedFound(ptr: usize, requested: usize): usize {
 
 // ── The C functions ─────────────────────────────────────────────────────────
 
-export function cMalloc(size: usize): usize {
+@inline export function cMalloc(size: usize): usize {
   if (!heapEnsure()) return 0;
   if (CHECKED) return guarded(guardAlloc(size, 16));
   return counted(allocate(size), size);
 }
+
+/** cMalloc as a call (realloc of a null pointer). */
+function mallocCall(size: usize): usize { return cMalloc(size); }
 
 /** Count a failed guarded allocation (the guard layer counted a success). */
 @inline function guarded(p: usize): usize {
@@ -301,7 +304,7 @@ export function cMalloc(size: usize): usize {
   return p;
 }
 
-export function cFree(ptr: usize): void {
+@inline export function cFree(ptr: usize): void {
   if (ptr == 0) return;
   if (!heapEnsure()) return;
   if (CHECKED) { if (guardFree(ptr)) statAdd(STAT_FREES, 1); return; }
@@ -344,7 +347,7 @@ export function cCalloc(count: usize, size: usize): usize {
 }
 
 export function cRealloc(ptr: usize, size: usize): usize {
-  if (ptr == 0) return cMalloc(size);
+  if (ptr == 0) return mallocCall(size);
   if (!heapEnsure()) return 0;
   if (CHECKED) {
     statAdd(STAT_REALLOCS, 1);

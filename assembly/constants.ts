@@ -66,13 +66,6 @@ export const SLAB_CLASSES: u32 = 12;
  * utilization, 16 KiB 93.6%, 32 KiB 92.0%, slabs from the first object 86.4%.
  */
 export const SLAB_START_BYTES: u32 = 4096;
-/**
- * An empty slab page a class keeps goes back to the page layer (before memory
- * grows) only once it has sat empty for this many allocations: a class in use
- * empties and refills its page all the time, and taking the page away would
- * cost a page on every switch between classes.
- */
-export const SLAB_IDLE_MALLOCS: u32 = 4096;
 
 // ── Page runs (large layer) ─────────────────────────────────────────────────
 /** Requests of at least this many bytes get a run of whole pages. */

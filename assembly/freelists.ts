@@ -282,7 +282,9 @@ export function listFind(size: u32): usize {
  */
 @inline export function listReplaceHot(old: usize, oldSize: u32, block: usize, size: u32): void {
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
-    segTake(old, oldSize);
+    // A piece split off the reserve ends where it did: it is the reserve now.
+    if (old == reserveBlock()) { store<u32>(heap, <u32>block, H_RESERVE); return; }
+    segRemove(old, oldSize);
     segPut(block, size);
     return;
   }

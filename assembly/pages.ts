@@ -222,10 +222,12 @@ export function freePagesAfter(end: usize): u32 {
 }
 
 /** True when `end` is the top of memory, or starts a free run that reaches it. */
-export function reachesTop(end: usize): bool {
-  let top: usize = load<u32>(heap, H_TOP);
-  if (end == top) return true;
+@inline export function reachesTop(end: usize): bool {
+  return end == <usize>load<u32>(heap, H_TOP) || freeRunReachesTop(end);
+}
+
+function freeRunReachesTop(end: usize): bool {
   if (pageKind(<u32>(end >>> PAGE_BITS)) != PAGE_FREE) return false;
-  return runEnd(end) == top;
+  return runEnd(end) == <usize>load<u32>(heap, H_TOP);
 }
 

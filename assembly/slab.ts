@@ -18,7 +18,6 @@
 //   P+32  u32  capacity     slots in the page
 //   P+36  u32  reciprocal   ceil(2^32 / objSize): slot index without a division
 //   P+40  u32  (scratch mark of the heap checker, 0 between calls)
-//   P+44  u32  emptySince   the malloc count when the page last became empty
 //   P+48  u32  bitmap[]     one bit per slot, set = allocated (out of band:
 //                           double free is caught in O(1), and a slot's free-list
 //                           link is trusted only if its bit says free)
@@ -30,10 +29,7 @@
 // Pages with a free slot are on their class's list. A page that empties goes
 // back to the page layer, unless it is the class's last page with room (kept
 // to avoid taking and returning a page on every malloc/free pair); the page
-// layer reclaims such kept pages before it grows memory, once they have sat
-// empty for SLAB_IDLE_MALLOCS allocations (a class in use empties and refills
-// its page all the time: taking it away would cost a page on every switch
-// between classes).
+// layer reclaims such kept pages before it grows memory.
 //
 // Invariants (checked by heapCheck):
 //   - header magic and class agree with objSize/capacity of the class;
@@ -42,8 +38,8 @@
 //     below bump with its bit clear, no slot twice;
 //   - a page is on its class list exactly when inUse < capacity.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX, SLAB_IDLE_MALLOCS } from "./constants";
-import { heap, H_SLAB_CLASSES, H_CLASS_PAGES, statGet, STAT_MALLOCS } from "./state";
+import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX } from "./constants";
+import { heap, H_SLAB_CLASSES, H_CLASS_PAGES } from "./state";
 import { setPageKind } from "./pagemap";
 import { pagesAlloc, pagesRelease } from "./pages";
 import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
@@ -225,18 +221,15 @@ function pageEmptied(cls: u32, page: usize): void {
     unlinkPage(cls, page);
     pagesRelease(page, 1);
     addClassPages(cls, -1);
-  } else {
-    store<u32>(page, <u32>statGet(STAT_MALLOCS), 44);
   }
 }
 
-/** Give back the empty pages classes kept and have not used for a while; true if any. Called before growing memory. */
+/** Give back the empty pages classes kept; true if any. Called before growing memory. */
 export function slabReclaimEmpty(): bool {
   let any = false;
-  let now = <u32>statGet(STAT_MALLOCS);
   for (let cls: u32 = 0; cls < SLAB_CLASSES; cls++) {
     let page: usize = load<u32>(classAt(cls));
-    if (page != 0 && slabInUse(page) == 0 && now - load<u32>(page, 44) >= SLAB_IDLE_MALLOCS) {
+    if (page != 0 && slabInUse(page) == 0) {
       unlinkPage(cls, page);
       pagesRelease(page, 1);
       addClassPages(cls, -1);

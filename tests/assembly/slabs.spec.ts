@@ -7,11 +7,10 @@ import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES,
-  SLAB_IDLE_MALLOCS,
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
-import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS, STAT_GROWS } from "../../assembly/state";
+import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS } from "../../assembly/state";
 import {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_NONE, REASON_INTERIOR, REASON_NOT_ALLOCATED,
 } from "../../assembly/report";
@@ -205,25 +204,6 @@ describe("slab pages", () => {
     expect(pageKind(<u32>(first >>> 16))).toBe(PAGE_SLAB);
     // Other classes are not affected.
     expect(pageKind(<u32>(cMalloc(40) >>> 16))).toBe(PAGE_HEAP);
-    expect(heapCheck()).toBe(0);
-  });
-
-  it("a kept empty page goes back to the page layer before memory grows, once it has been idle SLAB_IDLE_MALLOCS allocations", () => {
-    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
-    let slot = cMalloc(200);
-    cFree(slot);
-    // Just emptied: a growth for a page run leaves it to its class.
-    let grows = statGet(STAT_GROWS);
-    let big = cMalloc(300000);
-    expect(statGet(STAT_GROWS)).toBeGreaterThan(grows);
-    expect(kindOf(slot)).toBe(PAGE_SLAB);
-    // Idle long enough: the next growth takes it back first.
-    for (let i: u32 = 0; i < SLAB_IDLE_MALLOCS; i++) cFree(cMalloc(1000));
-    let other = cMalloc(600000);
-    expect(kindOf(slot)).not.toBe(PAGE_SLAB);
-    expect(heapCheck()).toBe(0);
-    cFree(big);
-    cFree(other);
     expect(heapCheck()).toBe(0);
   });
 });
