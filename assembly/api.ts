@@ -22,9 +22,10 @@ import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
   LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
+  QUICK_MAX, POLICY_SEGREGATED,
 } from "./constants";
 import {
-  heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
+  heap, H_OPTIONS, H_SEGMENT0, H_POLICY, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
   STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_REALLOC_IN_PLACE,
 } from "./state";
 import { pageKind } from "./pagemap";
@@ -34,8 +35,9 @@ import {
   REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME,
   wasm_malloc_named,
 } from "./report";
-import { blockSizeFor, header, usableOf } from "./block";
-import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive } from "./medium";
+import { blockSizeFor, blockSize, header, usableOf } from "./block";
+import { quickPush, quickPop, isQuick } from "./quick";
+import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive, countSmall } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
   slabIndex, slabBit, slabTake, slabClassSize, classPartial,
@@ -109,7 +111,16 @@ function allocateSlow(size: usize): usize {
 }
 
 @inline function mediumAllocate(size: usize): usize {
-  let block = mediumAlloc(blockSizeFor(size));
+  let bs = blockSizeFor(size);
+  if (bs <= QUICK_MAX) {
+    let held = quickPop(bs);
+    if (held != 0) {
+      countSmall(bs, 1);
+      allocUsable = bs - BLOCK_HEADER;
+      return held + BLOCK_HEADER;
+    }
+  }
+  let block = mediumAlloc(bs);
   if (block == 0) return 0;
   allocUsable = usableOf(block);
   return block + BLOCK_HEADER;
@@ -215,6 +226,8 @@ export function validate(ptr: usize, op: u32): bool {
   if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   let h = header(block);
   let size = h & ~TAG_MASK;
+  // A block held on a quick list: freed already.
+  if (isQuick(h)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
   // A header must look like one: tag bits 2-3 clear, a sane size that ends
   // inside the segment, and a successor whose P bit agrees.
   let end = <u64>block + size;
@@ -320,7 +333,16 @@ function mallocCall(size: usize): usize { return cMalloc(size); }
     }
     if (kind == PAGE_HEAP && classifyMedium(ptr) == 0) {
       let block = ptr - BLOCK_HEADER;
-      countFreed(usableOf(block));
+      let size = blockSize(block);
+      countFreed(size - BLOCK_HEADER);
+      // Small blocks are held for reuse at their size (segregated fit with
+      // slabs on: the small-object machinery; see quick.ts).
+      if (size <= QUICK_MAX && load<u32>(heap, H_POLICY) == POLICY_SEGREGATED &&
+          (load<u32>(heap, H_OPTIONS) & OPTION_NO_SLABS) == 0) {
+        countSmall(size, -1);
+        quickPush(block, size);
+        return;
+      }
       mediumFree(block);
       return;
     }

@@ -4,10 +4,11 @@
 //    3                                       0
 //    1 ──────────────────────────── 4  3  2  1  0   bits
 //   ┌───────────────────────────────┬──┬──┬──┬──┐
-//   │ size (bytes, a multiple of 16)│ M│ -│ P│ U│
+//   │ size (bytes, a multiple of 16)│ M│ Q│ P│ U│
 //   └───────────────────────────────┴──┴──┴──┴──┘
-//     U  TAG_IN_USE     the block is allocated
+//     U  TAG_IN_USE     the block is allocated (or held on a quick list)
 //     P  TAG_PREV_FREE  the block just before this one is free
+//     Q  TAG_QUICK      freed, held on a quick list (U stays set: see quick.ts)
 //     M  TAG_MARK       scratch bit of the heap checker, 0 between calls
 // ╘═════════════════════════════════════════════════════════════╛
 //

@@ -23,6 +23,8 @@ import { linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { LARGE_MAGIC } from "./large";
 import { guardCheck, guardCheckAddress } from "./guard";
+import { quickHead, isQuick } from "./quick";
+import { TAG_QUICK, QUICK_MAX } from "./constants";
 import { CHECKED } from "./constants";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
 import { BUDDY, PAGE_KIND_MAX } from "./constants";
@@ -56,6 +58,7 @@ export const CHECK_SLAB_LIST: u32 = 24;         // class page list wrong (missin
 export const CHECK_LARGE: u32 = 25;             // large run header and page map disagree
 export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
 export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
+export const CHECK_QUICK_LIST: u32 = 32;        // a quick list names a bad block, or a held block is on none
 
 export let checkAddress: usize = 0;
 
@@ -72,6 +75,8 @@ let seenLive: u64 = 0;
 let seenFreePages: u32 = 0;
 let seenFreeBlocks: u32 = 0;
 let seenPartialSlabs: u32 = 0;
+let seenQuick: u32 = 0;
+let quickListed: u32 = 0;
 
 export function heapCheck(): u32 {
   checkAddress = 0;
@@ -79,7 +84,7 @@ export function heapCheck(): u32 {
   let top: usize = load<u32>(heap, H_TOP);
   let basePage = load<u32>(heap, H_BASE_PAGE);
   if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage) return fail(CHECK_STATE, heap);
-  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0;
+  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0;
 
   let code = checkPageMap(basePage, <u32>(top >>> PAGE_BITS));
   if (code) return code;
@@ -96,14 +101,18 @@ export function heapCheck(): u32 {
     if (!inHeapPage(rover) || (load<u32>(rover) & TAG_MARK) == 0) roverCode = fail(CHECK_ROVER, rover);
   }
   let slabListCode = checkSlabLists();
+  let quickCode = checkQuickLists();
+  let quickAddress = checkAddress;
   code = walkPages(basePage, <u32>(top >>> PAGE_BITS));
   // The segment walk stops at a broken block; clear whatever marks it left.
   clearListMarks();
   if (listCode) return fail(listCode, listAddress);
+  if (quickCode) return fail(quickCode, quickAddress);
   if (roverCode) return roverCode;
   if (code) return code;
   if (slabListCode) return slabListCode;
   if (listed != seenFreeBlocks) return fail(CHECK_FREE_NOT_LISTED, 0);
+  if (quickListed != seenQuick) return fail(CHECK_QUICK_LIST, 0);
   if (BUDDY) { // buddy hook: pages, lists and bitmap of the buddy engine
     let buddyCode = buddyCheck();
     if (buddyCode) return fail(buddyCode, buddyCheckAddress);
@@ -211,7 +220,33 @@ function checkFreeLists(): u32 {
 }
 
 /** Clear TAG_MARK on every listed block the list pass could reach. */
+/** Walk the quick lists, marking each held block (TAG_MARK; the segment walk clears it). */
+function checkQuickLists(): u32 {
+  quickListed = 0;
+  for (let size: u32 = MIN_BLOCK; size <= QUICK_MAX; size += 16) {
+    let block = quickHead(size);
+    while (block != 0) {
+      if ((block & 15) != 12 || !inHeapPage(block)) return fail(CHECK_QUICK_LIST, block);
+      let h = load<u32>(block);
+      if (!isQuick(h) || (h & ~TAG_MASK) != size || (h & TAG_MARK) != 0) return fail(CHECK_QUICK_LIST, block);
+      store<u32>(block, h | TAG_MARK);
+      quickListed++;
+      block = load<u32>(block, 4);
+    }
+  }
+  return CHECK_OK;
+}
+
 function clearListMarks(): void {
+  for (let size: u32 = MIN_BLOCK; size <= QUICK_MAX; size += 16) {
+    let block = quickHead(size);
+    let bound = quickListed;
+    while (block != 0 && bound > 0 && (block & 15) == 12 && inHeapPage(block)) {
+      store<u32>(block, load<u32>(block) & ~TAG_MARK);
+      bound--;
+      block = load<u32>(block, 4);
+    }
+  }
   let reserve = reserveBlock();
   if (reserve != 0 && (reserve & 15) == 12 && inHeapPage(reserve)) store<u32>(reserve, load<u32>(reserve) & ~TAG_MARK);
   let count = listCount();
@@ -305,10 +340,20 @@ function walkSegment(start: usize, end: usize): u32 {
   while (block < end - SEGMENT_EPILOGUE) {
     let h = load<u32>(block);
     let size = h & ~TAG_MASK;
-    if (size < MIN_BLOCK || (h & 4) != 0 || <u64>block + size > <u64>(end - SEGMENT_EPILOGUE)) {
+    if (size < MIN_BLOCK || ((h & TAG_QUICK) != 0 && (h & TAG_IN_USE) == 0) || <u64>block + size > <u64>(end - SEGMENT_EPILOGUE)) {
       return first ? first : fail(CHECK_BLOCK_SIZE, block);
     }
     let free = (h & TAG_IN_USE) == 0;
+    if (isQuick(h)) {
+      // Held on a quick list: in use to its neighbours, counted nowhere.
+      if (first == 0 && ((h & TAG_PREV_FREE) != 0) != prevFree) first = fail(CHECK_PREV_FREE_BIT, block);
+      if ((h & TAG_MARK) == 0) { if (first == 0) first = fail(CHECK_QUICK_LIST, block); }
+      else store<u32>(block, h & ~TAG_MARK);
+      seenQuick++;
+      prevFree = false;
+      block += size;
+      continue;
+    }
     if (first == 0 && ((h & TAG_PREV_FREE) != 0) != prevFree) first = fail(CHECK_PREV_FREE_BIT, block);
     if (free) {
       if (first == 0 && prevFree) first = fail(CHECK_ADJACENT_FREE, block);

@@ -44,6 +44,8 @@ export const BLOCK_HEADER: u32 = 4;
 export const MIN_BLOCK: u32 = 16;
 export const TAG_IN_USE: u32 = 1;
 export const TAG_PREV_FREE: u32 = 2;
+/** An in-use-tagged block held free on a quick list (quick.ts). */
+export const TAG_QUICK: u32 = 4;
 /** Temporary mark used only inside `heapCheck` (never set between calls). */
 export const TAG_MARK: u32 = 8;
 export const TAG_MASK: u32 = 15;
@@ -51,6 +53,8 @@ export const TAG_MASK: u32 = 15;
 export const SEGMENT_PROLOGUE: u32 = 12;
 /** The size-0, in-use header that ends a segment. */
 export const SEGMENT_EPILOGUE: u32 = 4;
+/** Freed blocks up to this size are held on quick lists, not coalesced (segregated fit). */
+export const QUICK_MAX: u32 = 272;
 /** A free block this large that covers whole pages gives them back. */
 export const TRIM_MIN_PAGES: u32 = 4;
 

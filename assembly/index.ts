@@ -16,7 +16,8 @@ import { walkFirst, walkEnd, walkEntry } from "./walk";
 import { pageKind } from "./pagemap";
 import { listCount, listHead } from "./freelists";
 import { linkNext, linkPrev, blockSize } from "./block";
-import { POLICY_COUNT, POLICY_SEGREGATED, CHECKED as IS_CHECKED } from "./constants";
+import { POLICY_COUNT, POLICY_SEGREGATED, QUICK_MAX, CHECKED as IS_CHECKED } from "./constants";
+import { quickHead } from "./quick";
 
 // ── The C API ───────────────────────────────────────────────────────────────
 // The traced and checked builds log each successful call (traceOp compiles
@@ -121,6 +122,8 @@ export function free_list_head(index: u32): usize { return heap == 0 ? 0 : listH
 export function free_block_next(block: usize): usize { return linkNext(block); }
 export function free_block_prev(block: usize): usize { return linkPrev(block); }
 export function free_block_size(block: usize): u32 { return blockSize(block); }
+/** First block held on the quick list of block size `size` (16 … QUICK_MAX); free_block_next links on. */
+export function quick_list_head(size: u32): usize { return heap == 0 || size > QUICK_MAX || (size & 15) != 0 ? 0 : quickHead(size); }
 
 export {
   walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer,
@@ -132,7 +135,7 @@ export {
   SEGMENT_EPILOGUE, SLAB_MAX, SLAB_CLASSES, LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES,
   PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_META,
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, POLICY_DEFAULT,
-  OPTION_NO_SLABS, OPTION_EAGER_SLABS, SLAB_START_BYTES, CHECKED, EMBED,
+  OPTION_NO_SLABS, OPTION_EAGER_SLABS, SLAB_START_BYTES, CHECKED, EMBED, TAG_QUICK, QUICK_MAX,
 } from "./constants";
 export {
   STAT_IN_USE, STAT_PEAK_IN_USE, STAT_LIVE, STAT_REQUESTED, STAT_MALLOCS, STAT_FREES, STAT_CALLOCS,
@@ -155,6 +158,6 @@ export {
   CHECK_ADJACENT_FREE, CHECK_EPILOGUE, CHECK_FREE_NOT_LISTED, CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS,
   CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP, CHECK_LIST_DUPLICATE, CHECK_ROVER,
   CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST, CHECK_LARGE,
-  CHECK_COUNTERS, CHECK_STATE,
+  CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST,
 } from "./check";
 export { EINVAL, ENOMEM } from "./api";

@@ -19,6 +19,7 @@ import {
 import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, statAdd, STAT_TRIMMED_PAGES } from "./state";
 import { pageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
+import { quickFlush } from "./quick";
 import {
   blockSize, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
   setPrevFree, clearPrevFree, linkNext,
@@ -179,7 +180,7 @@ function grow(size: u32): bool {
 }
 
 // ── Small-block census (decides when a size class starts using slabs) ─────
-@inline function countSmall(size: u32, delta: i32): void {
+@inline export function countSmall(size: u32, delta: i32): void {
   if (size <= SMALL_LIVE_MAX) {
     let at = heap + H_SMALL_LIVE + ((size >> 4) << 2);
     store<u32>(at, load<u32>(at) + delta);
@@ -222,9 +223,12 @@ function take(block: usize, size: u32): void { takeHot(block, size); }
 export function mediumAlloc(size: u32): usize {
   let block = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED ? segFindOrReserve(size) : listFind(size);
   if (block == 0) {
-    if (!grow(size)) return 0;
-    block = listFind(size);
-    if (block == 0) return 0;
+    // Held quick blocks may merge into what is needed; else grow.
+    if (!quickFlush() || (block = listFind(size)) == 0) {
+      if (!grow(size)) return 0;
+      block = listFind(size);
+      if (block == 0) return 0;
+    }
   }
   takeHot(block, size);
   return block;
@@ -241,9 +245,11 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
   if (want > 0xFFFF0000) return 0;
   let block = listFind(<u32>want);
   if (block == 0) {
-    if (!grow(<u32>want)) return 0;
-    block = listFind(<u32>want);
-    if (block == 0) return 0;
+    if (!quickFlush() || (block = listFind(<u32>want)) == 0) {
+      if (!grow(<u32>want)) return 0;
+      block = listFind(<u32>want);
+      if (block == 0) return 0;
+    }
   }
   let payload = block + BLOCK_HEADER;
   let gap = <u32>(alignUp(payload, align) - payload);

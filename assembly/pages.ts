@@ -36,6 +36,7 @@ import {
 } from "./state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
 import { slabReclaimEmpty } from "./slab";
+import { quickFlush } from "./quick";
 
 /** Below this many pages (4 MiB) growth is exact: a growth is cheap there (about 0.1 ms). */
 const GROW_EXACT_BELOW: u32 = 64;
@@ -172,7 +173,9 @@ function relocatePageMap(page: usize): void {
 /** Allocate a run of `pages` pages: reuse first, then empty slabs, then grow. */
 export function pagesAlloc(pages: u32): usize {
   let run = firstFitRun(pages);
-  if (run == 0 && slabReclaimEmpty()) run = firstFitRun(pages);
+  // Before growing: empty slab pages kept by their classes, and whole pages
+  // the release of held quick blocks may free (quick.ts).
+  if (run == 0 && (slabReclaimEmpty() | quickFlush())) run = firstFitRun(pages);
   if (run == 0) {
     // Grow only what the free run at the top lacks.
     let top: usize = load<u32>(heap, H_TOP);

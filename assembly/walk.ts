@@ -8,7 +8,7 @@
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, LARGE_HEADER, TAG_IN_USE,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, LARGE_HEADER, TAG_IN_USE, TAG_QUICK,
 } from "./constants";
 import { heap, H_TOP, H_SEGMENT0 } from "./state";
 import { pageKind } from "./pagemap";
@@ -119,7 +119,7 @@ export function walkEntry(cursor: usize): usize {
   // A boundary-tag block.
   let h = header(cursor);
   let size = <usize>(h & ~15);
-  let used = (h & TAG_IN_USE) != 0;
+  let used = (h & (TAG_IN_USE | TAG_QUICK)) == TAG_IN_USE; // a quick block is free
   describe(cursor, size, used ? STATE_IN_USE : STATE_FREE, LAYER_MEDIUM,
     used ? cursor + BLOCK_HEADER : 0, used ? size - BLOCK_HEADER : 0);
   return settle(cursor + size);

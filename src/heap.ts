@@ -412,6 +412,22 @@ export class Heap {
     return lists;
   }
 
+  /** The quick lists (segregated fit): freed small blocks held for reuse at their exact size, by block size. */
+  quickLists(): { size: number; blocks: number[] }[] {
+    const e = this.exports as AllocatorExports & { quick_list_head?(size: number): number };
+    if (!e.quick_list_head) return [];
+    const lists = [];
+    for (let size = 16; size <= constant(e, "QUICK_MAX"); size += 16) {
+      const blocks = [];
+      for (let b = e.quick_list_head(size) >>> 0; b !== 0; b = e.free_block_next(b) >>> 0) {
+        blocks.push(b);
+        if (blocks.length > 1e7) break;
+      }
+      if (blocks.length) lists.push({ size, blocks });
+    }
+    return lists;
+  }
+
   /** What owns each page of the heap, from the heap's first page to the top. */
   pageMap(): PageMapEntry[] {
     const e = this.exports;

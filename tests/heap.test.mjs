@@ -225,3 +225,21 @@ test("replayTrace(trace, { policy, check }) replays on a new heap and returns it
   assert.equal(result.peakLivePayload, 8144);
   await assert.rejects(replayTrace({ text: "1\n1\n2\n1\na 0 5\nf 1\n", file: "x.rep" }), /x\.rep:6: free of id 1, which was never allocated/);
 });
+
+test("quickLists() lists freed small blocks held for reuse; walks show them free; a second free is a double free", async () => {
+  const heap = await Heap.create();
+  const a = heap.malloc(100), b = heap.malloc(100), guard = heap.malloc(100);
+  heap.free(a);
+  heap.free(b);
+  assert.deepEqual(heap.quickLists(), [{ size: 112, blocks: [b - 4, a - 4] }]);
+  const held = heap.walk().filter((blk) => blk.address === a - 4 || blk.address === b - 4);
+  assert.deepEqual(held.map((blk) => [blk.state, blk.layer, blk.size]), [["free", "medium", 112], ["free", "medium", 112]]);
+  assert.throws(() => heap.free(a), (e) => e.kind === "double-free");
+  heap.check();
+  assert.equal(heap.malloc(100), b, "taken back at its size, last freed first");
+  assert.deepEqual(heap.quickLists(), [{ size: 112, blocks: [a - 4] }]);
+  const first = await Heap.create({ policy: "first" });
+  first.free(first.malloc(100));
+  assert.deepEqual(first.quickLists(), [], "none under first fit");
+  heap.free(guard);
+});

@@ -8,11 +8,11 @@ import { cMalloc, cFree } from "../../assembly/api";
 import {
   heapCheck, checkAddress, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_BLOCK_SIZE,
   CHECK_EPILOGUE, CHECK_LIST_LINKS, CHECK_LISTED_NOT_FREE, CHECK_SLAB_COUNT, CHECK_RUN_FOOTER,
-  CHECK_COUNTERS,
+  CHECK_COUNTERS, CHECK_QUICK_LIST,
 } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
-  LARGE_MIN, LARGE_HEADER, PAGE_SIZE, OPTION_EAGER_SLABS
+  LARGE_MIN, LARGE_HEADER, PAGE_SIZE, OPTION_EAGER_SLABS, TAG_QUICK,
 } from "../../assembly/constants";
 import { listHead } from "../../assembly/freelists";
 import { linkNext } from "../../assembly/block";
@@ -81,16 +81,29 @@ describe("heap checker", () => {
     cFree(guard);
   });
 
-  it("finds a block size that is not a multiple of 16", () => {
+  it("finds a block size that runs past its segment", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_NO_SLABS);
     let a = cMalloc(100), guard = cMalloc(100);
     let header = a - 4;
     expect(heapCheck()).toBe(0);
-    // Bit 2 is no tag: a size of 112 + 4 is not a block size.
-    expect(checkWith(header, (112 + 4) | TAG_IN_USE)).toBe(CHECK_BLOCK_SIZE);
+    expect(checkWith(header, 0x7FFF0 | TAG_IN_USE)).toBe(CHECK_BLOCK_SIZE);
     expect(checkAddress).toBe(header);
     expect(heapCheck()).toBe(0);
     cFree(guard);
+  });
+
+  it("finds a block tagged as held on a quick list that no quick list holds, and a quick list naming an in-use block", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(100), b = cMalloc(100), guard = cMalloc(100);
+    cFree(a); // held on the quick list of 112-byte blocks
+    expect(heapCheck()).toBe(0);
+    expect(load<u32>(a - 4) & TAG_QUICK).toBe(TAG_QUICK);
+    expect(checkWith(b - 4, load<u32>(b - 4) | TAG_QUICK)).toBe(CHECK_QUICK_LIST);
+    expect(checkAddress).toBe(b - 4);
+    expect(checkWith(a - 4, load<u32>(a - 4) & ~TAG_QUICK)).toBe(CHECK_QUICK_LIST);
+    expect(heapCheck()).toBe(0);
+    cFree(b); cFree(guard);
+    expect(heapCheck()).toBe(0);
   });
 
   it("finds a segment that does not end with its epilogue", () => {
@@ -201,7 +214,7 @@ describe("heap checker", () => {
     let header = a - 4;
     let rest = lastFreeMedium(); // a listed free block after the bad one
     expect(heapCheck()).toBe(0);
-    expect(checkWith(header, (112 + 4) | TAG_IN_USE)).toBe(CHECK_BLOCK_SIZE);
+    expect(checkWith(header, 0x7FFF0 | TAG_IN_USE)).toBe(CHECK_BLOCK_SIZE);
     // TAG_MARK is "never set between calls" (constants.ts): the listed block is unmarked.
     expect(load<u32>(rest) & TAG_MASK & ~(TAG_IN_USE | TAG_PREV_FREE)).toBe(0);
     expect(heapCheck()).toBe(0);

@@ -1,0 +1,75 @@
+// Quick lists: freed small boundary-tag blocks held for reuse at the same size.
+//
+// A program that frees a small block and soon asks for the same size again
+// (the commonest pattern there is) should not pay for a coalesce on free and
+// a split on malloc. So free() of a boundary-tag block of at most QUICK_MAX
+// bytes does not coalesce it (under segregated fit with slabs on: quick lists
+// belong with the slabs to the small-object machinery, and OPTION_NO_SLABS,
+// which compares the policies on every size, turns both off): the block keeps its
+// in-use bit, gains TAG_QUICK, and goes on a LIFO list of its exact size;
+// malloc of that size takes it back in O(1). dlmalloc's fastbins, in effect.
+//
+// ╒══════════ A quick block (size s ≤ QUICK_MAX, at B) ══════════╕
+//   B+0   u32  header: s | TAG_QUICK | TAG_IN_USE | P
+//   B+4   u32  next block on the same quick list, 0 = none
+// ╘═══════════════════════════════════════════════════════════════╛
+//   list heads: quick[s / 16] in the heap state (H_QUICK), s = 16 … 272
+//
+// To its neighbours a quick block is in use, so nothing merges with it.
+// That costs memory only if it is kept while memory grows: every quick block
+// is released (coalesced as a normal free) before the heap grows, or when a
+// search for a larger block fails (quickFlush). It is not live: the counters
+// and the small-block census dropped it when it was freed, a second free or a
+// realloc of it is reported as a double free (api.ts), walks show it free.
+//
+// Invariants (checked by heapCheck):
+//   - every block on list i has size 16·i and TAG_QUICK | TAG_IN_USE set;
+//   - every block with TAG_QUICK is on exactly one quick list.
+
+import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX } from "./constants";
+import { heap, H_QUICK } from "./state";
+import { releaseBlock } from "./medium";
+
+@inline function headAt(size: u32): usize { return heap + H_QUICK + ((size >> 4) << 2); }
+
+/** Hold free block `block` of `size` bytes (in use until now, size ≤ QUICK_MAX) on its quick list. */
+@inline export function quickPush(block: usize, size: u32): void {
+  let at = headAt(size);
+  store<u32>(block, load<u32>(block) | TAG_QUICK);
+  store<u32>(block, load<u32>(at), 4);
+  store<u32>(at, <u32>block);
+}
+
+/** A held block of exactly `size` bytes (≤ QUICK_MAX), back in use; 0 if none. */
+@inline export function quickPop(size: u32): usize {
+  let at = headAt(size);
+  let block: usize = load<u32>(at);
+  if (block != 0) {
+    store<u32>(at, load<u32>(block, 4));
+    store<u32>(block, load<u32>(block) & ~TAG_QUICK);
+  }
+  return block;
+}
+
+/** Release every held block as an ordinary free (coalesced, listed); true if there was any. */
+export function quickFlush(): bool {
+  let any = false;
+  for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
+    let at = headAt(size);
+    let block: usize = load<u32>(at);
+    store<u32>(at, 0);
+    while (block != 0) {
+      let next: usize = load<u32>(block, 4);
+      let h = load<u32>(block);
+      releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
+      block = next;
+      any = true;
+    }
+  }
+  return any;
+}
+
+/** First block of the quick list for `size` (for the checker and inspection). */
+export function quickHead(size: u32): usize { return load<u32>(headAt(size)); }
+/** Is the block at `block` (a header that has TAG_IN_USE) held on a quick list? */
+@inline export function isQuick(h: u32): bool { return (h & (TAG_QUICK | TAG_IN_USE)) == (TAG_QUICK | TAG_IN_USE); }
