@@ -54,7 +54,7 @@ export class HeapPane {
     if (options.selected) {
       for (const rect of this.drawing.querySelectorAll(`[data-pointer="${options.selected}"]`)) rect.classList.add("selected");
     }
-    this.panels.innerHTML = statsPanel(snapshot.stats) + freeListsPanel(snapshot.freeLists) + pageMapPanel(heap.pageMap())
+    this.panels.innerHTML = statsPanel(snapshot.stats) + freeListsPanel(snapshot.freeLists, heap.quickLists()) + pageMapPanel(heap.pageMap())
       + buddyinfoPanel(heap.buddyinfo()) + slabinfoPanel(heap.slabinfo());
   }
 

@@ -55,12 +55,19 @@ export function statsPanel(stats: HeapStats): string {
 /** At most this many blocks listed per free list: a list of thousands says nothing more. */
 const LIST_SHOWN = 24;
 
-export function freeListsPanel(lists: { index: number; blocks: { address: number; size: number }[] }[]): string {
-  const items = lists.map(({ index, blocks }) => {
-    const shown = blocks.slice(0, LIST_SHOWN).map((b) => `${hex(b.address)} (${bytes(b.size)})`).join(" → ");
-    const more = blocks.length > LIST_SHOWN ? ` → … ${blocks.length - LIST_SHOWN} more` : "";
-    return `<li data-list="${index}" data-count="${blocks.length}"><b>list ${index}</b>, ${blocks.length} block${blocks.length === 1 ? "" : "s"}: ${shown}${more}</li>`;
-  });
+export function freeListsPanel(
+  lists: { index: number; blocks: { address: number; size: number }[] }[],
+  quick: { size: number; blocks: number[] }[] = [],
+): string {
+  const line = (blocks: string[]) =>
+    blocks.slice(0, LIST_SHOWN).join(" → ") + (blocks.length > LIST_SHOWN ? ` → … ${blocks.length - LIST_SHOWN} more` : "");
+  const count = (n: number) => `${n} block${n === 1 ? "" : "s"}`;
+  const items = lists.map(({ index, blocks }) =>
+    `<li data-list="${index}" data-count="${blocks.length}"><b>list ${index}</b>, ${count(blocks.length)}: ${line(blocks.map((b) => `${hex(b.address)} (${bytes(b.size)})`))}</li>`);
+  // Freed small blocks held for reuse at their size (not coalesced until the heap needs them).
+  for (const { size, blocks } of quick) {
+    items.push(`<li data-quick="${size}" data-count="${blocks.length}"><b>quick ${bytes(size)}</b>, ${count(blocks.length)} held: ${line(blocks.map(hex))}</li>`);
+  }
   const body = items.length ? `<ul>${items.join("")}</ul>` : "<p>no free blocks on the lists</p>";
   return `<section class="panel free-lists-panel" aria-label="free lists"><h3>Free lists</h3>${body}</section>`;
 }
