@@ -3,10 +3,13 @@
 // Blocks live in segments (see block.ts for both diagrams). A segment grows
 // by pages taken from the page layer; pages taken next to a segment extend
 // it, so the segment that reaches the top of memory simply gets longer and a
-// free block at its end grows in place. A free block that covers at least
-// TRIM_MIN_PAGES whole pages gives them back to the page layer, where slabs
-// and large runs can use them: memory never shrinks, so pages must move
-// between layers instead.
+// free block at its end grows in place. When the page layer runs out of
+// free pages (before it grows memory), every free block that covers at least
+// TRIM_MIN_PAGES whole pages gives them back (mediumTrimFree), so slabs and
+// large runs can use them: memory never shrinks, so pages must move between
+// layers instead. Not at free time: a heap that frees and refills the same
+// space (a trace replayed in passes) would hand pages back and take them
+// again each time (random-bal: about 1.5x the time).
 //
 // Costs: allocate = policy search + O(1) split; free = O(1) coalesce + list
 // insert (O(1) for segregated fit; O(1) after a merge for the address-ordered
@@ -16,7 +19,7 @@ import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED,
 } from "./constants";
-import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, statAdd, STAT_TRIMMED_PAGES } from "./state";
+import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "./state";
 import { pageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
 import { quickFlush } from "./quick";
@@ -26,7 +29,7 @@ import {
 } from "./block";
 import {
   listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake,
-  searchableSize,
+  searchableSize, reserveBlock, mappingInsert, listHead, FL_COUNT, SL_BITS,
 } from "./freelists";
 
 @inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
@@ -36,10 +39,10 @@ import {
 
 /**
  * Make [block, block+size) one free block merged with its free neighbours and
- * put it on a list (or give its whole pages back). `block` is on no list.
+ * put it on a list. `block` is on no list.
  * `prevFreeTag` is TAG_PREV_FREE if the block before it is free.
  */
-@inline function releaseBlockHot(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
+@inline function releaseBlockHot(block: usize, size: u32, prevFreeTag: u32): void {
   // Mark it free first: if it merges into its left neighbour this header
   // stays behind as a stale word, and a second free of the same pointer must
   // find "free" there, not "in use".
@@ -63,13 +66,62 @@ import {
   setHeader(block, size);
   setFooter(block, size);
   setPrevFree(block + size);
-  if (mayTrim && size >= (TRIM_MIN_PAGES + 1) << PAGE_BITS && trim(block, size, hint)) return;
   listInsertHot(block, size, hint);
 }
 
 /** releaseBlock as a call, for the paths other than free (releaseBlockHot is inlined into mediumFree). */
-export function releaseBlock(block: usize, size: u32, prevFreeTag: u32, mayTrim: bool): void {
-  releaseBlockHot(block, size, prevFreeTag, mayTrim);
+export function releaseBlock(block: usize, size: u32, prevFreeTag: u32): void {
+  releaseBlockHot(block, size, prevFreeTag);
+}
+
+/** Smallest free block whose whole pages are given back (it covers TRIM_MIN_PAGES of them wherever it lies). */
+const TRIM_MIN_BLOCK: u32 = (TRIM_MIN_PAGES + 1) << PAGE_BITS;
+
+/**
+ * Give the whole pages inside every free block of at least TRIM_MIN_BLOCK
+ * bytes back to the page layer; true if any. Called by the page layer before
+ * it grows memory.
+ */
+export function mediumTrimFree(): bool {
+  let any = false;
+  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
+    let reserve = reserveBlock();
+    if (reserve != 0 && blockSize(reserve) >= TRIM_MIN_BLOCK) {
+      let size = blockSize(reserve);
+      listRemove(reserve, size);
+      if (trim(reserve, size, 0)) any = true;
+      else listInsert(reserve, size, 0);
+    }
+    // Blocks this large sit on lists at and above the one TRIM_MIN_BLOCK maps to
+    // (what trim leaves of one is under two pages: a lower list, not met again).
+    for (let index = mappingInsert(TRIM_MIN_BLOCK); index < (FL_COUNT << SL_BITS); index++) {
+      let block = listHead(index);
+      while (block != 0) {
+        let next = linkNext(block);
+        let size = blockSize(block);
+        if (size >= TRIM_MIN_BLOCK) {
+          listRemove(block, size);
+          if (trim(block, size, 0)) any = true;
+          else listInsert(block, size, 0);
+        }
+        block = next;
+      }
+    }
+    return any;
+  }
+  // The address-ordered list of the other policies.
+  let block: usize = load<u32>(heap, H_FREE_HEAD);
+  while (block != 0) {
+    let next = linkNext(block);
+    let size = blockSize(block);
+    if (size >= TRIM_MIN_BLOCK) {
+      let hint = listRemove(block, size);
+      if (trim(block, size, hint)) any = true;
+      else listInsert(block, size, hint);
+    }
+    block = next;
+  }
+  return any;
 }
 
 /** True if `block` is the first block of a page-aligned segment. */
@@ -136,7 +188,7 @@ export function segmentAdd(start: usize, pages: u32): void {
   let blockEnd = mergesRight ? end + SEGMENT_PROLOGUE : end - SEGMENT_EPILOGUE;
   if (!mergesRight) setHeader(blockEnd, TAG_IN_USE); // new epilogue
   // Not trimmed: these pages were taken to be used.
-  releaseBlock(block, <u32>(blockEnd - block), prevFreeTag, false);
+  releaseBlock(block, <u32>(blockEnd - block), prevFreeTag);
 }
 
 /** Make the first segment in [start, end): called once, at initialisation. */
@@ -289,7 +341,7 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
 export function mediumFree(block: usize): void {
   let h = header(block);
   countSmall(h & ~TAG_MASK, -1);
-  releaseBlockHot(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
+  releaseBlockHot(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
 }
 
 // ── Resize in place ─────────────────────────────────────────────────────────
@@ -306,7 +358,7 @@ export function mediumResize(block: usize, size: u32): bool {
   if (size <= have) {
     if (have - size >= MIN_BLOCK) {
       setHeader(block, size | tags);
-      releaseBlock(block + size, have - size, 0, true);
+      releaseBlock(block + size, have - size, 0);
       countSmall(have, -1);
       countSmall(size, 1);
     }

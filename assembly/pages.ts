@@ -37,6 +37,7 @@ import {
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
 import { slabReclaimEmpty } from "./slab";
 import { quickFlush } from "./quick";
+import { mediumTrimFree } from "./medium";
 
 /** Below this many pages (4 MiB) growth is exact: a growth is cheap there (about 0.1 ms). */
 const GROW_EXACT_BELOW: u32 = 64;
@@ -173,9 +174,10 @@ function relocatePageMap(page: usize): void {
 /** Allocate a run of `pages` pages: reuse first, then empty slabs, then grow. */
 export function pagesAlloc(pages: u32): usize {
   let run = firstFitRun(pages);
-  // Before growing: empty slab pages kept by their classes, and whole pages
-  // the release of held quick blocks may free (quick.ts).
-  if (run == 0 && (slabReclaimEmpty() | quickFlush())) run = firstFitRun(pages);
+  // Before growing: the held quick blocks, released (quick.ts), then the
+  // whole pages inside large free boundary-tag blocks (medium.ts), then the
+  // empty pages slab classes kept.
+  if (run == 0 && (quickFlush() | mediumTrimFree() | slabReclaimEmpty())) run = firstFitRun(pages);
   if (run == 0) {
     // Grow only what the free run at the top lacks.
     let top: usize = load<u32>(heap, H_TOP);

@@ -61,7 +61,7 @@ export function quickFlush(): bool {
     while (block != 0) {
       let next: usize = load<u32>(block, 4);
       let h = load<u32>(block);
-      releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE, true);
+      releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
       block = next;
       any = true;
     }
