@@ -20,7 +20,7 @@
 
 import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
-  LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
+  LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
   QUICK_MAX, POLICY_SEGREGATED,
 } from "./constants";
@@ -36,7 +36,7 @@ import {
   wasm_malloc_named,
 } from "./report";
 import { blockSizeFor, blockSize, header, usableOf } from "./block";
-import { quickPush, quickPop, isQuick } from "./quick";
+import { quickPush, quickPop, isQuick, quickHolds } from "./quick";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive, countSmall } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
@@ -226,8 +226,14 @@ export function validate(ptr: usize, op: u32): bool {
   if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   let h = header(block);
   let size = h & ~TAG_MASK;
-  // A block held on a quick list: freed already.
-  if (isQuick(h)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+  // A block held on a quick list: freed already. (A word that merely has the
+  // bits of one is an interior pointer's: the list is asked, on this error path.)
+  if (isQuick(h)) {
+    if ((h & TAG_MARK) == 0 && size >= MIN_BLOCK && size <= QUICK_MAX && quickHolds(block, size)) {
+      return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+    }
+    return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
+  }
   // A header must look like one: tag bits 2-3 clear, a sane size that ends
   // inside the segment, and a successor whose P bit agrees.
   let end = <u64>block + size;
@@ -337,7 +343,7 @@ function mallocCall(size: usize): usize { return cMalloc(size); }
       countFreed(size - BLOCK_HEADER);
       // Small blocks are held for reuse at their size (segregated fit with
       // slabs on: the small-object machinery; see quick.ts).
-      if (size <= QUICK_MAX && load<u32>(heap, H_POLICY) == POLICY_SEGREGATED &&
+      if (!BUDDY && size <= QUICK_MAX && load<u32>(heap, H_POLICY) == POLICY_SEGREGATED &&
           (load<u32>(heap, H_OPTIONS) & OPTION_NO_SLABS) == 0) {
         countSmall(size, -1);
         quickPush(block, size);

@@ -283,8 +283,8 @@ export function listFind(size: u32): usize {
 @inline export function listReplaceHot(old: usize, oldSize: u32, block: usize, size: u32): void {
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
     // A piece split off the reserve ends where it did: it is the reserve now.
-    if (old == reserveBlock()) { store<u32>(heap, <u32>block, H_RESERVE); return; }
-    segRemove(old, oldSize);
+    if (old == reserveBlock() && endsAtTop(block, size)) { store<u32>(heap, <u32>block, H_RESERVE); return; }
+    segTake(old, oldSize);
     segPut(block, size);
     return;
   }

@@ -22,13 +22,22 @@
 // and the small-block census dropped it when it was freed, a second free or a
 // realloc of it is reported as a double free (api.ts), walks show it free.
 //
+// The link sits in freed memory, where a use-after-free write can reach it:
+// a pop trusts the next link only if it names a held block of the same size
+// (on a boundary-tag page, tagged, 12 mod 16); otherwise the misuse is
+// reported and the lists are rebuilt from the segments (quickRescue).
+//
 // Invariants (checked by heapCheck):
 //   - every block on list i has size 16·i and TAG_QUICK | TAG_IN_USE set;
 //   - every block with TAG_QUICK is on exactly one quick list.
 
-import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX } from "./constants";
-import { heap, H_QUICK } from "./state";
+import {
+  TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
+} from "./constants";
+import { heap, H_QUICK, H_TOP, H_BASE_PAGE, H_SEGMENT0 } from "./state";
 import { releaseBlock } from "./medium";
+import { pageKind } from "./pagemap";
+import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
 
 @inline function headAt(size: u32): usize { return heap + H_QUICK + ((size >> 4) << 2); }
 
@@ -45,10 +54,59 @@ import { releaseBlock } from "./medium";
   let at = headAt(size);
   let block: usize = load<u32>(at);
   if (block != 0) {
-    store<u32>(at, load<u32>(block, 4));
+    let next: usize = load<u32>(block, 4);
+    if (next != 0 && !heldOfSize(next, size)) next = linkCorrupted(block, size);
+    store<u32>(at, <u32>next);
     store<u32>(block, load<u32>(block) & ~TAG_QUICK);
   }
   return block;
+}
+
+/** Does `block` look like a held block of `size` bytes? (A link read from freed memory.) */
+@inline function heldOfSize(block: usize, size: u32): bool {
+  return (block & 15) == 12 && block < <usize>load<u32>(heap, H_TOP) &&
+    pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_HEAP &&
+    (load<u32>(block) & ~TAG_PREV_FREE) == (size | TAG_QUICK | TAG_IN_USE);
+}
+
+/**
+ * The link after `block` (being taken) was overwritten: report it, and rebuild
+ * every quick list from the blocks the segments hold tagged. Returns the new
+ * head of `size`'s list.
+ */
+function linkCorrupted(block: usize, size: u32): usize {
+  report(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, block + 4, block, size);
+  store<u32>(block, load<u32>(block) & ~TAG_QUICK); // being taken: not listed again
+  quickRescue();
+  return load<u32>(headAt(size));
+}
+
+/** Empty the lists, then list again every tagged block, walking each segment. */
+function quickRescue(): void {
+  for (let size: u32 = 16; size <= QUICK_MAX; size += 16) store<u32>(headAt(size), 0);
+  let basePage = load<u32>(heap, H_BASE_PAGE);
+  let topPage = <u32>(<usize>load<u32>(heap, H_TOP) >>> PAGE_BITS);
+  let page = basePage;
+  while (page < topPage) {
+    if (pageKind(page) != PAGE_HEAP) { page++; continue; }
+    let end = page + 1;
+    while (end < topPage && pageKind(end) == PAGE_HEAP) end++;
+    let start: usize = page == basePage ? <usize>load<u32>(heap, H_SEGMENT0) : <usize>page << PAGE_BITS;
+    let last = (<usize>end << PAGE_BITS) - SEGMENT_EPILOGUE;
+    let block = start + SEGMENT_PROLOGUE;
+    while (block < last) {
+      let h = load<u32>(block);
+      let size = h & ~TAG_MASK;
+      if (size == 0) break; // a broken segment: leave the rest to the checker
+      if (isQuick(h) && size <= QUICK_MAX) {
+        let at = headAt(size);
+        store<u32>(block, load<u32>(at), 4);
+        store<u32>(at, <u32>block);
+      }
+      block += size;
+    }
+    page = end;
+  }
 }
 
 /** Release every held block as an ordinary free (coalesced, listed); true if there was any. */
@@ -67,6 +125,19 @@ export function quickFlush(): bool {
     }
   }
   return any;
+}
+
+/** Is `block` on the quick list of `size`? O(list length): for reporting a misuse, never on a hot path. */
+export function quickHolds(block: usize, size: u32): bool {
+  let at: usize = load<u32>(headAt(size));
+  let top: usize = load<u32>(heap, H_TOP);
+  let bound = (top - heap) >> 4; // more steps than blocks: a cycle
+  // (Links live in freed memory: one that leaves the heap ends the walk.)
+  while (at != 0 && bound-- > 0 && (at & 15) == 12 && at > heap && at < top) {
+    if (at == block) return true;
+    at = load<u32>(at, 4);
+  }
+  return false;
 }
 
 /** First block of the quick list for `size` (for the checker and inspection). */

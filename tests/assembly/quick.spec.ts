@@ -1,5 +1,5 @@
 // Quick lists: freed small boundary-tag blocks held for reuse at their size (assembly/quick.ts).
-import { freshHeap, lastReportKind, reportCount, countEntries } from "./helpers";
+import { freshHeap, lastReportKind, lastReportReason, reportCount, countEntries } from "./helpers";
 import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
@@ -8,7 +8,7 @@ import {
 import { quickHead } from "../../assembly/quick";
 import { pageKind } from "../../assembly/pagemap";
 import { statGet, STAT_LIVE, STAT_IN_USE, STAT_GROWS } from "../../assembly/state";
-import { ERR_DOUBLE_FREE } from "../../assembly/report";
+import { ERR_DOUBLE_FREE, ERR_USE_AFTER_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/report";
 import { LAYER_MEDIUM, STATE_FREE, STATE_IN_USE } from "../../assembly/walk";
 
 @inline function held(ptr: usize): bool { return (load<u32>(ptr - 4) & TAG_QUICK) != 0; }
@@ -52,6 +52,38 @@ describe("quick lists", () => {
     expect(heapCheck()).toBe(0);
     expect(cMalloc(60)).toBe(a);
     cFree(guard);
+  });
+
+  it("a held block's link overwritten after free is reported as use after free; the lists are rebuilt, no forged block comes out", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(100), b = cMalloc(100), victim = cMalloc(100), guard = cMalloc(100);
+    cFree(b);
+    cFree(a); // list: a, then b
+    store<u32>(a, <u32>(victim - 4)); // a use-after-free write over a's link
+    let reports = reportCount();
+    expect(cMalloc(100)).toBe(a);
+    expect(reportCount()).toBe(reports + 1);
+    expect(lastReportKind()).toBe(ERR_USE_AFTER_FREE);
+    expect(heapCheck()).toBe(0);
+    expect(cMalloc(100)).toBe(b); // rebuilt from the segments: b is still held
+    let fresh = cMalloc(100);
+    expect(fresh).not.toBe(victim);
+    expect(heapCheck()).toBe(0);
+    cFree(a); cFree(b); cFree(fresh); cFree(victim); cFree(guard);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a pointer whose preceding word merely has the held bits set is an interior pointer, not a double free", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(200), guard = cMalloc(100);
+    store<u32>(a + 28, 0x25); // user data that reads as size 32 | TAG_QUICK | TAG_IN_USE
+    let reports = reportCount();
+    cFree(a + 32);
+    expect(reportCount()).toBe(reports + 1);
+    expect(lastReportKind()).toBe(ERR_INVALID_FREE);
+    expect(lastReportReason()).toBe(REASON_INTERIOR);
+    expect(heapCheck()).toBe(0);
+    cFree(a); cFree(guard);
   });
 
   it("held blocks are released and coalesced before the heap grows", () => {
