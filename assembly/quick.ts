@@ -25,16 +25,15 @@
 // The link sits in freed memory, where a use-after-free write can reach it:
 // a pop trusts the next link only if it names a held block of the same size
 // (on a boundary-tag page, tagged, 12 mod 16); otherwise the misuse is
-// reported and the lists are rebuilt from the segments (quickRescue).
+// reported and the lists are rebuilt from a heap walk (quickRescue).
 //
 // Invariants (checked by heapCheck):
 //   - every block on list i has size 16·i and TAG_QUICK | TAG_IN_USE set;
 //   - every block with TAG_QUICK is on exactly one quick list.
 
-import {
-  TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
-} from "./constants";
-import { heap, H_QUICK, H_TOP, H_BASE_PAGE, H_SEGMENT0 } from "./state";
+import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP } from "./constants";
+import { heap, H_QUICK, H_TOP } from "./state";
+import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "./walk";
 import { releaseBlock } from "./medium";
 import { pageKind } from "./pagemap";
 import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
@@ -81,31 +80,22 @@ function linkCorrupted(block: usize, size: u32): usize {
   return load<u32>(headAt(size));
 }
 
-/** Empty the lists, then list again every tagged block, walking each segment. */
+/** Empty the lists, then list again every tagged block the heap walk (walk.ts) meets. */
 function quickRescue(): void {
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) store<u32>(headAt(size), 0);
-  let basePage = load<u32>(heap, H_BASE_PAGE);
-  let topPage = <u32>(<usize>load<u32>(heap, H_TOP) >>> PAGE_BITS);
-  let page = basePage;
-  while (page < topPage) {
-    if (pageKind(page) != PAGE_HEAP) { page++; continue; }
-    let end = page + 1;
-    while (end < topPage && pageKind(end) == PAGE_HEAP) end++;
-    let start: usize = page == basePage ? <usize>load<u32>(heap, H_SEGMENT0) : <usize>page << PAGE_BITS;
-    let last = (<usize>end << PAGE_BITS) - SEGMENT_EPILOGUE;
-    let block = start + SEGMENT_PROLOGUE;
-    while (block < last) {
-      let h = load<u32>(block);
-      let size = h & ~TAG_MASK;
-      if (size == 0) break; // a broken segment: leave the rest to the checker
-      if (isQuick(h) && size <= QUICK_MAX) {
-        let at = headAt(size);
-        store<u32>(block, load<u32>(at), 4);
-        store<u32>(at, <u32>block);
-      }
-      block += size;
+  let end = walkEnd();
+  let cursor = walkFirst();
+  while (cursor < end) {
+    cursor = walkEntry(cursor);
+    if (walk_layer != LAYER_MEDIUM) continue;
+    let block = walk_address;
+    let h = load<u32>(block);
+    let size = h & ~TAG_MASK;
+    if (isQuick(h) && size <= QUICK_MAX) {
+      let at = headAt(size);
+      store<u32>(block, load<u32>(at), 4);
+      store<u32>(at, <u32>block);
     }
-    page = end;
   }
 }
 
