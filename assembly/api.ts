@@ -20,7 +20,7 @@
 
 import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
-  LARGE_HEADER, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
+  BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
   QUICK_MAX, POLICY_SEGREGATED,
 } from "./constants";
@@ -43,7 +43,7 @@ import {
   slabIndex, slabBit, slabTake, slabClassSize, classPartial,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
-import { largeAlloc, largeFree, largeResize, largeMagicOk, largeUsable } from "./large";
+import { largeAlloc, largeFree, largeResize, largeUsable } from "./large";
 // ── buddy engine hooks (WASM_MALLOC_BUDDY builds only; `BUDDY` folds to false elsewhere) ──
 import { BUDDY, PAGE_BUDDY } from "./constants";
 import {
@@ -105,7 +105,7 @@ function allocateSlow(size: usize): usize {
     }
   } else if (size >= LARGE_MIN) {
     let payload = largeAlloc(size);
-    if (payload != 0) { allocUsable = largeUsable(payload - LARGE_HEADER); return payload; }
+    if (payload != 0) { allocUsable = largeUsable(payload); return payload; }
   }
   return mediumAllocate(size);
 }
@@ -134,7 +134,7 @@ function buddyAllocate(size: usize): usize {
     return buddyAlloc(order);
   }
   let payload = largeAlloc(size);
-  if (payload != 0) allocUsable = largeUsable(payload - LARGE_HEADER);
+  if (payload != 0) allocUsable = largeUsable(payload);
   return payload;
 }
 
@@ -156,7 +156,7 @@ function classifyBuddy(ptr: usize): u32 {
 function usableSize(ptr: usize): u32 {
   if (BUDDY && foundOwner == OWNER_BUDDY) return 1 << foundIndex; // buddy hook
   if (foundOwner == OWNER_SLAB) return slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1));
-  if (foundOwner == OWNER_LARGE) return largeUsable(ptr - LARGE_HEADER);
+  if (foundOwner == OWNER_LARGE) return largeUsable(ptr);
   return usableOf(ptr - BLOCK_HEADER);
 }
 
@@ -184,17 +184,14 @@ export function classify(ptr: usize): u32 {
   if (kind == PAGE_HEAP) return classifyMedium(ptr);
   if (kind == PAGE_SLAB) return classifySlab(ptr);
   if (kind == PAGE_LARGE) {
-    let run = ptr - LARGE_HEADER;
-    if ((ptr & (PAGE_SIZE - 1)) != LARGE_HEADER || !largeMagicOk(run)) {
-      return misuse(ERR_INVALID_FREE, REASON_INTERIOR, ptr & ~<usize>(PAGE_SIZE - 1), 0);
-    }
+    if ((ptr & (PAGE_SIZE - 1)) != 0) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, ptr & ~<usize>(PAGE_SIZE - 1), 0);
     foundOwner = OWNER_LARGE;
     return 0;
   }
   if (kind == PAGE_LARGE_TAIL) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
   if (kind == PAGE_FREE) {
-    // A pointer where a large run's payload began: most likely freed already.
-    if ((ptr & (PAGE_SIZE - 1)) == LARGE_HEADER) return misuse(ERR_DOUBLE_FREE, REASON_NONE, ptr - LARGE_HEADER, 0);
+    // A pointer where a large run began: most likely freed already.
+    if ((ptr & (PAGE_SIZE - 1)) == 0) return misuse(ERR_DOUBLE_FREE, REASON_NONE, ptr, 0);
     return misuse(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, 0, 0);
   }
   return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
@@ -274,7 +271,7 @@ function release(ptr: usize): void {
   countFree(usableSize(ptr));
   if (BUDDY && foundOwner == OWNER_BUDDY) buddyFree(ptr, foundIndex); // buddy hook
   else if (foundOwner == OWNER_SLAB) slabFree(ptr & ~<usize>(PAGE_SIZE - 1), ptr, foundIndex);
-  else if (foundOwner == OWNER_LARGE) largeFree(ptr - LARGE_HEADER);
+  else if (foundOwner == OWNER_LARGE) largeFree(ptr);
   else mediumFree(ptr - BLOCK_HEADER);
 }
 
@@ -428,7 +425,7 @@ function resizeInPlace(ptr: usize, size: usize, owner: u32): bool {
     // Below the threshold a block no longer belongs in whole pages: move it.
     let smallest: usize = BUDDY ? BUDDY_MAX_SIZE + 1 : LARGE_MIN; // buddy hook
     if (size < smallest) return false;
-    return largeResize(ptr - LARGE_HEADER, size);
+    return largeResize(ptr, size);
   }
   return mediumResize(ptr - BLOCK_HEADER, blockSizeFor(size));
 }

@@ -21,7 +21,7 @@ import { pageKind } from "./pagemap";
 import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "./freelists";
 import { linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
-import { LARGE_MAGIC } from "./large";
+import { largePages } from "./large";
 import { guardCheck, guardCheckAddress } from "./guard";
 import { quickHead, isQuick } from "./quick";
 import { TAG_QUICK, QUICK_MAX } from "./constants";
@@ -55,7 +55,7 @@ export const CHECK_SLAB_HEADER: u32 = 21;       // slab page header corrupt
 export const CHECK_SLAB_COUNT: u32 = 22;        // in-use count disagrees with the bitmap
 export const CHECK_SLAB_FREE_LIST: u32 = 23;    // slab free list names a bad slot, or misses some
 export const CHECK_SLAB_LIST: u32 = 24;         // class page list wrong (missing, duplicate, full page)
-export const CHECK_LARGE: u32 = 25;             // large run header and page map disagree
+export const CHECK_LARGE: u32 = 25;             // a large-run tail page with no run before it, or a run past the top
 export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
 export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
 export const CHECK_QUICK_LIST: u32 = 32;        // a quick list names a bad block, or a held block is on none
@@ -310,15 +310,12 @@ function walkPages(basePage: u32, topPage: u32): u32 {
       }
       store<u32>(at, 0, 40);
     } else if (kind == PAGE_LARGE) {
-      let n = load<u32>(at);
-      if (load<u32>(at, 4) != LARGE_MAGIC || n == 0 || page + n > topPage) {
+      // The run is its page-map entries (large.ts): they must end below the top.
+      let n = largePages(at);
+      if (page + n > topPage) {
         if (first == 0) first = fail(CHECK_LARGE, at);
       } else {
-        for (let p: u32 = 1; p < n; p++) {
-          if (pageKind(page + p) != PAGE_LARGE_TAIL && first == 0) first = fail(CHECK_LARGE, at + (<usize>p << PAGE_BITS));
-        }
-        if (pageKind(page + n) == PAGE_LARGE_TAIL && first == 0) first = fail(CHECK_LARGE, at);
-        seenInUse += (<u64>n << PAGE_BITS) - 16;
+        seenInUse += <u64>n << PAGE_BITS;
         seenLive++;
         page += n;
         continue;

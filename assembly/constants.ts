@@ -74,8 +74,6 @@ export const SLAB_START_BYTES: u32 = 4096;
 // ── Page runs (large layer) ─────────────────────────────────────────────────
 /** Requests of at least this many bytes get a run of whole pages. */
 export const LARGE_MIN: u32 = 262144;
-/** Header at the start of a large run; the payload follows it. */
-export const LARGE_HEADER: u32 = 16;
 
 // ── Page map kinds: what owns each 64 KiB page ──────────────────────────────
 export const PAGE_NONE: u8 = 0;     // not ours (below the heap, or grown by someone else)

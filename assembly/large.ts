@@ -1,57 +1,64 @@
 // Large allocations: whole runs of pages, at or above LARGE_MIN bytes.
 //
 // ╒═══════ Large run (n pages, at page-aligned R) ═══════╕
-//   R+0    u32  n            pages in the run
-//   R+4    u32  LARGE_MAGIC
-//   R+8    u32  (reserved)
-//   R+12   u32  (reserved)
-//   R+16   payload, n*64K - 16 usable bytes
+//   R+0    payload, n*64K usable bytes (no header)
 // ╘══════════════════════════════════════════════════════╛
-// The first page is PAGE_LARGE in the page map, the others PAGE_LARGE_TAIL,
-// so a pointer into the middle of a run is recognised and rejected.
+//   page map:  [R] PAGE_LARGE  [R+1 … R+n-1] PAGE_LARGE_TAIL
 //
-// Above 256 KiB a run wastes at most 1/5 of itself to page rounding (on
-// average about 1/10 at the threshold, far less for bigger blocks), and
-// it is freed and resized by moving pages, never bytes: a run grows in place
-// into the pages after it when they are free or at the top of memory.
+// A run carries no header: its length is the number of PAGE_LARGE_TAIL
+// entries after its PAGE_LARGE entry in the page map. A header would cost a
+// whole page whenever the size is a multiple of 64 KiB (a 256 KiB vector took
+// 5 pages), and the payload is page-aligned for free. Reading the length is
+// a scan of one byte per page, no dearer than the page-map update a free or
+// a resize does anyway. The page map is the only record, so a pointer into
+// the middle of a run (not page-aligned, or on a tail page) is rejected, and
+// a second free finds the page PAGE_FREE.
+//
+// Above 256 KiB a run wastes less than one page to rounding (at most 1/5 of
+// itself at the threshold, far less for bigger blocks), and it is freed and
+// resized by moving pages, never bytes: a run grows in place into the pages
+// after it when they are free or at the top of memory.
 //
 // Invariants (checked by heapCheck):
-//   - the header's n and magic agree with the page map: one PAGE_LARGE page
-//     followed by exactly n-1 PAGE_LARGE_TAIL pages.
+//   - every PAGE_LARGE_TAIL page follows a PAGE_LARGE or PAGE_LARGE_TAIL page.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL, LARGE_HEADER } from "./constants";
+import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL } from "./constants";
+import { heap, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP } from "./state";
 import { setPageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesRelease, pagesTakeAt } from "./pages";
 
-export const LARGE_MAGIC: u32 = 0x4C524745; // "LRGE"
-
 @inline export function largePagesFor(size: usize): u32 {
-  return <u32>((<u64>size + LARGE_HEADER + PAGE_SIZE - 1) >> PAGE_BITS);
+  return <u32>((<u64>size + PAGE_SIZE - 1) >> PAGE_BITS);
 }
-@inline export function largePages(run: usize): u32 { return load<u32>(run); }
-@inline export function largeMagicOk(run: usize): bool { return load<u32>(run, 4) == LARGE_MAGIC; }
-@inline export function largeUsable(run: usize): u32 { return (load<u32>(run) << PAGE_BITS) - LARGE_HEADER; }
+
+/** Pages in the run starting at `run` (a PAGE_LARGE page): 1 + the tail entries after it. */
+export function largePages(run: usize): u32 {
+  let first = <u32>(run >>> PAGE_BITS) - load<u32>(heap, H_BASE_PAGE);
+  let cap = load<u32>(heap, H_PAGE_MAP_CAP);
+  let map = <usize>load<u32>(heap, H_PAGE_MAP);
+  let index = first + 1;
+  while (index < cap && load<u8>(map + index) == PAGE_LARGE_TAIL) index++;
+  return index - first;
+}
+
+@inline export function largeUsable(run: usize): u32 { return largePages(run) << PAGE_BITS; }
 
 function mark(run: usize, pages: u32): void {
   let first = <u32>(run >>> PAGE_BITS);
   setPageKind(first, PAGE_LARGE);
   if (pages > 1) setPageKinds(first + 1, pages - 1, PAGE_LARGE_TAIL);
-  store<u32>(run, pages);
-  store<u32>(run, LARGE_MAGIC, 4);
-  store<u64>(run, 0, 8);
 }
 
-/** A run for `size` bytes; returns the payload address, or 0. */
+/** A run for `size` bytes; returns its address (the payload), or 0. */
 export function largeAlloc(size: usize): usize {
   let pages = largePagesFor(size);
   let run = pagesAlloc(pages);
   if (run == 0) return 0;
   mark(run, pages);
-  return run + LARGE_HEADER;
+  return run;
 }
 
 export function largeFree(run: usize): void {
-  store<u32>(run, 0, 4); // a second free of the same pointer finds no magic
   pagesRelease(run, largePages(run));
 }
 
@@ -60,7 +67,6 @@ export function largeResize(run: usize, size: usize): bool {
   let have = largePages(run);
   let want = largePagesFor(size);
   if (want < have) {
-    mark(run, want);
     pagesRelease(run + (<usize>want << PAGE_BITS), have - want);
     return true;
   }

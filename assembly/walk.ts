@@ -8,7 +8,7 @@
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, LARGE_HEADER, TAG_IN_USE, TAG_QUICK,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK,
 } from "./constants";
 import { heap, H_TOP, H_SEGMENT0 } from "./state";
 import { pageKind } from "./pagemap";
@@ -108,7 +108,7 @@ export function walkEntry(cursor: usize): usize {
     }
     if (kind == PAGE_LARGE) {
       let bytes = <usize>largePages(page) << PAGE_BITS;
-      describe(page, bytes, STATE_IN_USE, LAYER_LARGE, page + LARGE_HEADER, bytes - LARGE_HEADER);
+      describe(page, bytes, STATE_IN_USE, LAYER_LARGE, page, bytes);
       return settle(page + bytes);
     }
     if (kind == PAGE_META) {

@@ -8,16 +8,16 @@ import { cMalloc, cFree } from "../../assembly/api";
 import {
   heapCheck, checkAddress, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_BLOCK_SIZE,
   CHECK_EPILOGUE, CHECK_LIST_LINKS, CHECK_LISTED_NOT_FREE, CHECK_SLAB_COUNT, CHECK_RUN_FOOTER,
-  CHECK_COUNTERS, CHECK_QUICK_LIST,
+  CHECK_COUNTERS, CHECK_QUICK_LIST, CHECK_LARGE,
 } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
-  LARGE_MIN, LARGE_HEADER, PAGE_SIZE, OPTION_EAGER_SLABS, TAG_QUICK,
+  LARGE_MIN, PAGE_SIZE, OPTION_EAGER_SLABS, TAG_QUICK, PAGE_LARGE, PAGE_LARGE_TAIL,
 } from "../../assembly/constants";
 import { listHead } from "../../assembly/freelists";
 import { linkNext } from "../../assembly/block";
 import { SLAB_HEADER } from "../../assembly/slab";
-import { statAdd, statSub, STAT_LIVE } from "../../assembly/state";
+import { statAdd, statSub, STAT_LIVE, heap, H_PAGE_MAP, H_BASE_PAGE } from "../../assembly/state";
 
 /** Store `value` at `at`, run the checker, restore the old word; returns the checker's code. */
 function checkWith(at: usize, value: u32): u32 {
@@ -173,7 +173,7 @@ describe("heap checker", () => {
     freshHeap(POLICY_SEGREGATED, 0);
     let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
     cFree(a);
-    let run = a - LARGE_HEADER;
+    let run = a;
     let footer = run + (<usize>load<u32>(run) << 16) - 4;
     expect(heapCheck()).toBe(0);
     expect(load<u32>(footer)).toBe(<u32>run);
@@ -181,6 +181,22 @@ describe("heap checker", () => {
     expect(checkAddress).toBe(run);
     expect(heapCheck()).toBe(0);
     cFree(guard);
+  });
+
+  it("finds a large-run tail page with no run before it", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(LARGE_MIN);
+    let entry = <usize>load<u32>(heap, H_PAGE_MAP) + (<u32>(a >>> 16) - load<u32>(heap, H_BASE_PAGE));
+    expect(heapCheck()).toBe(0);
+    expect(load<u8>(entry)).toBe(PAGE_LARGE);
+    store<u8>(entry, PAGE_LARGE_TAIL); // the run's first page now claims to continue a run
+    let code = heapCheck();
+    let where = checkAddress;
+    store<u8>(entry, PAGE_LARGE);
+    expect(code).toBe(CHECK_LARGE);
+    expect(where).toBe(a);
+    expect(heapCheck()).toBe(0);
+    cFree(a);
   });
 
   it("finds live counters that disagree with the blocks", () => {

@@ -9,7 +9,7 @@ import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api"
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
-  LARGE_MIN, LARGE_HEADER, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
+  LARGE_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import {
@@ -21,8 +21,8 @@ import { walkFirst, walkEnd, walkEntry, walk_layer, walk_state, walk_size } from
 
 @inline function pageIndex(ptr: usize): u32 { return <u32>(ptr >>> 16); }
 @inline function kindOf(ptr: usize): u8 { return pageKind(pageIndex(ptr)); }
-/** Pages a large request of `size` bytes takes (header included). */
-@inline function runPagesFor(size: usize): u32 { return <u32>((size + LARGE_HEADER + PAGE_SIZE - 1) >>> 16); }
+/** Pages a large request of `size` bytes takes (a run has no header). */
+@inline function runPagesFor(size: usize): u32 { return <u32>((size + PAGE_SIZE - 1) >>> 16); }
 
 /** Bytes in free page runs, summed over the walk. */
 function freeRunBytes(): usize {
@@ -40,16 +40,16 @@ describe("large runs", () => {
   it("a request of LARGE_MIN bytes is a run of pages: PAGE_LARGE, then PAGE_LARGE_TAIL", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(LARGE_MIN);
-    let n = runPagesFor(LARGE_MIN); // 5: 256 KiB + header
-    expect(n).toBe(5);
-    expect(p & (PAGE_SIZE - 1)).toBe(LARGE_HEADER);
+    let n = runPagesFor(LARGE_MIN); // 4: 256 KiB, no header
+    expect(n).toBe(4);
+    expect(p & (PAGE_SIZE - 1)).toBe(0); // page-aligned
     let first = pageIndex(p);
     expect(pageKind(first)).toBe(PAGE_LARGE);
     for (let i: u32 = 1; i < n; i++) expect(pageKind(first + i)).toBe(PAGE_LARGE_TAIL);
     expect(pageKind(first + n)).not.toBe(PAGE_LARGE_TAIL);
-    expect(cMallocUsableSize(p)).toBe((n << 16) - LARGE_HEADER);
+    expect(cMallocUsableSize(p)).toBe(n << 16);
     expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(1);
-    expect(entrySize(p - LARGE_HEADER)).toBe(<usize>n << 16);
+    expect(entrySize(p)).toBe(<usize>n << 16);
     expect(heapCheck()).toBe(0);
   });
 
@@ -75,17 +75,17 @@ describe("large runs", () => {
     expect(aTailKind).toBe(PAGE_FREE);
     expect(runsApart).toBe(2);
     expect(runsMerged).toBe(1);
-    expect(entrySize(a - LARGE_HEADER)).toBe(<usize>(3 * n) << 16);
+    expect(entrySize(a)).toBe(<usize>(3 * n) << 16);
     expect(kindOf(d)).toBe(PAGE_LARGE);
     expect(heapCheck()).toBe(0);
   });
 
   it("a freed run is reused by the next large allocation without growing memory", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
-    let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
+    let a = cMalloc(LARGE_MIN + 1000), guard = cMalloc(LARGE_MIN);
     cFree(a);
     let pages = memory.size(), grows = statGet(STAT_GROWS);
-    let b = cMalloc(LARGE_MIN + 1000);
+    let b = cMalloc(LARGE_MIN + 2000); // the same 5 pages
     let pagesAfter = memory.size();
     expect(b).toBe(a);
     expect(pagesAfter).toBe(pages);
@@ -97,7 +97,7 @@ describe("large runs", () => {
   it("a freed run is reused by a slab page and a boundary-tag segment without growing memory", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN), guard = cMalloc(LARGE_MIN);
-    let run = a - LARGE_HEADER;
+    let run = a;
     let runEnd = run + (<usize>runPagesFor(LARGE_MIN) << 16);
     cFree(a);
     let pages = memory.size(), grows = statGet(STAT_GROWS);
@@ -122,13 +122,35 @@ describe("large runs", () => {
     let pages = memory.size(), inPlace = statGet(STAT_REALLOC_IN_PLACE);
     let b = cRealloc(a, 2 * LARGE_MIN);
     let pagesAfter = memory.size();
-    let n = runPagesFor(2 * LARGE_MIN); // 9
+    let n = runPagesFor(2 * LARGE_MIN); // 8
     expect(b).toBe(a);
     expect(pagesAfter - pages).toBe(n - runPagesFor(LARGE_MIN));
     expect(statGet(STAT_REALLOC_IN_PLACE)).toBe(inPlace + 1);
-    expect(cMallocUsableSize(b)).toBe((n << 16) - LARGE_HEADER);
+    expect(cMallocUsableSize(b)).toBe(n << 16);
     expect(pageKind(pageIndex(a) + n - 1)).toBe(PAGE_LARGE_TAIL);
     for (let i: usize = 0; i < LARGE_MIN; i += 4096) expect(load<u32>(b + i)).toBe(<u32>(i ^ 0x5A5A));
+    expect(heapCheck()).toBe(0);
+  });
+});
+
+describe("large run length", () => {
+  it("a run has no header: its length is read from the page map, also after realloc shrinks it", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let a = cMalloc(4 * LARGE_MIN), b = cMalloc(LARGE_MIN); // 16 pages, then 4 right after
+    expect(b).toBe(a + (<usize>16 << 16));
+    expect(cMallocUsableSize(a)).toBe(16 << 16);
+    expect(cMallocUsableSize(b)).toBe(4 << 16); // a neighbouring run's first page ends the count
+    store<u32>(a, 0xDEADBEEF); // the payload's first word is the caller's
+    let c = cRealloc(a, 2 * LARGE_MIN);
+    expect(c).toBe(a);
+    expect(load<u32>(c)).toBe(0xDEADBEEF);
+    expect(cMallocUsableSize(c)).toBe(8 << 16);
+    expect(kindOf(c + (<usize>8 << 16))).toBe(PAGE_FREE); // the 8 tail pages went back
+    expect(entrySize(c)).toBe(<usize>8 << 16);
+    expect(heapCheck()).toBe(0);
+    cFree(c);
+    cFree(b);
+    expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(0);
     expect(heapCheck()).toBe(0);
   });
 });
