@@ -36,7 +36,7 @@ import {
   wasm_malloc_named,
 } from "./report";
 import { blockSizeFor, blockSize, header, usableOf } from "./block";
-import { quickPush, quickPop, isQuick, quickHolds } from "./quick";
+import { quickPush, quickPop, isQuick, quickHolds, quickOn } from "./quick";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive, countSmall } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
@@ -71,16 +71,27 @@ let allocUsable: u32 = 0;
 
 /**
  * Allocate without counting: the shared path of every allocating entry point.
- * The fast path, inlined into each caller: a small size whose class has a
- * slab page with room (a few loads, no call). Everything else: allocateSlow.
+ * The fast paths, inlined into each caller (a few loads, no call): a small
+ * size whose class has a slab page with room, else a block of its size held
+ * on a quick list (quick.ts; the lists are empty when the heap keeps none).
+ * Everything else: allocateSlow.
  */
 @inline export function allocate(size: usize): usize {
-  if (!BUDDY && size <= SLAB_MAX) {
-    let cls = slabClassOf(size);
-    let page = classPartial(cls);
-    if (page != 0) {
-      allocUsable = slabClassSize(cls);
-      return slabTake(page, cls);
+  if (!BUDDY && size <= QUICK_MAX - BLOCK_HEADER) {
+    if (size <= SLAB_MAX) {
+      let cls = slabClassOf(size);
+      let page = classPartial(cls);
+      if (page != 0) {
+        allocUsable = slabClassSize(cls);
+        return slabTake(page, cls);
+      }
+    }
+    let bs = blockSizeFor(size);
+    let held = quickPop(bs);
+    if (held != 0) {
+      countSmall(bs, 1);
+      allocUsable = bs - BLOCK_HEADER;
+      return held + BLOCK_HEADER;
     }
   }
   return allocateSlow(size);
@@ -110,16 +121,9 @@ function allocateSlow(size: usize): usize {
   return mediumAllocate(size);
 }
 
+/** A boundary-tag block (`allocate` already looked for a held one of its size). */
 @inline function mediumAllocate(size: usize): usize {
   let bs = blockSizeFor(size);
-  if (bs <= QUICK_MAX) {
-    let held = quickPop(bs);
-    if (held != 0) {
-      countSmall(bs, 1);
-      allocUsable = bs - BLOCK_HEADER;
-      return held + BLOCK_HEADER;
-    }
-  }
   let block = mediumAlloc(bs);
   if (block == 0) return 0;
   allocUsable = usableOf(block);
@@ -341,8 +345,7 @@ function mallocCall(size: usize): usize { return cMalloc(size); }
       countFreed(size - BLOCK_HEADER);
       // Small blocks are held for reuse at their size (segregated fit with
       // slabs on: the small-object machinery; see quick.ts).
-      if (!BUDDY && size <= QUICK_MAX && load<u32>(heap, H_POLICY) == POLICY_SEGREGATED &&
-          (load<u32>(heap, H_OPTIONS) & OPTION_NO_SLABS) == 0) {
+      if (!BUDDY && size <= QUICK_MAX && quickOn()) {
         countSmall(size, -1);
         quickPush(block, size);
         return;

@@ -21,7 +21,8 @@ import { slabInit } from "./slab";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
 import { EMBED, CHECKED } from "./constants";
 import { QUARANTINE_DEFAULT } from "./guard";
-import { H_QUARANTINE_LIMIT } from "./state";
+import { H_QUARANTINE_LIMIT, H_QUICK_ON } from "./state";
+import { quickListsFor } from "./quick";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
 import { BUDDY } from "./constants";
 import { H_BUDDY } from "./state";
@@ -50,6 +51,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   memory.fill(at, 0, HEAP_STATE_SIZE);
   store<u32>(at, policy < POLICY_COUNT ? policy : POLICY_DEFAULT, H_POLICY);
   store<u32>(at, options, H_OPTIONS);
+  store<u32>(at, quickListsFor(load<u32>(at, H_POLICY), options) ? 1 : 0, H_QUICK_ON);
   store<u32>(at, limitPages, H_MAX_PAGES);
   let basePage = <u32>(at >>> PAGE_BITS);
   store<u32>(at, basePage, H_BASE_PAGE);

@@ -31,12 +31,22 @@
 //   - every block on list i has size 16·i and TAG_QUICK | TAG_IN_USE set;
 //   - every block with TAG_QUICK is on exactly one quick list.
 
-import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP } from "./constants";
-import { heap, H_QUICK, H_TOP } from "./state";
+import {
+  TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP, BUDDY,
+  POLICY_SEGREGATED, OPTION_NO_SLABS,
+} from "./constants";
+import { heap, H_QUICK, H_TOP, H_QUICK_ON } from "./state";
 import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "./walk";
 import { releaseBlock } from "./medium";
 import { pageKind } from "./pagemap";
 import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
+
+/** Does a heap of this policy and these options hold freed small blocks? (Set once, in H_QUICK_ON.) */
+export function quickListsFor(policy: u32, options: u32): bool {
+  return !BUDDY && policy == POLICY_SEGREGATED && (options & OPTION_NO_SLABS) == 0;
+}
+/** Does free() hold small blocks on quick lists in this heap? */
+@inline export function quickOn(): bool { return load<u32>(heap, H_QUICK_ON) != 0; }
 
 @inline function headAt(size: u32): usize { return heap + H_QUICK + ((size >> 4) << 2); }
 

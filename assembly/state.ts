@@ -24,6 +24,7 @@
 //   +112  u32  quarantineTail  newest
 //   +116  u32  quarantineBytes bytes held
 //   +120  u32  quarantineLimit bytes it may hold before the oldest is released
+//   +124  u32  quickOn         1 if free() holds small blocks on quick lists (quick.ts)
 //   +128  u64  counters[16]    statistics (STAT_*)
 //   +256  u32  heads[25*16]    segregated fit: free list heads
 //   +1856 u32×4 slabClass[12]  size classes: partial page, objSize, capacity, reciprocal
@@ -57,6 +58,7 @@ export const H_QUARANTINE_HEAD: u32 = 108;
 export const H_QUARANTINE_TAIL: u32 = 112;
 export const H_QUARANTINE_BYTES: u32 = 116;
 export const H_QUARANTINE_LIMIT: u32 = 120;
+export const H_QUICK_ON: u32 = 124;
 export const H_COUNTERS: u32 = 128;
 export const H_HEADS: u32 = 256;
 export const H_SLAB_CLASSES: u32 = 1856;
