@@ -43,7 +43,7 @@ import {
   slabIndex, slabBit, slabTake, slabClassSize, classPartial,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
-import { largeAlloc, largeFree, largeResize, largeUsable } from "./large";
+import { largeAlloc, largeFree, largeResize, largeUsable, largePages, largePagesFor } from "./large";
 // ── buddy engine hooks (WASM_MALLOC_BUDDY builds only; `BUDDY` folds to false elsewhere) ──
 import { BUDDY, PAGE_BUDDY } from "./constants";
 import {
@@ -116,7 +116,7 @@ function allocateSlow(size: usize): usize {
     }
   } else if (size >= LARGE_MIN) {
     let payload = largeAlloc(size);
-    if (payload != 0) { allocUsable = largeUsable(payload); return payload; }
+    if (payload != 0) { allocUsable = largeUsable(largePagesFor(size)); return payload; }
   }
   return mediumAllocate(size);
 }
@@ -138,7 +138,7 @@ function buddyAllocate(size: usize): usize {
     return buddyAlloc(order);
   }
   let payload = largeAlloc(size);
-  if (payload != 0) allocUsable = largeUsable(payload);
+  if (payload != 0) allocUsable = largeUsable(largePagesFor(size));
   return payload;
 }
 
@@ -160,7 +160,7 @@ function classifyBuddy(ptr: usize): u32 {
 function usableSize(ptr: usize): u32 {
   if (BUDDY && foundOwner == OWNER_BUDDY) return 1 << foundIndex; // buddy hook
   if (foundOwner == OWNER_SLAB) return slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1));
-  if (foundOwner == OWNER_LARGE) return largeUsable(ptr);
+  if (foundOwner == OWNER_LARGE) return largeUsable(largePages(ptr));
   return usableOf(ptr - BLOCK_HEADER);
 }
 
@@ -272,10 +272,15 @@ export function validate(ptr: usize, op: u32): bool {
 
 /** Free a validated pointer (foundOwner/foundIndex set). */
 function release(ptr: usize): void {
+  if (foundOwner == OWNER_LARGE) { // its length is read once (large.ts)
+    let pages = largePages(ptr);
+    countFree(largeUsable(pages));
+    largeFree(ptr, pages);
+    return;
+  }
   countFree(usableSize(ptr));
   if (BUDDY && foundOwner == OWNER_BUDDY) buddyFree(ptr, foundIndex); // buddy hook
   else if (foundOwner == OWNER_SLAB) slabFree(ptr & ~<usize>(PAGE_SIZE - 1), ptr, foundIndex);
-  else if (foundOwner == OWNER_LARGE) largeFree(ptr);
   else mediumFree(ptr - BLOCK_HEADER);
 }
 

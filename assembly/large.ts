@@ -31,17 +31,23 @@ import { pagesAlloc, pagesRelease, pagesTakeAt } from "./pages";
   return <u32>((<u64>size + PAGE_SIZE - 1) >> PAGE_BITS);
 }
 
+/** Eight page-map entries that are all PAGE_LARGE_TAIL, as one word. */
+const TAIL_WORD: u64 = <u64>PAGE_LARGE_TAIL * 0x0101010101010101;
+
 /** Pages in the run starting at `run` (a PAGE_LARGE page): 1 + the tail entries after it. */
 export function largePages(run: usize): u32 {
   let first = <u32>(run >>> PAGE_BITS) - load<u32>(heap, H_BASE_PAGE);
   let cap = load<u32>(heap, H_PAGE_MAP_CAP);
   let map = <usize>load<u32>(heap, H_PAGE_MAP);
   let index = first + 1;
+  // Eight entries at a time (a byte at a time cost s4 a quarter of its speed).
+  while (index + 8 <= cap && load<u64>(map + index) == TAIL_WORD) index += 8;
   while (index < cap && load<u8>(map + index) == PAGE_LARGE_TAIL) index++;
   return index - first;
 }
 
-@inline export function largeUsable(run: usize): u32 { return largePages(run) << PAGE_BITS; }
+/** Usable bytes of a run of `pages` pages: all of them. */
+@inline export function largeUsable(pages: u32): u32 { return pages << PAGE_BITS; }
 
 function mark(run: usize, pages: u32): void {
   let first = <u32>(run >>> PAGE_BITS);
@@ -58,8 +64,9 @@ export function largeAlloc(size: usize): usize {
   return run;
 }
 
-export function largeFree(run: usize): void {
-  pagesRelease(run, largePages(run));
+/** Free the run at `run` of `pages` pages (largePages(run), which the caller has counted). */
+export function largeFree(run: usize, pages: u32): void {
+  pagesRelease(run, pages);
 }
 
 /** Resize in place: give back tail pages, or take the pages after the run. */

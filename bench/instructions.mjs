@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Instructions per operation, exactly: the allocator driven by the Wasm driver
+// (no JS per call) under valgrind's callgrind, run for 1 and for R passes of a
+// workload; (Ir(R) - Ir(1)) / ((R - 1) * operations) cancels start-up, so two
+// builds can be compared to a few instructions, where timings on a shared
+// machine move by ±25%. Needs valgrind; slow (about a minute per figure).
+//
+//   node bench/instructions.mjs WORKLOAD FILE.wasm...      (after npm run bench built the peers)
+//   e.g. node bench/instructions.mjs cccp-bal.rep build/embed.wasm bench/build/tlsf-shared.wasm
+//
+// Our builds need the `embed` target (the memory is imported); the peers'
+// `-shared` builds in bench/build/. The driver's own cost is what
+// bench/build/bump-shared.wasm measures.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { traceWorkload, synthetic, packed, SYNTHETIC } from "./lib/workloads.mjs";
+import { OPS_BASE, CHUNK_OPS, SLOTS_BASE } from "./lib/allocators.mjs";
+import { DRIVER_TOP, OUT, importedMemoryPages } from "./lib/build.mjs";
+import { tracesDir } from "../tests/host/traces.mjs";
+
+const SELF = fileURLToPath(import.meta.url);
+const PASSES = 6;
+
+function workload(name) {
+  if (SYNTHETIC.includes(name)) return synthetic(name, 0.5);
+  const dir = tracesDir();
+  if (!dir) throw new Error(`no traces directory for ${name}`);
+  return traceWorkload(path.join(dir, name), 200000);
+}
+
+/** The child: run `passes` passes of the workload through the Wasm driver. */
+function child(file, name, passes) {
+  const w = workload(name);
+  const bytes = fs.readFileSync(file);
+  const memory = new WebAssembly.Memory({ initial: Math.max(DRIVER_TOP / 65536, importedMemoryPages(bytes)) });
+  const module = new WebAssembly.Module(bytes);
+  const env = { memory };
+  for (const imp of WebAssembly.Module.imports(module)) if (imp.module === "env" && imp.kind === "function") env[imp.name] = () => {};
+  const e = new WebAssembly.Instance(module, { env, bench: { grow: (p) => memory.grow(p) } }).exports;
+  if (e.heap_init_with && e.heap_init_with(DRIVER_TOP, 0, e.POLICY_DEFAULT.value, 0) !== 0) throw new Error("heap_init_with failed");
+  const driver = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(path.join(OUT, "driver.wasm"))), {
+    env: { memory }, alloc: { malloc: e.malloc, free: e.free, realloc: e.realloc },
+  }).exports;
+  const ops = packed(w);
+  for (let p = 0; p < passes; p++) {
+    for (let i = 0; i < w.count; i += CHUNK_OPS) {
+      const n = Math.min(CHUNK_OPS, w.count - i);
+      new Uint32Array(memory.buffer, OPS_BASE, n * 2).set(ops.subarray(i * 2, (i + n) * 2));
+      driver.run(OPS_BASE, n, SLOTS_BASE);
+    }
+  }
+}
+
+function collected(file, name, passes) {
+  const out = spawnSync("valgrind", [
+    "--tool=callgrind", "--callgrind-out-file=/dev/null",
+    process.execPath, "--no-liftoff", "--single-threaded", "--predictable-gc-schedule", SELF, "--child", file, name, String(passes),
+  ], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const m = /Collected : (\d+)/.exec(out.stderr ?? "");
+  if (!m) throw new Error(`valgrind failed on ${file}: ${(out.stderr ?? out.error?.message ?? "").slice(-400)}`);
+  return Number(m[1]);
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--child") {
+  child(args[1], args[2], Number(args[3]));
+} else {
+  if (args.length < 2) {
+    console.error("usage: node bench/instructions.mjs WORKLOAD FILE.wasm...  (WORKLOAD: s1…s5r or a trace name)");
+    process.exit(2);
+  }
+  if (spawnSync("valgrind", ["--version"]).status !== 0) {
+    console.error("bench/instructions.mjs needs valgrind");
+    process.exit(2);
+  }
+  const [name, ...files] = args;
+  const count = workload(name).count;
+  for (const file of files) {
+    const perOp = (collected(file, name, PASSES) - collected(file, name, 1)) / ((PASSES - 1) * count);
+    console.log(`${name.padEnd(16)} ${path.basename(file).padEnd(24)} ${perOp.toFixed(0)} instructions/op`);
+  }
+}
