@@ -9,8 +9,8 @@
 // entries after its PAGE_LARGE entry in the page map. A header would cost a
 // whole page whenever the size is a multiple of 64 KiB (a 256 KiB vector took
 // 5 pages), and the payload is page-aligned for free. Reading the length is
-// a scan of one byte per page, no dearer than the page-map update a free or
-// a resize does anyway. The page map is the only record, so a pointer into
+// a scan of the page map, eight entries per step, once per free or resize:
+// cheaper than the page-map update those do anyway. The page map is the only record, so a pointer into
 // the middle of a run (not page-aligned, or on a tail page) is rejected, and
 // a second free finds the page PAGE_FREE.
 //
