@@ -22,7 +22,7 @@ import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
-  QUICK_MAX,
+  QUICK_MAX, QUICK_ALWAYS_MAX,
 } from "./constants";
 import {
   heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
@@ -346,11 +346,14 @@ function mallocCall(size: usize): usize { return cMalloc(size); }
     }
     if (kind == PAGE_HEAP && (UNCHECKED || classifyMedium(ptr) == 0)) {
       let block = ptr - BLOCK_HEADER;
-      let size = blockSize(block);
+      let h = header(block);
+      let size = h & ~TAG_MASK;
       countFreed(size - BLOCK_HEADER);
-      // Small blocks are held for reuse at their size (segregated fit with
-      // slabs on: the small-object machinery; see quick.ts).
-      if (!BUDDY && size <= QUICK_MAX && quickOn()) {
+      // Blocks up to 4 KiB are held for reuse at their size (segregated fit
+      // with slabs on; see quick.ts): the small ones always, the others when
+      // no neighbour is free, so that no merge waits on them.
+      if (!BUDDY && size <= QUICK_MAX && quickOn() &&
+          (size <= QUICK_ALWAYS_MAX || ((h & TAG_PREV_FREE) == 0 && (header(block + size) & TAG_IN_USE) != 0))) {
         countSmall(size, -1);
         quickPush(block, size);
         return;

@@ -14,7 +14,7 @@ import {
   POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
 } from "./constants";
 import {
-  heap, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
+  heap, H_QUICK_BYTES, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
 } from "./state";
 import { pageKind } from "./pagemap";
@@ -23,7 +23,7 @@ import { linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { largePages } from "./large";
 import { guardCheck, guardCheckAddress } from "./guard";
-import { quickHead, isQuick } from "./quick";
+import { quickHead, isQuick, quickBytes } from "./quick";
 import { TAG_QUICK, QUICK_MAX } from "./constants";
 import { CHECKED } from "./constants";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
@@ -223,6 +223,7 @@ function checkFreeLists(): u32 {
 /** Walk the quick lists, marking each held block (TAG_MARK; the segment walk clears it). */
 function checkQuickLists(): u32 {
   quickListed = 0;
+  let bytes: u64 = 0;
   for (let size: u32 = MIN_BLOCK; size <= QUICK_MAX; size += 16) {
     let block = quickHead(size);
     while (block != 0) {
@@ -231,9 +232,11 @@ function checkQuickLists(): u32 {
       if (!isQuick(h) || (h & ~TAG_MASK) != size || (h & TAG_MARK) != 0) return fail(CHECK_QUICK_LIST, block);
       store<u32>(block, h | TAG_MARK);
       quickListed++;
+      bytes += size;
       block = load<u32>(block, 4);
     }
   }
+  if (bytes != <u64>quickBytes()) return fail(CHECK_QUICK_LIST, heap + H_QUICK_BYTES);
   return CHECK_OK;
 }
 

@@ -1,25 +1,34 @@
-// Quick lists: freed small boundary-tag blocks held for reuse at the same size.
+// Quick lists: freed boundary-tag blocks held for reuse at the same size.
 //
-// A program that frees a small block and soon asks for the same size again
-// (the commonest pattern there is) should not pay for a coalesce on free and
-// a split on malloc. So free() of a boundary-tag block of at most QUICK_MAX
-// bytes does not coalesce it (under segregated fit with slabs on: quick lists
-// belong with the slabs to the small-object machinery, and OPTION_NO_SLABS,
-// which compares the policies on every size, turns both off): the block keeps its
-// in-use bit, gains TAG_QUICK, and goes on a LIFO list of its exact size;
-// malloc of that size takes it back in O(1). dlmalloc's fastbins, in effect.
+// A program that frees a block and soon asks for the same size again (the
+// commonest pattern there is: a node, a string, a page-sized buffer) should
+// not pay for a coalesce on free and a split on malloc. So free() of a
+// boundary-tag block of at most QUICK_MAX bytes may not coalesce it (under
+// segregated fit with slabs on: quick lists belong with the slabs to the
+// small-object machinery, and OPTION_NO_SLABS, which compares the policies on
+// every size, turns both off): the block keeps its in-use bit, gains
+// TAG_QUICK, and goes on a LIFO list of its exact size; malloc of that size
+// takes it back in O(1). dlmalloc's fastbins, in effect, up to 4 KiB.
+//
+// Which blocks are held (api.ts, cFree): every block up to QUICK_ALWAYS_MAX;
+// a larger one only if neither neighbour is free, so that holding it delays
+// no merge (held blobs of random sizes next to free space cost s2 and s5
+// about 2.5 points of utilization; isolated ones cost s2 none).
 //
 // ╒══════════ A quick block (size s ≤ QUICK_MAX, at B) ══════════╕
 //   B+0   u32  header: s | TAG_QUICK | TAG_IN_USE | P
 //   B+4   u32  next block on the same quick list, 0 = none
 // ╘═══════════════════════════════════════════════════════════════╛
-//   list heads: quick[s / 16] in the heap state (H_QUICK), s = 16 … 272
+//   list heads: quick[s / 16] in the heap state (H_QUICK), s = 16 … QUICK_MAX;
+//   quickBytes (H_QUICK_BYTES): the bytes all lists hold.
 //
 // To its neighbours a quick block is in use, so nothing merges with it.
-// That costs memory only if it is kept while memory grows: every quick block
-// is released (coalesced as a normal free) before the heap grows, or when a
-// search for a larger block fails (quickFlush). It is not live: the counters
-// and the small-block census dropped it when it was freed, a second free or a
+// That costs memory only if it is kept while memory grows or while a larger
+// block is carved from the reserve: every quick block is released (coalesced
+// as a normal free) before the heap grows, and before a search that found
+// nothing on the lists falls back on the reserve (quickFlush; quickBytes
+// makes an empty flush one load). It is not live: the counters and the
+// small-block census dropped it when it was freed, a second free or a
 // realloc of it is reported as a double free (api.ts), walks show it free.
 //
 // The link sits in freed memory, where a use-after-free write can reach it:
@@ -29,13 +38,14 @@
 //
 // Invariants (checked by heapCheck):
 //   - every block on list i has size 16·i and TAG_QUICK | TAG_IN_USE set;
-//   - every block with TAG_QUICK is on exactly one quick list.
+//   - every block with TAG_QUICK is on exactly one quick list;
+//   - quickBytes is the sum of the held blocks' sizes.
 
 import {
   TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP, BUDDY,
   POLICY_SEGREGATED, OPTION_NO_SLABS,
 } from "./constants";
-import { heap, H_QUICK, H_TOP, H_QUICK_ON } from "./state";
+import { heap, H_QUICK, H_TOP, H_QUICK_ON, H_QUICK_BYTES } from "./state";
 import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "./walk";
 import { releaseBlock } from "./medium";
 import { pageKind } from "./pagemap";
@@ -47,12 +57,15 @@ export function quickListsFor(policy: u32, options: u32): bool {
 }
 /** Does free() hold small blocks on quick lists in this heap? */
 @inline export function quickOn(): bool { return load<u32>(heap, H_QUICK_ON) != 0; }
+/** Bytes held on the quick lists. */
+@inline export function quickBytes(): u32 { return load<u32>(heap, H_QUICK_BYTES); }
 
 @inline function headAt(size: u32): usize { return heap + H_QUICK + ((size >> 4) << 2); }
 
 /** Hold free block `block` of `size` bytes (in use until now, size ≤ QUICK_MAX) on its quick list. */
 @inline export function quickPush(block: usize, size: u32): void {
   let at = headAt(size);
+  store<u32>(heap, quickBytes() + size, H_QUICK_BYTES);
   store<u32>(block, load<u32>(block) | TAG_QUICK);
   store<u32>(block, load<u32>(at), 4);
   store<u32>(at, <u32>block);
@@ -63,6 +76,8 @@ export function quickListsFor(policy: u32, options: u32): bool {
   let at = headAt(size);
   let block: usize = load<u32>(at);
   if (block != 0) {
+    // (Counted out first: a rescue recounts the lists without this block.)
+    store<u32>(heap, quickBytes() - size, H_QUICK_BYTES);
     let next: usize = load<u32>(block, 4);
     if (next != 0 && !heldOfSize(next, size)) next = linkCorrupted(block, size);
     store<u32>(at, <u32>next);
@@ -93,6 +108,7 @@ function linkCorrupted(block: usize, size: u32): usize {
 /** Empty the lists, then list again every tagged block the heap walk (walk.ts) meets. */
 function quickRescue(): void {
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) store<u32>(headAt(size), 0);
+  let bytes: u32 = 0;
   let end = walkEnd();
   let cursor = walkFirst();
   while (cursor < end) {
@@ -105,12 +121,16 @@ function quickRescue(): void {
       let at = headAt(size);
       store<u32>(block, load<u32>(at), 4);
       store<u32>(at, <u32>block);
+      bytes += size;
     }
   }
+  store<u32>(heap, bytes, H_QUICK_BYTES);
 }
 
 /** Release every held block as an ordinary free (coalesced, listed); true if there was any. */
 export function quickFlush(): bool {
+  if (quickBytes() == 0) return false;
+  store<u32>(heap, 0, H_QUICK_BYTES);
   let any = false;
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
     let at = headAt(size);

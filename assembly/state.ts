@@ -31,11 +31,14 @@
 //   +2048 u8   inlineMap[512]  page map for the first 32 MiB
 //   +2560 u32  smallLive[18]   live boundary-tag blocks of size 16·i (i ≤ 17)
 //   +2632 u32  classPages[12]  slab pages each size class holds
-//   +2680 u32  quick[18]       quick list heads, by block size 16·i (i ≤ 17; 0 unused)
-// ╘══════════════════════════════ 2752 bytes ═════════════════════════════╛
-//   +2752 u32×14 buddy state  buddy build only (2816 bytes then): see buddy.ts
+//   +2680 u32  quickBytes      bytes held on the quick lists
+//   +2684 …    (unused to +2752)
+//   +2752 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
+//   +3784 …    (padding to 16)
+// ╘══════════════════════════════ 3792 bytes ═════════════════════════════╛
+//   +3792 u32×14 buddy state  buddy build only (3856 bytes then): see buddy.ts
 
-import { PAGE_BITS, BUDDY } from "./constants";
+import { PAGE_BITS, BUDDY, QUICK_MAX } from "./constants";
 
 export const HEAP_MAGIC: u32 = 0x6D616C63; // "malc"
 
@@ -67,9 +70,10 @@ export const INLINE_MAP_ENTRIES: u32 = 512;
 export const H_SMALL_LIVE: u32 = 2560;
 export const SMALL_LIVE_MAX: u32 = 272; // block sizes counted in smallLive
 export const H_CLASS_PAGES: u32 = 2632;
-export const H_QUICK: u32 = 2680;
-export const H_BUDDY: u32 = 2752;
-export const HEAP_STATE_SIZE: u32 = BUDDY ? 2816 : 2752;
+export const H_QUICK_BYTES: u32 = 2680;
+export const H_QUICK: u32 = 2752;
+export const H_BUDDY: u32 = (H_QUICK + (((QUICK_MAX >> 4) + 1) << 2) + 15) & ~15; // 3792: segments start 16-aligned
+export const HEAP_STATE_SIZE: u32 = BUDDY ? H_BUDDY + 64 : H_BUDDY;
 
 /** Address of the heap structure; 0 until the heap is initialised. */
 export let heap: usize = 0;

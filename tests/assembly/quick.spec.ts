@@ -4,8 +4,11 @@ import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api"
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_QUICK, TAG_IN_USE, TAG_PREV_FREE, QUICK_MAX, PAGE_HEAP,
+  QUICK_ALWAYS_MAX,
 } from "../../assembly/constants";
-import { quickHead } from "../../assembly/quick";
+import { quickHead, quickBytes } from "../../assembly/quick";
+import { CHECK_QUICK_LIST } from "../../assembly/check";
+import { heap, H_QUICK_BYTES } from "../../assembly/state";
 import { pageKind } from "../../assembly/pagemap";
 import { statGet, STAT_LIVE, STAT_IN_USE, STAT_GROWS } from "../../assembly/state";
 import { ERR_DOUBLE_FREE, ERR_USE_AFTER_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/report";
@@ -119,5 +122,72 @@ describe("quick lists", () => {
     expect(held(c)).toBe(false);
     expect(heapCheck()).toBe(0);
     cFree(b); cFree(d);
+  });
+
+  it("a block up to 4 KiB is held when neither neighbour is free, and malloc of its size takes it back", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(1000), b = cMalloc(4072), c = cMalloc(1000); // b: a 4,080-byte block between two in use
+    expect(<u32>4080).toBeGreaterThan(QUICK_ALWAYS_MAX);
+    expect(<u32>4080).toBeLessThanOrEqual(QUICK_MAX);
+    cFree(b);
+    expect(held(b)).toBe(true);
+    expect(quickHead(4080)).toBe(b - 4);
+    expect(quickBytes()).toBe(4080);
+    expect(heapCheck()).toBe(0);
+    expect(cMalloc(4072)).toBe(b);
+    expect(quickBytes()).toBe(0);
+    expect(heapCheck()).toBe(0);
+    cFree(a); cFree(b); cFree(c);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a block above the always-held sizes merges as usual when a neighbour is free", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    // Free before it: a 5,008-byte block (above QUICK_MAX: never held).
+    let big = cMalloc(5000), y = cMalloc(1000), guard = cMalloc(1000);
+    cFree(big);
+    expect(held(big)).toBe(false);
+    cFree(y);
+    expect(held(y)).toBe(false);
+    expect(load<u32>(big - 4) & ~15).toBe(5008 + 1008);
+    expect(quickBytes()).toBe(0);
+    expect(heapCheck()).toBe(0);
+    // Free after it.
+    let z = cMalloc(1000), big2 = cMalloc(5000), guard2 = cMalloc(1000);
+    cFree(big2);
+    cFree(z);
+    expect(held(z)).toBe(false);
+    expect(load<u32>(z - 4) & ~15).toBeGreaterThanOrEqual(1008 + 5008);
+    expect(heapCheck()).toBe(0);
+    cFree(guard); cFree(guard2);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("held blocks merge back before a request nothing listed fits is carved from the reserve", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(1000), b = cMalloc(1000), c = cMalloc(1000), guard = cMalloc(1000);
+    cFree(a);
+    cFree(c);
+    cFree(b); // its neighbours are held, so in use to it: held too
+    expect(held(a) && held(b) && held(c)).toBe(true);
+    expect(quickBytes()).toBe(3 * 1008);
+    let d = cMalloc(3000); // no list holds 3,008 bytes: the three merge and serve it
+    expect(quickBytes()).toBe(0);
+    expect(d).toBe(a);
+    expect(heapCheck()).toBe(0);
+    cFree(d); cFree(guard);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("the checker finds a held-bytes count that disagrees with the lists", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(100), guard = cMalloc(100);
+    cFree(a);
+    expect(heapCheck()).toBe(0);
+    store<u32>(heap + H_QUICK_BYTES, quickBytes() + 16);
+    expect(heapCheck()).toBe(CHECK_QUICK_LIST);
+    store<u32>(heap + H_QUICK_BYTES, quickBytes() - 16);
+    expect(heapCheck()).toBe(0);
+    cFree(guard);
   });
 });
