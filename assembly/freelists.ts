@@ -114,7 +114,7 @@ export function searchableSize(size: u32): u32 {
   }
 }
 
-@inline export function segFind(size: u32): usize {
+@inline function segFind(size: u32): usize {
   // The head of the exact list first: it fits often, and is the tightest.
   let exact = headAt(mappingInsert(size));
   if (exact != 0 && blockSize(exact) >= size) return exact;
@@ -259,11 +259,6 @@ export function listRemove(block: usize, size: u32): usize { return listRemoveHo
 @inline export function segFindOrReserve(size: u32): usize {
   let block = segFind(size);
   if (block != 0) return block;
-  return reserveFit(size);
-}
-
-/** The reserve if it holds `size` bytes, else 0. */
-@inline export function reserveFit(size: u32): usize {
   let reserve = reserveBlock();
   return reserve != 0 && blockSize(reserve) >= size ? reserve : 0;
 }

@@ -28,7 +28,7 @@ import {
   setPrevFree, clearPrevFree, linkNext,
 } from "./block";
 import {
-  listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFind, segFindOrReserve, reserveFit, roverAfterTake,
+  listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake,
   searchableSize, reserveBlock, mappingInsert, listHead, FL_COUNT, SL_BITS,
 } from "./freelists";
 
@@ -273,15 +273,7 @@ function take(block: usize, size: u32): void { takeHot(block, size); }
 
 /** An in-use block of exactly `size` bytes (a valid block size), or 0. */
 export function mediumAlloc(size: u32): usize {
-  let block: usize;
-  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
-    block = segFind(size);
-    // Nothing listed fits: held quick blocks merge back before the reserve
-    // (the top of the heap) is carved; else that would grow where holes wait.
-    if (block == 0) block = quickFlush() ? segFindOrReserve(size) : reserveFit(size);
-  } else {
-    block = listFind(size);
-  }
+  let block = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED ? segFindOrReserve(size) : listFind(size);
   if (block == 0) {
     // Held quick blocks may merge into what is needed; else grow.
     if (!quickFlush() || (block = listFind(size)) == 0) {

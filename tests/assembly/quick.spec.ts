@@ -163,19 +163,24 @@ describe("quick lists", () => {
     expect(heapCheck()).toBe(0);
   });
 
-  it("held blocks merge back before a request nothing listed fits is carved from the reserve", () => {
+  it("held blocks up to 4 KiB merge back before the heap grows", () => {
     freshHeap(POLICY_SEGREGATED, 0);
-    let a = cMalloc(1000), b = cMalloc(1000), c = cMalloc(1000), guard = cMalloc(1000);
-    cFree(a);
-    cFree(c);
-    cFree(b); // its neighbours are held, so in use to it: held too
-    expect(held(a) && held(b) && held(c)).toBe(true);
-    expect(quickBytes()).toBe(3 * 1008);
-    let d = cMalloc(3000); // no list holds 3,008 bytes: the three merge and serve it
+    // 50 blocks of 1,008 bytes side by side, each freed between blocks in use (or held): all held.
+    let blocks = new StaticArray<usize>(50);
+    for (let i = 0; i < 50; i++) blocks[i] = cMalloc(1000);
+    let guard = cMalloc(1000);
+    for (let i = 0; i < 50; i += 2) cFree(blocks[i]);
+    for (let i = 1; i < 50; i += 2) cFree(blocks[i]);
+    for (let i = 0; i < 50; i++) expect(held(blocks[i])).toBe(true);
+    expect(quickBytes()).toBe(50 * 1008);
+    // Nothing listed nor the rest of the page holds 45,000 bytes: the held blocks merge and do, with no growth.
+    let grows = statGet(STAT_GROWS);
+    let big = cMalloc(45000);
+    expect(big).toBe(blocks[0]);
+    expect(statGet(STAT_GROWS)).toBe(grows);
     expect(quickBytes()).toBe(0);
-    expect(d).toBe(a);
     expect(heapCheck()).toBe(0);
-    cFree(d); cFree(guard);
+    cFree(big); cFree(guard);
     expect(heapCheck()).toBe(0);
   });
 
