@@ -71,13 +71,22 @@ let allocUsable: u32 = 0;
 
 /**
  * Allocate without counting: the shared path of every allocating entry point.
- * The fast paths, inlined into each caller (a few loads, no call): a small
- * size whose class has a slab page with room, else a block of its size held
- * on a quick list (quick.ts; the lists are empty when the heap keeps none).
- * Everything else: allocateSlow.
+ * The fast paths, inlined into each caller (a few loads, no call): a block
+ * of the size held on a quick list (quick.ts; the lists are empty when the
+ * heap keeps none), else for a small size a slab page of its class with
+ * room. The quick list comes first: its check is one load, where the class
+ * takes a dozen instructions (s1: 171 -> 162 instructions per operation;
+ * binary2-bal, served by slabs, 168 -> 172). Everything else: allocateSlow.
  */
 @inline export function allocate(size: usize): usize {
   if (!BUDDY && size <= QUICK_MAX - BLOCK_HEADER) {
+    let bs = blockSizeFor(size);
+    let held = quickPop(bs);
+    if (held != 0) {
+      countSmall(bs, 1);
+      allocUsable = bs - BLOCK_HEADER;
+      return held + BLOCK_HEADER;
+    }
     if (size <= SLAB_MAX) {
       let cls = slabClassOf(size);
       let page = classPartial(cls);
@@ -85,13 +94,6 @@ let allocUsable: u32 = 0;
         allocUsable = slabClassSize(cls);
         return slabTake(page, cls);
       }
-    }
-    let bs = blockSizeFor(size);
-    let held = quickPop(bs);
-    if (held != 0) {
-      countSmall(bs, 1);
-      allocUsable = bs - BLOCK_HEADER;
-      return held + BLOCK_HEADER;
     }
   }
   return allocateSlow(size);
