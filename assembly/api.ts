@@ -22,7 +22,7 @@ import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
-  QUICK_MAX, QUICK_ALWAYS_MAX,
+  QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
 } from "./constants";
 import {
   heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
@@ -353,9 +353,9 @@ function mallocCall(size: usize): usize { return cMalloc(size); }
       countFreed(size - BLOCK_HEADER);
       // Blocks up to 4 KiB are held for reuse at their size (segregated fit
       // with slabs on; see quick.ts): the small ones always, the others when
-      // no neighbour is free, so that no merge waits on them.
-      if (!BUDDY && size <= QUICK_MAX && quickOn() &&
-          (size <= QUICK_ALWAYS_MAX || ((h & TAG_PREV_FREE) == 0 && (header(block + size) & TAG_IN_USE) != 0))) {
+      // their size is common and no neighbour is free (no merge waits on them).
+      if (!BUDDY && size <= QUICK_MAX && quickOn() && (size <= QUICK_ALWAYS_MAX ||
+          (smallLive(size) >= QUICK_CENSUS_MIN && (h & TAG_PREV_FREE) == 0 && (header(block + size) & TAG_IN_USE) != 0))) {
         countSmall(size, -1);
         quickPush(block, size);
         return;

@@ -14,7 +14,7 @@ import {
   POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
 } from "./constants";
 import {
-  heap, H_QUICK_BYTES, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
+  heap, H_QUICK_BYTES, H_SMALL_LIVE, SMALL_LIVE_MAX, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
 } from "./state";
 import { pageKind } from "./pagemap";
@@ -24,6 +24,7 @@ import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { largePages } from "./large";
 import { guardCheck, guardCheckAddress } from "./guard";
 import { quickHead, isQuick, quickBytes } from "./quick";
+import { smallLive } from "./medium";
 import { TAG_QUICK, QUICK_MAX } from "./constants";
 import { CHECKED } from "./constants";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
@@ -76,6 +77,7 @@ let seenFreePages: u32 = 0;
 let seenFreeBlocks: u32 = 0;
 let seenPartialSlabs: u32 = 0;
 let seenQuick: u32 = 0;
+let seenSmall: u32 = 0;   // in-use boundary-tag blocks the census counts (size ≤ SMALL_LIVE_MAX)
 let quickListed: u32 = 0;
 
 export function heapCheck(): u32 {
@@ -84,7 +86,7 @@ export function heapCheck(): u32 {
   let top: usize = load<u32>(heap, H_TOP);
   let basePage = load<u32>(heap, H_BASE_PAGE);
   if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage) return fail(CHECK_STATE, heap);
-  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0;
+  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0;
 
   let code = checkPageMap(basePage, <u32>(top >>> PAGE_BITS));
   if (code) return code;
@@ -120,6 +122,10 @@ export function heapCheck(): u32 {
     seenLive += buddySeenLive;
   }
   if (seenInUse != statGet(STAT_IN_USE) || seenLive != statGet(STAT_LIVE)) return fail(CHECK_COUNTERS, heap);
+  // The census of boundary-tag blocks by size (medium.ts) adds up to the walk's count.
+  let census: u32 = 0;
+  for (let size: u32 = MIN_BLOCK; size <= SMALL_LIVE_MAX; size += 16) census += smallLive(size);
+  if (census != seenSmall) return fail(CHECK_COUNTERS, heap + H_SMALL_LIVE);
   if (CHECKED) {
     let guardCode = guardCheck();
     if (guardCode) return fail(guardCode, guardCheckAddress);
@@ -365,6 +371,7 @@ function walkSegment(start: usize, end: usize): u32 {
       if (first == 0 && (h & TAG_MARK) != 0) first = fail(CHECK_STATE, block);
       seenInUse += size - BLOCK_HEADER;
       seenLive++;
+      if (size <= SMALL_LIVE_MAX) seenSmall++;
     }
     prevFree = free;
     block += size;

@@ -231,7 +231,7 @@ function grow(size: u32): bool {
   return true;
 }
 
-// ── Small-block census (decides when a size class starts using slabs) ─────
+// ── Census of live blocks by size, up to 4 KiB (when a size class starts using slabs; which freed blocks quick lists hold) ──
 @inline export function countSmall(size: u32, delta: i32): void {
   if (size <= SMALL_LIVE_MAX) {
     let at = heap + H_SMALL_LIVE + ((size >> 4) << 2);

@@ -11,9 +11,11 @@
 // takes it back in O(1). dlmalloc's fastbins, in effect, up to 4 KiB.
 //
 // Which blocks are held (api.ts, cFree): every block up to QUICK_ALWAYS_MAX;
-// a larger one only if neither neighbour is free, so that holding it delays
-// no merge (held blobs of random sizes next to free space cost s2 and s5
-// about 2.5 points of utilization; isolated ones cost s2 none).
+// a larger one only if its size is common (the census of live blocks by size,
+// medium.ts, counts at least QUICK_CENSUS_MIN) and neither neighbour is free,
+// so that holding it delays no merge. (Held blocks next to free space cost s2
+// and s5 about 2.5 points of utilization; held blocks of one-off sizes split
+// random-bal's free space and made it 1.4x slower.)
 //
 // ╒══════════ A quick block (size s ≤ QUICK_MAX, at B) ══════════╕
 //   B+0   u32  header: s | TAG_QUICK | TAG_IN_USE | P

@@ -29,14 +29,12 @@
 //   +256  u32  heads[25*16]    segregated fit: free list heads
 //   +1856 u32×4 slabClass[12]  size classes: partial page, objSize, capacity, reciprocal
 //   +2048 u8   inlineMap[512]  page map for the first 32 MiB
-//   +2560 u32  smallLive[18]   live boundary-tag blocks of size 16·i (i ≤ 17)
-//   +2632 u32  classPages[12]  slab pages each size class holds
-//   +2680 u32  quickBytes      bytes held on the quick lists
-//   +2684 …    (unused to +2752)
-//   +2752 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
-//   +3784 …    (padding to 16)
-// ╘══════════════════════════════ 3792 bytes ═════════════════════════════╛
-//   +3792 u32×14 buddy state  buddy build only (3856 bytes then): see buddy.ts
+//   +2560 u32  classPages[12]  slab pages each size class holds
+//   +2608 u32  quickBytes      bytes held on the quick lists
+//   +2624 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
+//   +3656 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
+// ╘══════════════════════════════ 4688 bytes ═════════════════════════════╛
+//   +4688 u32×14 buddy state  buddy build only (4752 bytes then): see buddy.ts
 
 import { PAGE_BITS, BUDDY, QUICK_MAX } from "./constants";
 
@@ -67,12 +65,14 @@ export const H_HEADS: u32 = 256;
 export const H_SLAB_CLASSES: u32 = 1856;
 export const H_INLINE_MAP: u32 = 2048;
 export const INLINE_MAP_ENTRIES: u32 = 512;
-export const H_SMALL_LIVE: u32 = 2560;
-export const SMALL_LIVE_MAX: u32 = 272; // block sizes counted in smallLive
-export const H_CLASS_PAGES: u32 = 2632;
-export const H_QUICK_BYTES: u32 = 2680;
-export const H_QUICK: u32 = 2752;
-export const H_BUDDY: u32 = (H_QUICK + (((QUICK_MAX >> 4) + 1) << 2) + 15) & ~15; // 3792: segments start 16-aligned
+export const H_CLASS_PAGES: u32 = 2560;
+export const H_QUICK_BYTES: u32 = 2608;
+export const H_QUICK: u32 = 2624;
+/** Quick list heads and census entries: one per block size 16·i, i = 0 … QUICK_MAX / 16. */
+const SIZE_ENTRIES: u32 = (QUICK_MAX >> 4) + 1;
+export const H_SMALL_LIVE: u32 = H_QUICK + (SIZE_ENTRIES << 2);
+export const SMALL_LIVE_MAX: u32 = QUICK_MAX; // block sizes counted in smallLive
+export const H_BUDDY: u32 = (H_SMALL_LIVE + (SIZE_ENTRIES << 2) + 15) & ~15; // 4688: segments start 16-aligned
 export const HEAP_STATE_SIZE: u32 = BUDDY ? H_BUDDY + 64 : H_BUDDY;
 
 /** Address of the heap structure; 0 until the heap is initialised. */

@@ -104,9 +104,9 @@ test("walk, freeLists, stats, pageMap and snapshot are plain JSON-ready data", a
   const walk = heap.walk();
   assert.ok(walk.some((b) => b.layer === "slab" && b.state === "in-use" && b.payload === 40));
   assert.ok(walk.some((b) => b.layer === "large" && b.payload === 300000));
-  // The freed 1,008-byte block sits between two blocks in use: it is held on the quick list of its size.
-  assert.deepEqual(heap.quickLists().find((l) => l.size === 1008)?.blocks, [ptrs[1] - 4], "the freed block is held");
-  assert.ok(heap.freeLists().every((l) => l.blocks.every((b) => b.address !== ptrs[1] - 4)), "and on no free list");
+  // (The only 1,008-byte block: not held on a quick list, see quick.ts.)
+  const lists = heap.freeLists();
+  assert.ok(lists.some((l) => l.blocks.some((b) => b.address === ptrs[1] - 4)), "the freed block is on a list");
   const stats = heap.stats();
   assert.equal(stats.live, 4);
   assert.ok(stats.free > 0 && stats.metadata >= 2560 && stats.fragmentation >= 0 && stats.fragmentation < 1);

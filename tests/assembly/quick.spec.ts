@@ -4,11 +4,11 @@ import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api"
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_QUICK, TAG_IN_USE, TAG_PREV_FREE, QUICK_MAX, PAGE_HEAP,
-  QUICK_ALWAYS_MAX,
+  QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
 } from "../../assembly/constants";
 import { quickHead, quickBytes } from "../../assembly/quick";
-import { CHECK_QUICK_LIST } from "../../assembly/check";
-import { heap, H_QUICK_BYTES } from "../../assembly/state";
+import { CHECK_QUICK_LIST, CHECK_COUNTERS } from "../../assembly/check";
+import { heap, H_QUICK_BYTES, H_SMALL_LIVE } from "../../assembly/state";
 import { pageKind } from "../../assembly/pagemap";
 import { statGet, STAT_LIVE, STAT_IN_USE, STAT_GROWS } from "../../assembly/state";
 import { ERR_DOUBLE_FREE, ERR_USE_AFTER_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/report";
@@ -124,8 +124,10 @@ describe("quick lists", () => {
     cFree(b); cFree(d);
   });
 
-  it("a block up to 4 KiB is held when neither neighbour is free, and malloc of its size takes it back", () => {
+  it("a block up to 4 KiB of a common size is held when neither neighbour is free, and malloc of its size takes it back", () => {
     freshHeap(POLICY_SEGREGATED, 0);
+    let common = new StaticArray<usize>(QUICK_CENSUS_MIN);
+    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) common[i] = cMalloc(4072); // the size is common
     let a = cMalloc(1000), b = cMalloc(4072), c = cMalloc(1000); // b: a 4,080-byte block between two in use
     expect(<u32>4080).toBeGreaterThan(QUICK_ALWAYS_MAX);
     expect(<u32>4080).toBeLessThanOrEqual(QUICK_MAX);
@@ -138,11 +140,26 @@ describe("quick lists", () => {
     expect(quickBytes()).toBe(0);
     expect(heapCheck()).toBe(0);
     cFree(a); cFree(b); cFree(c);
+    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) cFree(common[i]);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a block above the always-held sizes of a size few blocks have is not held", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(1000), b = cMalloc(2000), c = cMalloc(1000); // the only 2,016-byte block
+    cFree(b);
+    expect(held(b)).toBe(false);
+    expect(quickBytes()).toBe(0);
+    expect(load<u32>(c - 4) & TAG_PREV_FREE).toBe(TAG_PREV_FREE); // a free block before c
+    expect(heapCheck()).toBe(0);
+    cFree(a); cFree(c);
     expect(heapCheck()).toBe(0);
   });
 
   it("a block above the always-held sizes merges as usual when a neighbour is free", () => {
     freshHeap(POLICY_SEGREGATED, 0);
+    let common = new StaticArray<usize>(QUICK_CENSUS_MIN);
+    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) common[i] = cMalloc(1000); // 1,008 bytes is a common size
     // Free before it: a 5,008-byte block (above QUICK_MAX: never held).
     let big = cMalloc(5000), y = cMalloc(1000), guard = cMalloc(1000);
     cFree(big);
@@ -160,12 +177,16 @@ describe("quick lists", () => {
     expect(load<u32>(z - 4) & ~15).toBeGreaterThanOrEqual(1008 + 5008);
     expect(heapCheck()).toBe(0);
     cFree(guard); cFree(guard2);
+    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) cFree(common[i]);
     expect(heapCheck()).toBe(0);
   });
 
   it("held blocks up to 4 KiB merge back before the heap grows", () => {
     freshHeap(POLICY_SEGREGATED, 0);
-    // 50 blocks of 1,008 bytes side by side, each freed between blocks in use (or held): all held.
+    // 50 blocks of 1,008 bytes side by side, each freed between blocks in use (or held): all held
+    // (four more elsewhere keep the size common to the last).
+    let common = new StaticArray<usize>(QUICK_CENSUS_MIN);
+    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) common[i] = cMalloc(1000);
     let blocks = new StaticArray<usize>(50);
     for (let i = 0; i < 50; i++) blocks[i] = cMalloc(1000);
     let guard = cMalloc(1000);
@@ -181,6 +202,7 @@ describe("quick lists", () => {
     expect(quickBytes()).toBe(0);
     expect(heapCheck()).toBe(0);
     cFree(big); cFree(guard);
+    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) cFree(common[i]);
     expect(heapCheck()).toBe(0);
   });
 
@@ -194,5 +216,19 @@ describe("quick lists", () => {
     store<u32>(heap + H_QUICK_BYTES, quickBytes() - 16);
     expect(heapCheck()).toBe(0);
     cFree(guard);
+  });
+
+  it("the checker finds a census of live blocks by size that disagrees with the blocks", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    let a = cMalloc(1000), b = cMalloc(1000);
+    let at = heap + H_SMALL_LIVE + ((<usize>1008 >> 4) << 2);
+    expect(load<u32>(at)).toBe(2);
+    store<u32>(at, 3);
+    expect(heapCheck()).toBe(CHECK_COUNTERS);
+    store<u32>(at, 2);
+    expect(heapCheck()).toBe(0);
+    cFree(a); cFree(b);
+    expect(load<u32>(at)).toBe(0);
+    expect(heapCheck()).toBe(0);
   });
 });
