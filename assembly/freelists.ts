@@ -238,22 +238,25 @@ function worstFit(size: u32): usize {
 
 // ── Policy dispatch ─────────────────────────────────────────────────────────
 
+/** Is the policy segregated fit? The hot paths ask once and pass the answer down as `seg`. */
+@inline export function isSegregated(): bool { return load<u32>(heap, H_POLICY) == POLICY_SEGREGATED; }
+
 /** Put a free block on its list. `hint`: see singleInsert (ignored by segregated fit). */
-@inline export function listInsertHot(block: usize, size: u32, hint: usize): void {
-  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) segPut(block, size);
+@inline export function listInsertHot(block: usize, size: u32, hint: usize, seg: bool): void {
+  if (seg) segPut(block, size);
   else singleInsert(block, hint);
 }
 
 /** Take a free block off its list; returns an insert hint for what replaces it. */
-@inline export function listRemoveHot(block: usize, size: u32): usize {
-  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) { segTake(block, size); return 0; }
+@inline export function listRemoveHot(block: usize, size: u32, seg: bool): usize {
+  if (seg) { segTake(block, size); return 0; }
   return singleRemove(block);
 }
 
 // The same as calls, for the paths that are not hot (the *Hot versions are
 // inlined into releaseBlock and take, which every malloc and free goes through).
-export function listInsert(block: usize, size: u32, hint: usize): void { listInsertHot(block, size, hint); }
-export function listRemove(block: usize, size: u32): usize { return listRemoveHot(block, size); }
+export function listInsert(block: usize, size: u32, hint: usize): void { listInsertHot(block, size, hint, isSegregated()); }
+export function listRemove(block: usize, size: u32): usize { return listRemoveHot(block, size, isSegregated()); }
 
 /** Segregated fit: a listed block of at least `size` bytes, else the reserve if it is large enough, else 0. */
 @inline export function segFindOrReserve(size: u32): usize {
@@ -280,8 +283,8 @@ export function listFind(size: u32): usize {
  * a split keeps its parent's place in address order). Segregated fit moves it
  * to the list of its new size instead.
  */
-@inline export function listReplaceHot(old: usize, oldSize: u32, block: usize, size: u32): void {
-  if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
+@inline export function listReplaceHot(old: usize, oldSize: u32, block: usize, size: u32, seg: bool): void {
+  if (seg) {
     // A piece split off the reserve ends where it did: it is the reserve now.
     if (old == reserveBlock() && endsAtTop(block, size)) { store<u32>(heap, <u32>block, H_RESERVE); return; }
     segTake(old, oldSize);

@@ -28,7 +28,7 @@ import {
   setPrevFree, clearPrevFree, linkNext,
 } from "./block";
 import {
-  listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake,
+  listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake, isSegregated,
   searchableSize, reserveBlock, mappingInsert, listHead, FL_COUNT, SL_BITS,
 } from "./freelists";
 
@@ -42,7 +42,7 @@ import {
  * put it on a list. `block` is on no list.
  * `prevFreeTag` is TAG_PREV_FREE if the block before it is free.
  */
-@inline function releaseBlockHot(block: usize, size: u32, prevFreeTag: u32): void {
+@inline function releaseBlockHot(block: usize, size: u32, prevFreeTag: u32, seg: bool): void {
   // Mark it free first: if it merges into its left neighbour this header
   // stays behind as a stale word, and a second free of the same pointer must
   // find "free" there, not "in use".
@@ -52,13 +52,13 @@ import {
   let nextHeader = header(next);
   if ((nextHeader & TAG_IN_USE) == 0) {
     let nextSize = nextHeader & ~TAG_MASK;
-    hint = listRemoveHot(next, nextSize);
+    hint = listRemoveHot(next, nextSize, seg);
     size += nextSize;
   }
   if (prevFreeTag) {
     let prev = prevFreeBlock(block);
     let prevSize = blockSize(prev);
-    hint = listRemoveHot(prev, prevSize);
+    hint = listRemoveHot(prev, prevSize, seg);
     block = prev;
     size += prevSize;
   }
@@ -66,12 +66,12 @@ import {
   setHeader(block, size);
   setFooter(block, size);
   setPrevFree(block + size);
-  listInsertHot(block, size, hint);
+  listInsertHot(block, size, hint, seg);
 }
 
 /** releaseBlock as a call, for the paths other than free (releaseBlockHot is inlined into mediumFree). */
 export function releaseBlock(block: usize, size: u32, prevFreeTag: u32): void {
-  releaseBlockHot(block, size, prevFreeTag);
+  releaseBlockHot(block, size, prevFreeTag, isSegregated());
 }
 
 /** Smallest free block whose whole pages are given back (it covers TRIM_MIN_PAGES of them wherever it lies). */
@@ -247,7 +247,7 @@ function grow(size: u32): bool {
  * Turn free, listed `block` into an in-use block of `size` bytes; the rest,
  * if it can hold a block, stays free in the parent's list position.
  */
-@inline function takeHot(block: usize, size: u32): void {
+@inline function takeHot(block: usize, size: u32, seg: bool): void {
   let have = blockSize(block);
   let tags = header(block) & TAG_PREV_FREE;
   if (have - size >= MIN_BLOCK) {
@@ -255,13 +255,13 @@ function grow(size: u32): bool {
     let restSize = have - size;
     setHeader(rest, restSize);
     setFooter(rest, restSize);
-    listReplaceHot(block, have, rest, restSize);
+    listReplaceHot(block, have, rest, restSize, seg);
     setHeader(block, size | TAG_IN_USE | tags);
     countSmall(size, 1);
   } else {
     let next = linkNext(block);
-    listRemoveHot(block, have);
-    roverAfterTake(next);
+    listRemoveHot(block, have, seg);
+    if (!seg) roverAfterTake(next);
     setHeader(block, have | TAG_IN_USE | tags);
     clearPrevFree(block + have);
     countSmall(have, 1);
@@ -269,11 +269,12 @@ function grow(size: u32): bool {
 }
 
 /** takeHot as a call (takeHot is inlined into mediumAlloc). */
-function take(block: usize, size: u32): void { takeHot(block, size); }
+function take(block: usize, size: u32): void { takeHot(block, size, isSegregated()); }
 
 /** An in-use block of exactly `size` bytes (a valid block size), or 0. */
 export function mediumAlloc(size: u32): usize {
-  let block = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED ? segFindOrReserve(size) : listFind(size);
+  let seg = isSegregated();
+  let block = seg ? segFindOrReserve(size) : listFind(size);
   if (block == 0) {
     // Held quick blocks may merge into what is needed; else grow.
     if (!quickFlush() || (block = listFind(size)) == 0) {
@@ -282,7 +283,7 @@ export function mediumAlloc(size: u32): usize {
       if (block == 0) return 0;
     }
   }
-  takeHot(block, size);
+  takeHot(block, size, seg);
   return block;
 }
 
@@ -341,7 +342,7 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
 export function mediumFree(block: usize): void {
   let h = header(block);
   countSmall(h & ~TAG_MASK, -1);
-  releaseBlockHot(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
+  releaseBlockHot(block, h & ~TAG_MASK, h & TAG_PREV_FREE, isSegregated());
 }
 
 // ── Resize in place ─────────────────────────────────────────────────────────
