@@ -132,9 +132,8 @@ function quickRescue(): void {
 
 /** Release every held block as an ordinary free (coalesced, listed); true if there was any. */
 export function quickFlush(): bool {
-  if (quickBytes() == 0) return false;
+  if (quickBytes() == 0) return false; // (held bytes > 0: some list holds a block)
   store<u32>(heap, 0, H_QUICK_BYTES);
-  let any = false;
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
     let at = headAt(size);
     let block: usize = load<u32>(at);
@@ -144,10 +143,9 @@ export function quickFlush(): bool {
       let h = load<u32>(block);
       releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
       block = next;
-      any = true;
     }
   }
-  return any;
+  return true;
 }
 
 /** Is `block` on the quick list of `size`? O(list length): for reporting a misuse, never on a hot path. */

@@ -16,6 +16,16 @@ import { LAYER_MEDIUM, STATE_FREE, STATE_IN_USE } from "../../assembly/walk";
 
 @inline function held(ptr: usize): bool { return (load<u32>(ptr - 4) & TAG_QUICK) != 0; }
 
+/** QUICK_CENSUS_MIN live blocks of `request` bytes: the size becomes common (quick lists hold freed blocks of it). */
+function makeCommon(request: usize): StaticArray<usize> {
+  let blocks = new StaticArray<usize>(QUICK_CENSUS_MIN);
+  for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) blocks[i] = cMalloc(request);
+  return blocks;
+}
+function freeAll(blocks: StaticArray<usize>): void {
+  for (let i = 0; i < blocks.length; i++) cFree(blocks[i]);
+}
+
 describe("quick lists", () => {
   it("free of a small boundary-tag block holds it, uncoalesced; malloc of its size takes it back", () => {
     freshHeap(POLICY_SEGREGATED, 0);
@@ -126,8 +136,7 @@ describe("quick lists", () => {
 
   it("a block up to 4 KiB of a common size is held when neither neighbour is free, and malloc of its size takes it back", () => {
     freshHeap(POLICY_SEGREGATED, 0);
-    let common = new StaticArray<usize>(QUICK_CENSUS_MIN);
-    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) common[i] = cMalloc(4072); // the size is common
+    let common = makeCommon(4072); // the size is common
     let a = cMalloc(1000), b = cMalloc(4072), c = cMalloc(1000); // b: a 4,080-byte block between two in use
     expect(<u32>4080).toBeGreaterThan(QUICK_ALWAYS_MAX);
     expect(<u32>4080).toBeLessThanOrEqual(QUICK_MAX);
@@ -140,7 +149,7 @@ describe("quick lists", () => {
     expect(quickBytes()).toBe(0);
     expect(heapCheck()).toBe(0);
     cFree(a); cFree(b); cFree(c);
-    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) cFree(common[i]);
+    freeAll(common);
     expect(heapCheck()).toBe(0);
   });
 
@@ -158,8 +167,7 @@ describe("quick lists", () => {
 
   it("a block above the always-held sizes merges as usual when a neighbour is free", () => {
     freshHeap(POLICY_SEGREGATED, 0);
-    let common = new StaticArray<usize>(QUICK_CENSUS_MIN);
-    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) common[i] = cMalloc(1000); // 1,008 bytes is a common size
+    let common = makeCommon(1000); // 1,008 bytes is a common size
     // Free before it: a 5,008-byte block (above QUICK_MAX: never held).
     let big = cMalloc(5000), y = cMalloc(1000), guard = cMalloc(1000);
     cFree(big);
@@ -177,7 +185,7 @@ describe("quick lists", () => {
     expect(load<u32>(z - 4) & ~15).toBeGreaterThanOrEqual(1008 + 5008);
     expect(heapCheck()).toBe(0);
     cFree(guard); cFree(guard2);
-    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) cFree(common[i]);
+    freeAll(common);
     expect(heapCheck()).toBe(0);
   });
 
@@ -185,8 +193,7 @@ describe("quick lists", () => {
     freshHeap(POLICY_SEGREGATED, 0);
     // 50 blocks of 1,008 bytes side by side, each freed between blocks in use (or held): all held
     // (four more elsewhere keep the size common to the last).
-    let common = new StaticArray<usize>(QUICK_CENSUS_MIN);
-    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) common[i] = cMalloc(1000);
+    let common = makeCommon(1000);
     let blocks = new StaticArray<usize>(50);
     for (let i = 0; i < 50; i++) blocks[i] = cMalloc(1000);
     let guard = cMalloc(1000);
@@ -202,7 +209,7 @@ describe("quick lists", () => {
     expect(quickBytes()).toBe(0);
     expect(heapCheck()).toBe(0);
     cFree(big); cFree(guard);
-    for (let i: u32 = 0; i < QUICK_CENSUS_MIN; i++) cFree(common[i]);
+    freeAll(common);
     expect(heapCheck()).toBe(0);
   });
 
