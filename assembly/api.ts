@@ -19,7 +19,7 @@
 // middle of a medium block, by walking its segment.
 
 import {
-  CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, LARGE_MIN,
+  CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, RUN_MIN,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
   QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
@@ -43,7 +43,7 @@ import {
   slabIndex, slabBit, slabTake, slabClassSize, classPartial,
 } from "./slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
-import { largeAlloc, largeFree, largeResize, largeUsable, largePages, largePagesFor } from "./large";
+import { largeAlloc, largeFree, largeResize, largeUsable, largePages, largePagesFor, isLarge } from "./large";
 // ── buddy engine hooks (WASM_MALLOC_BUDDY builds only; `BUDDY` folds to false elsewhere) ──
 import { BUDDY, PAGE_BUDDY } from "./constants";
 import {
@@ -105,7 +105,7 @@ export function allocateCall(size: usize): usize { return allocate(size); }
 function allocateSlow(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
   if (BUDDY) return buddyAllocate(size); // buddy hook
-  if (size > SLAB_MAX && size < LARGE_MIN) return mediumAllocate(size);
+  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size);
   let options = load<u32>(heap, H_OPTIONS);
   if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
     let cls = slabClassOf(size);
@@ -116,7 +116,7 @@ function allocateSlow(size: usize): usize {
       if (slot != 0) { allocUsable = slabClassSize(cls); return slot; }
       // No page for a new slab: a free medium block may still hold it.
     }
-  } else if (size >= LARGE_MIN) {
+  } else if (isLarge(size)) {
     let payload = largeAlloc(size);
     if (payload != 0) { allocUsable = largeUsable(largePagesFor(size)); return payload; }
   }
@@ -435,9 +435,8 @@ function resizeInPlace(ptr: usize, size: usize, owner: u32): bool {
     return size <= SLAB_MAX && slabClassOf(size) == slabClassOf(slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1)));
   }
   if (owner == OWNER_LARGE) {
-    // Below the threshold a block no longer belongs in whole pages: move it.
-    let smallest: usize = BUDDY ? BUDDY_MAX_SIZE + 1 : LARGE_MIN; // buddy hook
-    if (size < smallest) return false;
+    // A size that no longer belongs in whole pages moves.
+    if (BUDDY ? size <= BUDDY_MAX_SIZE : !isLarge(size)) return false; // buddy hook
     return largeResize(ptr, size);
   }
   return mediumResize(ptr - BLOCK_HEADER, blockSizeFor(size));

@@ -1,4 +1,5 @@
-// Large allocations: whole runs of pages, at or above LARGE_MIN bytes.
+// Large allocations: whole runs of pages, at or above LARGE_MIN bytes (and
+// from RUN_MIN, sizes that fill their pages: isLarge).
 //
 // ╒═══════ Large run (n pages, at page-aligned R) ═══════╕
 //   R+0    payload, n*64K usable bytes (no header)
@@ -22,7 +23,7 @@
 // Invariants (checked by heapCheck):
 //   - every PAGE_LARGE_TAIL page follows a PAGE_LARGE or PAGE_LARGE_TAIL page.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL } from "./constants";
+import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL, LARGE_MIN, RUN_MIN } from "./constants";
 import { heap, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP } from "./state";
 import { setPageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesRelease, pagesTakeAt } from "./pages";
@@ -44,6 +45,17 @@ export function largePages(run: usize): u32 {
   while (index + 8 <= cap && load<u64>(map + index) == TAIL_WORD) index += 8;
   while (index < cap && load<u8>(map + index) == PAGE_LARGE_TAIL) index++;
   return index - first;
+}
+
+/**
+ * Does a request of `size` bytes get a run? From LARGE_MIN always (the
+ * rounding costs at most 1/5 there, less above); from RUN_MIN when the run's
+ * pages would be at least 7/8 payload.
+ */
+@inline export function isLarge(size: usize): bool {
+  if (size >= LARGE_MIN) return true;
+  if (size < RUN_MIN) return false;
+  return (<usize>largePagesFor(size) << PAGE_BITS) - size <= size >> 3;
 }
 
 /** Usable bytes of a run of `pages` pages: all of them. */

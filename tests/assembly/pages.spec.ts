@@ -1,6 +1,6 @@
 // The page layer and large runs: whole 64 KiB pages, reused across layers.
 //
-//   large run (n pages at R):  [ PAGE_LARGE | PAGE_LARGE_TAIL × (n-1) ]   payload at R+16
+//   large run (n pages at R):  [ PAGE_LARGE | PAGE_LARGE_TAIL × (n-1) ]   payload at R (no header)
 //   freed:                     [ PAGE_FREE × n ]   merged with free neighbours into one run
 import {
   freshHeap, countEntries, entrySize, lastReportKind, lastReportReason, reportCount, clearReport,
@@ -9,7 +9,7 @@ import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api"
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
-  LARGE_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
+  LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import {
@@ -53,11 +53,37 @@ describe("large runs", () => {
     expect(heapCheck()).toBe(0);
   });
 
-  it("a request one byte below LARGE_MIN stays in the boundary-tag heap", () => {
+  it("below LARGE_MIN a request stays in the boundary-tag heap unless it fills its pages to 7/8", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
-    let p = cMalloc(LARGE_MIN - 1);
-    expect(kindOf(p)).toBe(PAGE_HEAP);
+    let loose = cMalloc(RUN_MIN + 1);         // 2 pages for 64 KiB + 1: nearly half lost
+    let loose2 = cMalloc(LARGE_MIN - 40000);  // 4 pages, 40,000 bytes (15%) lost
+    let below = cMalloc(RUN_MIN - 1);         // under RUN_MIN: never a run
+    expect(kindOf(loose)).toBe(PAGE_HEAP);
+    expect(kindOf(loose2)).toBe(PAGE_HEAP);
+    expect(kindOf(below)).toBe(PAGE_HEAP);
     expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(0);
+    let page = cMalloc(RUN_MIN);                      // exactly one page
+    let twoPages = cMalloc(2 * RUN_MIN - 8000);       // 6% lost
+    let almost = cMalloc(LARGE_MIN - 1);              // one byte lost
+    expect(kindOf(page)).toBe(PAGE_LARGE);
+    expect(kindOf(twoPages)).toBe(PAGE_LARGE);
+    expect(kindOf(almost)).toBe(PAGE_LARGE);
+    expect(cMallocUsableSize(twoPages)).toBe(2 * RUN_MIN);
+    expect(countEntries(LAYER_LARGE, STATE_IN_USE)).toBe(3);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("realloc moves a run whose new size would waste more than 1/8 of it into the boundary-tag heap", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let p = cMalloc(2 * RUN_MIN);
+    store<u64>(p, 0x1122334455667788);
+    expect(kindOf(p)).toBe(PAGE_LARGE);
+    let q = cRealloc(p, 2 * RUN_MIN - 100); // still fills its 2 pages: stays
+    expect(q).toBe(p);
+    let r = cRealloc(q, RUN_MIN + 100);     // 2 pages for 64 KiB + 100: moves
+    expect(kindOf(r)).toBe(PAGE_HEAP);
+    expect(load<u64>(r)).toBe(0x1122334455667788);
+    expect(kindOf(p)).toBe(PAGE_FREE);
     expect(heapCheck()).toBe(0);
   });
 

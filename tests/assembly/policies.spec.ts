@@ -80,6 +80,26 @@ describe("placement policies on one layout", () => {
     expectPicks(POLICY_BEST, 4);
   });
 
+  it("best fit takes the free block at the top of memory only when no other fits", () => {
+    // A 400-byte hole below; the segment's last 208 bytes free at the top (the wilderness).
+    freshHeap(POLICY_BEST, OPTION_NO_SLABS);
+    let hole = cMalloc(396);
+    cMalloc(12); // separator
+    let rest = lastFreeMedium();
+    cMalloc(<usize>entrySize(rest) - 208 - 4); // filler: leaves a 208-byte block at the end
+    let top = lastFreeMedium();
+    expect(entrySize(top)).toBe(208);
+    cFree(hole);
+    expect(heapCheck()).toBe(0);
+    // 128 bytes: the 208 top block is the tighter fit, but it is the one block that can grow.
+    expect(cMalloc(124)).toBe(hole, "the hole below, not the top block");
+    // The hole's 272-byte rest still comes before the top block...
+    expect(cMalloc(252)).toBe(hole + 128, "a 256-byte block from the hole's rest");
+    // ...and once nothing else fits, the top block is taken.
+    expect(cMalloc(204)).toBe(top + 4, "nothing else fits: the top block");
+    expect(heapCheck()).toBe(0);
+  });
+
   it("worst fit takes the largest hole: 400 for 384 bytes, then 240 for 128", () => {
     expectPicks(POLICY_WORST, 5);
   });
