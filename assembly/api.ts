@@ -22,6 +22,7 @@ import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, RUN_MIN,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
+  SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG,
   QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
 } from "./constants";
 import {
@@ -111,7 +112,7 @@ function allocateSlow(size: usize): usize {
     let cls = slabClassOf(size);
     // A class starts using slab pages once enough of its size is live.
     if (classPages(cls) != 0 || (options & OPTION_EAGER_SLABS) != 0 ||
-        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= SLAB_START_BYTES) {
+        smallLive(blockSizeFor(size)) * blockSizeFor(size) >= slabStartBytes(size)) {
       let slot = slabAlloc(cls);
       if (slot != 0) { allocUsable = slabClassSize(cls); return slot; }
       // No page for a new slab: a free medium block may still hold it.
@@ -121,6 +122,11 @@ function allocateSlow(size: usize): usize {
     if (payload != 0) { allocUsable = largeUsable(largePagesFor(size)); return payload; }
   }
   return mediumAllocate(size);
+}
+
+/** Live bytes of a size in the boundary-tag layer before its class gets slab pages. */
+@inline function slabStartBytes(size: usize): u32 {
+  return size > SLAB_SMALL_OBJECT ? SLAB_START_BYTES_BIG : SLAB_START_BYTES;
 }
 
 /** A boundary-tag block (`allocate` already looked for a held one of its size). */

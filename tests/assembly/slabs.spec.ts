@@ -7,6 +7,7 @@ import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES,
+  SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG,
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
 import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
@@ -204,6 +205,22 @@ describe("slab pages", () => {
     expect(pageKind(<u32>(first >>> 16))).toBe(PAGE_SLAB);
     // Other classes are not affected.
     expect(pageKind(<u32>(cMalloc(40) >>> 16))).toBe(PAGE_HEAP);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a class of objects over SLAB_SMALL_OBJECT bytes waits for SLAB_START_BYTES_BIG (64 KiB) live", () => {
+    freshHeap(POLICY_SEGREGATED, 0);
+    expect(SLAB_SMALL_OBJECT).toBe(128);
+    expect(SLAB_START_BYTES_BIG).toBe(65536);
+    // 160-byte requests take 176-byte blocks: 372 of them hold 65,472 bytes, 373 reach 64 KiB.
+    for (let i = 0; i < 373; i++) {
+      let p = cMalloc(160);
+      expect(pageKind(<u32>(p >>> 16))).toBe(PAGE_HEAP, "object " + i.toString());
+    }
+    expect(pageKind(<u32>(cMalloc(160) >>> 16))).toBe(PAGE_SLAB);
+    // 128 bytes is a small object: 4 KiB (29 blocks of 144 bytes) is enough.
+    for (let i = 0; i < 29; i++) expect(pageKind(<u32>(cMalloc(128) >>> 16))).toBe(PAGE_HEAP);
+    expect(pageKind(<u32>(cMalloc(128) >>> 16))).toBe(PAGE_SLAB);
     expect(heapCheck()).toBe(0);
   });
 });
