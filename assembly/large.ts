@@ -16,8 +16,9 @@
 // a second free finds the page PAGE_FREE.
 //
 // Above 256 KiB a run wastes less than one page to rounding (at most 1/5 of
-// itself at the threshold, far less for bigger blocks), and it is freed and
-// resized by moving pages, never bytes: a run grows in place into the pages
+// itself at the threshold, far less for bigger blocks); from 64 KiB only
+// sizes that waste at most 1/8 of their run take one (isLarge). A run is freed
+// and resized by moving pages, never bytes: it grows in place into the pages
 // after it when they are free or at the top of memory.
 //
 // Invariants (checked by heapCheck):
