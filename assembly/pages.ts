@@ -57,16 +57,21 @@ const GROW_SHIFT: u32 = 5;
   store<u32>(run + (<usize>pages << PAGE_BITS) - 4, <u32>run);
 }
 
-/** Link unlisted `run` into the address-ordered list: a walk from the head. */
-function runLink(run: usize): void {
-  let prev: usize = 0;
-  let next: usize = load<u32>(heap, H_FREE_RUNS);
-  while (next != 0 && next < run) { prev = next; next = runNext(next); }
+/** Link unlisted `run` between `prev` and `next` (0: the list's ends). */
+@inline function runLinkBetween(run: usize, prev: usize, next: usize): void {
   store<u32>(run, <u32>next, 4);
   store<u32>(run, <u32>prev, 8);
   if (next) store<u32>(next, <u32>run, 8);
   if (prev) store<u32>(prev, <u32>run, 4);
   else store<u32>(heap, <u32>run, H_FREE_RUNS);
+}
+
+/** Link unlisted `run` into the address-ordered list: a walk from the head. */
+function runLink(run: usize): void {
+  let prev: usize = 0;
+  let next: usize = load<u32>(heap, H_FREE_RUNS);
+  while (next != 0 && next < run) { prev = next; next = runNext(next); }
+  runLinkBetween(run, prev, next);
 }
 
 /**
@@ -76,13 +81,7 @@ function runLink(run: usize): void {
  * after it).
  */
 function runReplace(old: usize, run: usize): void {
-  let next = runNext(old);
-  let prev = runPrev(old);
-  store<u32>(run, <u32>next, 4);
-  store<u32>(run, <u32>prev, 8);
-  if (next) store<u32>(next, <u32>run, 8);
-  if (prev) store<u32>(prev, <u32>run, 4);
-  else store<u32>(heap, <u32>run, H_FREE_RUNS);
+  runLinkBetween(run, runPrev(old), runNext(old));
 }
 
 /** Unlink a run from the list (its pages keep PAGE_FREE until re-marked). */
