@@ -13,6 +13,8 @@
 // ╘═════════════════════════════════════════════════════════════╛
 // Every page of a free run is PAGE_FREE in the page map.
 //
+// Placement: best fit, the run at the top last (bestFitRun).
+//
 // Growth policy: below 16 MiB a growth asks for exactly what is needed (a
 // growth costs a few microseconds there: random-bal's 115 took 0.4 ms in
 // all); above, for what is needed or 1/32 of the heap's pages, whichever is
@@ -145,6 +147,34 @@ function firstFitRun(pages: u32): usize {
   return 0;
 }
 
+/**
+ * Where a run of `pages` goes: the shortest free run that is long enough
+ * (lowest address among equals), except that the run reaching the top of
+ * memory is taken only when no other fits: it is the one that can grow, and
+ * carving it ratchets memory up (the boundary-tag layer's best fit keeps the
+ * same rule). 0 if none is long enough. Measured against first fit over 24
+ * seeds of s4: 81.3% -> 81.8% utilization (the bench's seed 76.4% -> 78.4%),
+ * over 12 seeds of 64..256 KiB blocks, 256 live: 81.4% -> 83.0%; 510 -> 547
+ * instructions per s4 operation (the whole list is walked, ~15-30 runs).
+ */
+function bestFitRun(pages: u32): usize {
+  let run: usize = load<u32>(heap, H_FREE_RUNS);
+  let best: usize = 0;
+  let bestPages: u32 = 0xFFFFFFFF;
+  let top: usize = load<u32>(heap, H_TOP);
+  let atTop: usize = 0;
+  while (run != 0) {
+    let have = runPages(run);
+    if (have >= pages && have < bestPages) {
+      if (have == pages) return run;
+      if (runEnd(run) == top) atTop = run;
+      else { best = run; bestPages = have; }
+    }
+    run = runNext(run);
+  }
+  return best != 0 ? best : atTop;
+}
+
 /** True if a free run of at least `pages` pages exists (no growth needed). */
 export function pagesAvailable(pages: u32): bool { return firstFitRun(pages) != 0; }
 
@@ -207,13 +237,13 @@ function relocatePageMap(page: usize): void {
   setPageKind(<u32>(page >>> PAGE_BITS), PAGE_META);
 }
 
-/** Allocate a run of `pages` pages: reuse first, then empty slabs, then grow. */
+/** Allocate a run of `pages` pages (best fit): reuse first, then empty slabs, then grow. */
 export function pagesAlloc(pages: u32): usize {
-  let run = firstFitRun(pages);
+  let run = bestFitRun(pages);
   // Before growing: the held quick blocks, released (quick.ts), then the
   // whole pages inside large free boundary-tag blocks (medium.ts), then the
   // empty pages slab classes kept.
-  if (run == 0 && (quickFlush() | mediumTrimFree() | slabReclaimEmpty())) run = firstFitRun(pages);
+  if (run == 0 && (quickFlush() | mediumTrimFree() | slabReclaimEmpty())) run = bestFitRun(pages);
   if (run == 0) {
     // Grow only what the free run at the top lacks.
     let top: usize = load<u32>(heap, H_TOP);

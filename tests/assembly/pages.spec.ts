@@ -141,6 +141,44 @@ describe("large runs", () => {
     cFree(guard);
   });
 
+  it("a run is placed by best fit: the shortest free run that is long enough, not the first", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let long = cMalloc(8 << 16), guard1 = cMalloc(LARGE_MIN);
+    let short = cMalloc(5 << 16), guard2 = cMalloc(LARGE_MIN);
+    cFree(long);
+    cFree(short);
+    let grows = statGet(STAT_GROWS);
+    let b = cMalloc(LARGE_MIN + 1000); // 5 pages: first fit would split the 8-page run
+    expect(b).toBe(short);
+    expect(kindOf(long)).toBe(PAGE_FREE);
+    expect(statGet(STAT_GROWS)).toBe(grows);
+    expect(heapCheck()).toBe(0);
+    cFree(b); cFree(guard1); cFree(guard2);
+  });
+
+  it("best fit takes the free run that reaches the top of memory only when no other run fits", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let inner = cMalloc(8 << 16), guard = cMalloc(LARGE_MIN);
+    let last = cMalloc(6 << 16);
+    let top = <usize>memory.size() << 16;
+    let lastEnd = last + (<usize>6 << 16);
+    cFree(inner);
+    cFree(last);
+    // Both free runs fit 5 pages; the 6 at the top are shorter, but they can
+    // grow with memory, so the 8 inside are used first.
+    let b = cMalloc(LARGE_MIN + 1000);
+    expect(lastEnd).toBe(top);
+    expect(b).toBe(inner);
+    expect(kindOf(last)).toBe(PAGE_FREE);
+    // 7 pages: only the top run (grown by one page) or the rest of the inner one (3) could hold them.
+    let pages = memory.size();
+    let c = cMalloc(7 << 16);
+    expect(c).toBe(last);
+    expect(memory.size() - pages).toBe(1);
+    expect(heapCheck()).toBe(0);
+    cFree(b); cFree(c); cFree(guard);
+  });
+
   it("realloc of a large block at the top of memory grows in place, growing only the missing pages", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(LARGE_MIN);
