@@ -12,6 +12,7 @@ import {
   LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
 } from "../../assembly/constants";
 import { pageKind } from "../../assembly/pagemap";
+import { heapPages } from "../../assembly/pages";
 import {
   statGet, STAT_LIVE, STAT_FREES, STAT_GROWS, STAT_FAILED, STAT_TRIMMED_PAGES, STAT_REALLOC_IN_PLACE,
 } from "../../assembly/state";
@@ -194,6 +195,33 @@ describe("large runs", () => {
     expect(pageKind(pageIndex(a) + n - 1)).toBe(PAGE_LARGE_TAIL);
     for (let i: usize = 0; i < LARGE_MIN; i += 4096) expect(load<u32>(b + i)).toBe(<u32>(i ^ 0x5A5A));
     expect(heapCheck()).toBe(0);
+  });
+});
+
+describe("growth", () => {
+  it("past 16 MiB a small need grows by a step of the heap, a need of 1/64 of it or more exactly", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let big = cMalloc(20 << 20); // grown exactly: below 16 MiB
+    let heapPagesNow = heapPages();
+    // A 2-page segment: the step (heap/32, 10 pages) is grown, and the rest stays free at the top.
+    let pages = memory.size();
+    let medium = cMalloc(100000);
+    let smallGrowth = memory.size() - pages;
+    let freeAtTop = freeRunBytes() >>> 16;
+    // A run lacking more than half a step (1/64 of the heap), less than a
+    // whole one: only what the top run lacks is grown.
+    let step = heapPages() >>> 5;
+    let lacking = (step >>> 1) + 1;
+    pages = memory.size();
+    let large = cMalloc(<usize>(freeAtTop + lacking) << 16);
+    let largeGrowth = memory.size() - pages;
+    expect(heapPagesNow).toBeGreaterThan(256);
+    expect(smallGrowth).toBe(heapPagesNow >>> 5);
+    expect(freeAtTop).toBe(smallGrowth - 2);
+    expect(lacking).toBeLessThan(step);
+    expect(largeGrowth).toBe(lacking);
+    expect(heapCheck()).toBe(0);
+    cFree(big); cFree(medium); cFree(large);
   });
 });
 
