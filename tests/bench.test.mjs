@@ -56,3 +56,36 @@ test("bench --quick on s5 writes a row of numbers per allocator and driver", { t
   }
   fs.rmSync(out, { recursive: true, force: true });
 });
+
+test("a seed draws another stream of a synthetic workload; the benchmark's own is the default", async () => {
+  const { synthetic } = await import("../bench/lib/workloads.mjs");
+  const own = synthetic("s4", 0.01), again = synthetic("s4", 0.01, 0x5404), other = synthetic("s4", 0.01, 1000);
+  assert.deepEqual(Array.from(again.sizes), Array.from(own.sizes));
+  assert.notDeepEqual(Array.from(other.sizes), Array.from(own.sizes));
+});
+
+test("bench/seeds.mjs gives a build's utilization per seed and their mean; bad arguments exit 2", { timeout: 60_000 }, () => {
+  const run = spawnSync(process.execPath, ["bench/seeds.mjs", "s5", "2", "build/release.wasm"], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  const m = /^s5 build\/release\.wasm: mean (\d+\.\d)% over 2 seeds \[(\d+\.\d) (\d+\.\d)\]$/m.exec(run.stdout);
+  assert.ok(m, run.stdout);
+  const [mean, a, b] = m.slice(1).map(Number);
+  assert.ok(a > 50 && a <= 100 && b > 50 && b <= 100, run.stdout);
+  assert.ok(Math.abs(mean - (a + b) / 2) <= 0.1, run.stdout);
+  const bad = spawnSync(process.execPath, ["bench/seeds.mjs", "s9", "2", "build/release.wasm"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /usage: node bench\/seeds\.mjs/);
+});
+
+test("bench/s4-placement.mjs bounds s4: best fit with the top run last at least as tight as first fit", { timeout: 120_000 }, () => {
+  const run = spawnSync(process.execPath, ["bench/s4-placement.mjs", "1"], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  const figure = (policy) => {
+    const m = new RegExp(`^${policy}\\s+growth exact\\s+(\\d+\\.\\d)%\\s+mean (\\d+\\.\\d)%$`, "m").exec(run.stdout);
+    assert.ok(m, `${policy} in:\n${run.stdout}`);
+    return Number(m[1]);
+  };
+  const first = figure("first fit"), best = figure("best fit, top run last");
+  assert.ok(first > 50 && first < 100 && best > 50 && best < 100, run.stdout);
+  assert.ok(best >= first, run.stdout);
+});

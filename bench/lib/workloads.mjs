@@ -118,19 +118,19 @@ class LiveSet {
 // Full sizes as the issue states them; `scale` (--quick) shrinks the counts.
 
 /** s1: malloc+free pairs, 16..256 B, each block freed at once (LIFO). */
-function s1(scale) {
+function s1(scale, seed) {
   const pairs = Math.max(1000, Math.round(2_000_000 * scale));
-  const rand = rng(0x5101);
+  const rand = rng(seed ?? 0x5101);
   const b = new StreamBuilder(pairs * 2);
   for (let i = 0; i < pairs; i++) b.free(b.malloc(uniform(rand, 16, 256)));
   return b.finish("s1", `${fmt(pairs)} malloc+free pairs, 16..256 B uniform, each block freed right after its malloc`);
 }
 
 /** s2: a pool of live blocks churned: free a random one, malloc a new one. */
-function s2(scale) {
+function s2(scale, seed) {
   const liveTarget = Math.max(500, Math.round(20_000 * Math.sqrt(scale)));
   const ops = Math.max(4000, Math.round(2_000_000 * scale));
-  const rand = rng(0x5202);
+  const rand = rng(seed ?? 0x5202);
   const b = new StreamBuilder(ops + 2 * liveTarget);
   const live = new LiveSet();
   for (let i = 0; i < liveTarget; i++) live.add(b.malloc(logUniform(rand, 8, 65536)));
@@ -156,9 +156,9 @@ function s3(scale) {
 }
 
 /** s4: large blocks, 64 KiB..4 MiB log-uniform, at most 64 live. */
-function s4(scale) {
+function s4(scale, seed) {
   const ops = Math.max(2000, Math.round(200_000 * scale));
-  const rand = rng(0x5404);
+  const rand = rng(seed ?? 0x5404);
   const b = new StreamBuilder(ops + 64);
   const live = new LiveSet();
   for (let i = 0; i < ops; i++) {
@@ -170,9 +170,9 @@ function s4(scale) {
 }
 
 /** s5: random actions, 1..10,000 B, at least 50 live; with or without realloc. */
-function s5(scale, withRealloc) {
+function s5(scale, withRealloc, seed) {
   const ops = Math.max(4000, Math.round(1_000_000 * scale));
-  const rand = rng(withRealloc ? 0x5505 : 0x5506);
+  const rand = rng(seed ?? (withRealloc ? 0x5505 : 0x5506));
   const b = new StreamBuilder(ops + 4096);
   const live = new LiveSet();
   for (let i = 0; i < ops; i++) {
@@ -227,15 +227,19 @@ export function traceWorkload(file, minOps) {
 // ── The catalogue ───────────────────────────────────────────────────────────
 export const SYNTHETIC = ["s1", "s2", "s3", "s4", "s5", "s5r"];
 
-/** Builds the named synthetic workload at `scale` (1: the issue's sizes). */
-export function synthetic(name, scale) {
+/**
+ * Builds the named synthetic workload at `scale` (1: the issue's sizes). A
+ * `seed` replaces the workload's own (the benchmark uses those; other seeds
+ * show how much a figure moves with the draw: bench/seeds.mjs).
+ */
+export function synthetic(name, scale, seed) {
   switch (name) {
-    case "s1": return s1(scale);
-    case "s2": return s2(scale);
+    case "s1": return s1(scale, seed);
+    case "s2": return s2(scale, seed);
     case "s3": return s3(scale);
-    case "s4": return s4(scale);
-    case "s5": return s5(scale, false);
-    case "s5r": return s5(scale, true);
+    case "s4": return s4(scale, seed);
+    case "s5": return s5(scale, false, seed);
+    case "s5r": return s5(scale, true, seed);
     default: throw new Error(`unknown workload '${name}'`);
   }
 }
