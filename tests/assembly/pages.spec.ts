@@ -310,6 +310,42 @@ describe("pages moving between layers", () => {
     expect(heapCheck()).toBe(0);
   });
 
+  it("a boundary-tag segment that becomes all free goes back to the page layer at once, unless it is the first or the top one", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let guard0 = cMalloc(LARGE_MIN);     // the segment below is not next to segment 0
+    let a = cMalloc(100000);              // too big for segment 0: a segment of its own (2 pages)
+    let guard1 = cMalloc(LARGE_MIN);     // ... no longer at the top
+    let aPage = pageIndex(a);
+    let kindInUse = pageKind(aPage);
+    let trimmed = statGet(STAT_TRIMMED_PAGES), free0 = freeRunBytes();
+    cFree(a);
+    let kindFreed = pageKind(aPage), kindFreed2 = pageKind(aPage + 1);
+    let freeRun = freeRunBytes() - free0;
+    // Reused by the next request that needs pages, without growing memory.
+    let grows = statGet(STAT_GROWS);
+    let b = cMalloc(131072); // 128 KiB fills its 2 pages: a run
+    expect(kindInUse).toBe(PAGE_HEAP);
+    expect(kindFreed).toBe(PAGE_FREE);
+    expect(kindFreed2).toBe(PAGE_FREE);
+    expect(freeRun).toBe(<usize>2 << 16);
+    expect(statGet(STAT_TRIMMED_PAGES)).toBe(trimmed + 2);
+    expect(pageIndex(b)).toBe(aPage);
+    expect(statGet(STAT_GROWS)).toBe(grows);
+    expect(heapCheck()).toBe(0);
+    // The segment at the top keeps its free space (the reserve: the block there grows in place).
+    let c = cMalloc(100000);
+    let cPage = pageIndex(c);
+    cFree(c);
+    expect(pageKind(cPage)).toBe(PAGE_HEAP);
+    // Segment 0, all free, stays.
+    let small = cMalloc(1000);
+    let smallPage = pageIndex(small);
+    cFree(small);
+    expect(pageKind(smallPage)).toBe(PAGE_HEAP);
+    expect(heapCheck()).toBe(0);
+    cFree(b); cFree(guard0); cFree(guard1);
+  });
+
   it("the heap stays within maxBytes: beyond it malloc returns 0; after a free the same request succeeds", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS, 1 << 20); // 16 pages, the heap state's page included
     let maxPages = <u32>memory.size() + 15; // memory.size() is the heap state's page + 1
