@@ -136,6 +136,9 @@ function newPage(cls: u32): usize {
   store<u32>(page, firstOffsetFor(load<u32>(at, 8)), 28);
   store<u32>(page, load<u32>(at, 8), 32);
   store<u32>(page, load<u32>(at, 12), 36);
+  // The checker's mark starts clear: the page may have been anything before
+  // (a boundary-tag segment's, with a program's data in it).
+  store<u32>(page, 0, 40);
   linkPage(cls, page);
   addClassPages(cls, 1);
   return page;

@@ -172,6 +172,19 @@ describe("slab pages", () => {
     expect(heapCheck()).toBe(0);
   });
 
+  it("a slab page made from a page that held a program's data passes the heap check", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let buffer = cMalloc(65536); // fills its page: a run
+    for (let i: usize = 0; i < 64; i += 4) store<u32>(buffer + i, 1); // the data looks like the checker's marks
+    let page = pageOf(buffer);
+    cFree(buffer);
+    let slot = cMalloc(24); // the first slab page of its class: the freed page
+    expect(pageOf(slot)).toBe(page);
+    expect(kindOf(slot)).toBe(PAGE_SLAB);
+    expect(heapCheck()).toBe(0);
+    cFree(slot);
+  });
+
   it("the class's last page with room is kept when it empties", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(200);
