@@ -80,10 +80,11 @@ import {
 
 /**
  * Is free block `block` of `size` bytes a whole segment that free() gives back
- * to the page layer at once? Not segment 0 (it shares its page with the heap
- * state), nor the segment that reaches the top of memory (its free block is
- * the reserve, where a block grows in place, and a program that frees and
- * asks again there would hand pages back and take them each time). A segment
+ * to the page layer at once? Not segment 0 (startsSegment never holds there:
+ * the heap state before it lies on a PAGE_HEAP page), nor the segment that
+ * reaches the top of memory (its free block is the reserve, where a block
+ * grows in place, and a program that frees and asks again there would hand
+ * pages back and take them each time). A segment
  * of its own is what a big boundary-tag block gets when no free block holds
  * it; once empty, its pages are the page layer's again, for any layer: left
  * to the boundary-tag layer they held s4's 64-256 KiB blocks' holes between
@@ -92,8 +93,7 @@ import {
  */
 @inline function segmentAllFree(block: usize, size: u32): bool {
   let end = block + size; // the epilogue, if the segment ends here
-  return (header(end) & ~TAG_MASK) == 0 && startsSegment(block) &&
-    block - SEGMENT_PROLOGUE != <usize>load<u32>(heap, H_SEGMENT0) && !reachesTop(end + SEGMENT_EPILOGUE);
+  return (header(end) & ~TAG_MASK) == 0 && startsSegment(block) && !reachesTop(end + SEGMENT_EPILOGUE);
 }
 
 /** releaseBlock as a call, for the paths other than free (releaseBlockHot is inlined into mediumFree). */

@@ -21,9 +21,9 @@
 // more, never past `maxPages`; a need of 1/64 of the heap or more is grown
 // exactly, since it pays for its own growth (s4, 64 KiB..4 MiB blocks: the
 // same 46 grows, 81.8% -> 82.4% utilization over 24 seeds). Few large steps
-// where `memory.grow` is expensive in V8 (measured here: about 1 ms per call at 80 MiB, 3.6 ms at
-// 256 MiB; it can trigger a GC), yet at most about 3% of the heap sits unused
-// after a growth. (Exact up to 4 MiB only, a 15 MiB trace ended up to 7 pages
+// where `memory.grow` is expensive in V8 (measured here: about 1 ms per call
+// at 80 MiB, 3.6 ms at 256 MiB; it can trigger a GC), yet at most about 3% of
+// the heap sits unused after a growth. (Exact up to 4 MiB only, a 15 MiB trace ended up to 7 pages
 // past its need: random-bal 94.5% with exact growth, 93.8% without.) If the
 // bigger step fails, the exact need is tried before giving up.
 //
