@@ -14,30 +14,31 @@
 //
 // Pointer checks (O(1), in every build): a pointer that is not 16-aligned,
 // on a page no layer owns, inside the heap state, not on a slot boundary, in
-// the middle of a large run, or naming a free block or slot is reported and
-// the call does nothing. The checked build also rejects a pointer into the
-// middle of a medium block, by walking its segment.
+// the middle of a large run, not the start of a live boundary-tag block (the
+// start map, starts.ts), or naming a free block or slot is reported and the
+// call does nothing.
 
 import {
   CHECKED, UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, SLAB_MAX, RUN_MIN,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK, OPTION_NO_SLABS, OPTION_EAGER_SLABS,
-  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, SLAB_START_BYTES,
+  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, PAGE_META, SEGMENT_PROLOGUE, SLAB_START_BYTES,
   SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG,
   QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
 } from "./constants";
 import {
-  heap, H_OPTIONS, H_SEGMENT0, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
+  heap, HEAP_STATE_SIZE, H_OPTIONS, H_SEGMENT0, H_TOP, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
   STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_REALLOC_IN_PLACE,
 } from "./state";
 import { pageKind } from "./pagemap";
 import { heapEnsure } from "./init";
 import {
-  report, ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_MISALIGNED, REASON_NOT_OWNED,
+  report, ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_CORRUPTION, REASON_MISALIGNED, REASON_NOT_OWNED,
   REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME,
   wasm_malloc_named,
 } from "./report";
 import { blockSizeFor, blockSize, header, usableOf } from "./block";
-import { quickPush, quickPop, isQuick, quickHolds, quickOn } from "./quick";
+import { quickPush, quickPop, isQuick, quickOn } from "./quick";
+import { startIsLive, startsHolds } from "./starts";
 import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive, countSmall } from "./medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
@@ -233,34 +234,43 @@ export function validate(ptr: usize, op: u32): bool {
 @inline function classifyMedium(ptr: usize): u32 {
   let block = ptr - BLOCK_HEADER;
   if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
+  // Only the start map (starts.ts) says where a live block begins: whatever a
+  // block holds, no pointer into it passes. Past this check the header is the
+  // allocator's own, and is checked for damage.
+  if (!startIsLive(ptr)) return notLive(block);
   let h = header(block);
   let size = h & ~TAG_MASK;
-  // A block held on a quick list: freed already. (A word that merely has the
-  // bits of one is an interior pointer's: the list is asked, on this error path.)
-  if (isQuick(h)) {
-    if ((h & TAG_MARK) == 0 && size >= MIN_BLOCK && size <= QUICK_MAX && quickHolds(block, size)) {
-      return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
-    }
-    return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
-  }
-  // A header must look like one: tag bits 2-3 clear, a sane size that ends
-  // inside the segment, and a successor whose P bit agrees.
+  // Held on a quick list: freed already.
+  if (isQuick(h)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+  // A live block's header: in use, tag bits 2-3 clear, a size that ends
+  // inside the segment on a header whose P bit agrees. Anything else is an
+  // overwritten header (a write before the block, or past the one before it).
   let end = <u64>block + size;
   // (The end's page is looked up only when it differs from the block's,
   // which the caller found to be a boundary-tag page.)
   let endPage = <u32>((end - 1) >> PAGE_BITS);
-  let plausible = (h & 12) == 0 && size >= MIN_BLOCK &&
-    (endPage == <u32>(ptr >>> PAGE_BITS) || pageKind(endPage) == PAGE_HEAP);
-  if (!plausible) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
-  // A free header: this block was freed (it may since have merged into a
-  // neighbour, leaving its header behind as a stale word).
-  if ((h & TAG_IN_USE) == 0) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
-  // An in-use header must be confirmed by its successor's P bit. (The checked
-  // build also rejects every other interior pointer: its guard header holds a
-  // magic derived from the pointer itself, see guard.ts.)
-  if ((load<u32>(<usize>end) & TAG_PREV_FREE) != 0) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
+  let sound = (h & (TAG_IN_USE | 12)) == TAG_IN_USE && size >= MIN_BLOCK &&
+    (endPage == <u32>(ptr >>> PAGE_BITS) || pageKind(endPage) == PAGE_HEAP) &&
+    (load<u32>(<usize>end) & TAG_PREV_FREE) == 0;
+  if (!sound) return misuse(ERR_CORRUPTION, REASON_NONE, block, size);
   foundOwner = OWNER_MEDIUM;
   return 0;
+}
+
+/**
+ * Why `block + BLOCK_HEADER`, which starts no live block, was passed: a word
+ * there that reads as a free header is most likely the block's own, left
+ * when it was freed (a double free); anything else is a pointer into a block.
+ * (Only the message depends on this guess: the call is rejected either way.)
+ */
+function notLive(block: usize): u32 {
+  let h = header(block);
+  let size = h & ~TAG_MASK;
+  let end = <u64>block + size;
+  let freeHeader = (h & (TAG_IN_USE | 12)) == 0 && size >= MIN_BLOCK &&
+    end <= <u64>load<u32>(heap, H_TOP) && pageKind(<u32>((end - 1) >> PAGE_BITS)) == PAGE_HEAP;
+  if (freeHeader) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+  return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
 }
 
 @inline function classifySlab(ptr: usize): u32 {
@@ -465,10 +475,35 @@ export function cAlignedAlloc(align: usize, size: usize): usize {
 
 export function cPosixMemalign(out: usize, align: usize, size: usize): i32 {
   if (align < 4 || (align & (align - 1)) != 0 || align > MAX_ALIGNMENT) return EINVAL;
+  if (!heapEnsure()) return ENOMEM;
+  // Where the result goes is checked before anything is allocated.
+  if (!writableOut(out)) return EINVAL;
   let ptr = cAlignedAlloc(align, size);
   if (ptr == 0) return ENOMEM;
   store<u32>(out, <u32>ptr);
   return 0;
+}
+
+/**
+ * Can posix_memalign store a pointer at `out`? Not at 0, not misaligned, not
+ * past the memory, not in the allocator's own state, a free page, or a slab
+ * page's header or free slot. (Inside a boundary-tag page it is taken to be a
+ * live block's, as a pointer variable in a malloc'd struct is; the checked
+ * build's poison catches a write into a freed one.)
+ */
+function writableOut(out: usize): bool {
+  if (out == 0 || (out & 3) != 0 || <u64>out + 4 > (<u64>memory.size() << PAGE_BITS)) return false;
+  if ((out >= heap && out < heap + HEAP_STATE_SIZE) || startsHolds(out, 4)) return false;
+  let kind = pageKind(<u32>(out >>> PAGE_BITS));
+  if (kind == PAGE_FREE || kind == PAGE_META) return false;
+  if (kind == PAGE_SLAB) {
+    let page = out & ~<usize>(PAGE_SIZE - 1);
+    let first = page + slabFirst(page);
+    if (out < first) return false;
+    let index = slabIndex(page, <u32>(out - first));
+    return index < slabBump(page) && slabBit(page, index);
+  }
+  return true;
 }
 
 export function cMallocUsableSize(ptr: usize): usize {

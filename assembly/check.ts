@@ -8,6 +8,7 @@
 // corrupted heap yields a code, not a trap.
 // The buddy build also checks every buddy page, list and bitmap (buddyCheck).
 
+import { startsMap, startsEnd, startsBlock, startIsLive } from "./starts";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
   MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
@@ -60,8 +61,19 @@ export const CHECK_LARGE: u32 = 25;             // a large-run tail page with no
 export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
 export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
 export const CHECK_QUICK_LIST: u32 = 32;        // a quick list names a bad block, or a held block is on none
+export const CHECK_START_MAP: u32 = 33;         // a live block's start bit is clear, or a bit is set where no live block starts
 
 export let checkAddress: usize = 0;
+
+/** Set bits in the start map (starts.ts). */
+function startsSetBits(): u32 {
+  let map = startsMap();
+  if (map == 0) return 0;
+  let bytes = (startsEnd() - (<usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS) + 127) >> 7;
+  let bits: u32 = 0;
+  for (let i: usize = 0; i < bytes; i++) bits += popcnt<u32>(load<u8>(map + i));
+  return bits;
+}
 
 @inline function fail(code: u32, at: usize): u32 { checkAddress = at; return code; }
 
@@ -79,6 +91,7 @@ let seenPartialSlabs: u32 = 0;
 let seenQuick: u32 = 0;
 let seenSmall: u32 = 0;   // in-use boundary-tag blocks the census counts (size ≤ SMALL_LIVE_MAX)
 let quickListed: u32 = 0;
+let seenStarts: u32 = 0;  // blocks whose start bit must be set (in use or held, not the map's own)
 
 export function heapCheck(): u32 {
   checkAddress = 0;
@@ -86,7 +99,7 @@ export function heapCheck(): u32 {
   let top: usize = load<u32>(heap, H_TOP);
   let basePage = load<u32>(heap, H_BASE_PAGE);
   if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage) return fail(CHECK_STATE, heap);
-  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0;
+  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0; seenStarts = 0;
 
   let code = checkPageMap(basePage, <u32>(top >>> PAGE_BITS));
   if (code) return code;
@@ -126,6 +139,8 @@ export function heapCheck(): u32 {
   let census: u32 = 0;
   for (let size: u32 = MIN_BLOCK; size <= SMALL_LIVE_MAX; size += 16) census += smallLive(size);
   if (census != seenSmall) return fail(CHECK_COUNTERS, heap + H_SMALL_LIVE);
+  // Every set bit of the start map belongs to a block the walk met.
+  if (startsSetBits() != seenStarts) return fail(CHECK_START_MAP, startsMap());
   if (CHECKED) {
     let guardCode = guardCheck();
     if (guardCode) return fail(guardCode, guardCheckAddress);
@@ -350,6 +365,10 @@ function walkSegment(start: usize, end: usize): u32 {
       return first ? first : fail(CHECK_BLOCK_SIZE, block);
     }
     let free = (h & TAG_IN_USE) == 0;
+    // The start map marks exactly the live and held blocks (not its own).
+    let marked = !free && block != startsBlock();
+    if (marked) seenStarts++;
+    if (first == 0 && startIsLive(block + BLOCK_HEADER) != marked) first = fail(CHECK_START_MAP, block);
     if (isQuick(h)) {
       // Held on a quick list: in use to its neighbours, counted nowhere.
       if (first == 0 && ((h & TAG_PREV_FREE) != 0) != prevFree) first = fail(CHECK_PREV_FREE_BIT, block);
@@ -369,8 +388,10 @@ function walkSegment(start: usize, end: usize): u32 {
       seenFreeBlocks++;
     } else {
       if (first == 0 && (h & TAG_MARK) != 0) first = fail(CHECK_STATE, block);
-      seenInUse += size - BLOCK_HEADER;
-      seenLive++;
+      if (marked) { // (the map's block is the allocator's: counted in the census only)
+        seenInUse += size - BLOCK_HEADER;
+        seenLive++;
+      }
       if (size <= SMALL_LIVE_MAX) seenSmall++;
     }
     prevFree = free;

@@ -127,7 +127,7 @@ export function quick_list_head(size: u32): usize { return heap == 0 || size > Q
 
 export {
   walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer,
-  LAYER_STATE, LAYER_MEDIUM, LAYER_SLAB, LAYER_LARGE, LAYER_PAGES, LAYER_PAGE_MAP, LAYER_SLAB_HEADER,
+  LAYER_STATE, LAYER_MEDIUM, LAYER_SLAB, LAYER_LARGE, LAYER_PAGES, LAYER_PAGE_MAP, LAYER_SLAB_HEADER, LAYER_START_MAP,
   STATE_FREE, STATE_IN_USE, STATE_METADATA,
 } from "./walk";
 export {

@@ -16,7 +16,7 @@ import {
 } from "./state";
 import { setPageKinds } from "./pagemap";
 import { pagesRelease } from "./pages";
-import { segmentInit } from "./medium";
+import { segmentInit, mediumStartsInit } from "./medium";
 import { slabInit } from "./slab";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
 import { EMBED, CHECKED } from "./constants";
@@ -75,6 +75,8 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
     store<u32>(at, current << PAGE_BITS, H_TOP);
     pagesRelease(segmentEnd, current - needPages);
   }
+  // The start map (starts.ts) comes first in segment 0, below every block.
+  if (!BUDDY && !mediumStartsInit()) return false;
   store<u32>(at, HEAP_MAGIC, H_INITIALIZED);
   return true;
 }

@@ -26,13 +26,14 @@ import { pageKind, setPageKinds } from "./pagemap";
 import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
 import { quickFlush } from "./quick";
 import {
-  blockSize, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
+  blockSize, blockSizeFor, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
   setPrevFree, clearPrevFree, linkNext,
 } from "./block";
 import {
   listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake, isSegregated,
   searchableSize, reserveBlock, mappingInsert, listHead, FL_COUNT, SL_BITS,
 } from "./freelists";
+import { startMark, startClear, startsBytesFor, startsInstall } from "./starts";
 
 @inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
 @inline function alignDown(x: usize, a: usize): usize { return x & ~(a - 1); }
@@ -298,8 +299,11 @@ function grow(size: u32): bool {
 /** takeHot as a call (takeHot is inlined into mediumAlloc). */
 function take(block: usize, size: u32): void { takeHot(block, size, isSegregated()); }
 
-/** An in-use block of exactly `size` bytes (a valid block size), or 0. */
-export function mediumAlloc(size: u32): usize {
+/**
+ * Take a free block of exactly `size` bytes (a valid block size) and put it
+ * in use, unmarked in the start map; 0 if memory runs out.
+ */
+function takeFree(size: u32): usize {
   let seg = isSegregated();
   let block = seg ? segFindOrReserve(size) : listFind(size);
   if (block == 0) {
@@ -314,11 +318,55 @@ export function mediumAlloc(size: u32): usize {
   return block;
 }
 
+/** A live in-use block of exactly `size` bytes (a valid block size), or 0. */
+export function mediumAlloc(size: u32): usize {
+  let block = takeFree(size);
+  if (block != 0 && !startMark(block + BLOCK_HEADER) && !startsGrowFor(block)) return 0;
+  return block;
+}
+
+/**
+ * In-use `block` starts past the start map: replace the map with one that
+ * covers the heap up to its top, then mark `block`. If no memory holds the
+ * new map, `block` is freed again and the allocation fails (false).
+ */
+function startsGrowFor(block: usize): bool {
+  let bytes = startsBytesFor(load<u32>(heap, H_TOP));
+  // The map's block has no bit of its own: no pointer to it is ever accepted.
+  let map = takeMeta(blockSizeFor(bytes));
+  if (map == 0) { mediumFree(block); return false; }
+  let old = startsInstall(map + BLOCK_HEADER, bytes);
+  if (old != 0) mediumFree(old - BLOCK_HEADER);
+  return startMark(block + BLOCK_HEADER);
+}
+
+/**
+ * Give the heap its first start map, covering it up to its top, at the start
+ * of segment 0 (called once, at initialisation; false if memory runs out).
+ */
+export function mediumStartsInit(): bool {
+  let bytes = startsBytesFor(load<u32>(heap, H_TOP));
+  let map = takeMeta(blockSizeFor(bytes));
+  if (map == 0) return false;
+  startsInstall(map + BLOCK_HEADER, bytes);
+  return true;
+}
+
+/** takeFree as a call: a block for the allocator's own metadata (never marked live). */
+function takeMeta(size: u32): usize { return takeFree(size); }
+
 /**
  * An in-use block of `size` bytes whose payload is aligned to `align`
  * (32 … 64 KiB). The gap before it goes back to the free lists as a block.
  */
 export function mediumAllocAligned(size: u32, align: u32): usize {
+  let block = takeAligned(size, align);
+  if (block != 0 && !startMark(block + BLOCK_HEADER) && !startsGrowFor(block)) return 0;
+  return block;
+}
+
+/** mediumAllocAligned's search and split (the block is not yet marked live). */
+function takeAligned(size: u32, align: u32): usize {
   // The payload of any block is 16-aligned, so the gap to the next aligned
   // payload is a multiple of 16: zero, or itself a valid free block.
   let want = <u64>size + align - MIN_BLOCK;
@@ -367,6 +415,7 @@ export function mediumAllocAligned(size: u32, align: u32): usize {
 
 /** Free an in-use block (already validated). */
 export function mediumFree(block: usize): void {
+  startClear(block + BLOCK_HEADER);
   let h = header(block);
   countSmall(h & ~TAG_MASK, -1);
   releaseBlockHot(block, h & ~TAG_MASK, h & TAG_PREV_FREE, isSegregated(), true);

@@ -52,7 +52,8 @@ import { heap, H_QUICK, H_TOP, H_QUICK_ON, H_QUICK_BYTES } from "./state";
 import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "./walk";
 import { releaseBlock } from "./medium";
 import { pageKind } from "./pagemap";
-import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
+import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
+import { startIsLive, startClear } from "./starts";
 
 /** Does a heap of this policy and these options hold freed small blocks? (Set once, in H_QUICK_ON.) */
 export function quickListsFor(policy: u32, options: u32): bool {
@@ -81,18 +82,24 @@ export function quickListsFor(policy: u32, options: u32): bool {
   if (block != 0) {
     // (Counted out first: a rescue recounts the lists without this block.)
     store<u32>(heap, quickBytes() - size, H_QUICK_BYTES);
+    // Untagged first, so a link back to this block fails the check below.
+    store<u32>(block, load<u32>(block) & ~TAG_QUICK);
     let next: usize = load<u32>(block, 4);
     if (next != 0 && !heldOfSize(next, size)) next = linkCorrupted(block, size);
     store<u32>(at, <u32>next);
-    store<u32>(block, load<u32>(block) & ~TAG_QUICK);
   }
   return block;
 }
 
-/** Does `block` look like a held block of `size` bytes? (A link read from freed memory.) */
+/**
+ * Is `block` a held block of `size` bytes? (A link read from freed memory.)
+ * The start map (starts.ts) says whether a live or held block starts there,
+ * so a forged header inside another block does not pass; its header then says
+ * which of the two it is.
+ */
 @inline function heldOfSize(block: usize, size: u32): bool {
   return (block & 15) == 12 && block < <usize>load<u32>(heap, H_TOP) &&
-    pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_HEAP &&
+    pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_HEAP && startIsLive(block + 4) &&
     (load<u32>(block) & ~TAG_PREV_FREE) == (size | TAG_QUICK | TAG_IN_USE);
 }
 
@@ -102,9 +109,9 @@ export function quickListsFor(policy: u32, options: u32): bool {
  * head of `size`'s list.
  */
 function linkCorrupted(block: usize, size: u32): usize {
-  report(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, block + 4, block, size);
-  store<u32>(block, load<u32>(block) & ~TAG_QUICK); // being taken: not listed again
-  quickRescue();
+  // The malloc goes on with `block`, which is sound: the damage is noticed, not a rejection.
+  notice(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, block + 4, block, size);
+  quickRescue(); // (`block`, being taken, is untagged already: not listed again)
   return load<u32>(headAt(size));
 }
 
@@ -133,6 +140,21 @@ function quickRescue(): void {
 /** Release every held block as an ordinary free (coalesced, listed); true if there was any. */
 export function quickFlush(): bool {
   if (quickBytes() == 0) return false; // (held bytes > 0: some list holds a block)
+  for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
+    let at = headAt(size);
+    // Every link is checked before the list is touched: a link overwritten
+    // after free would otherwise have a free block made of foreign memory.
+    let block: usize = load<u32>(at);
+    let bound = quickBytes() / size; // more links than held blocks: a cycle
+    while (block != 0) {
+      if (bound-- == 0 || !heldOfSize(block, size)) {
+        notice(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, block + 4, block, size);
+        quickRescue();
+        break;
+      }
+      block = load<u32>(block, 4);
+    }
+  }
   store<u32>(heap, 0, H_QUICK_BYTES);
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
     let at = headAt(size);
@@ -141,24 +163,12 @@ export function quickFlush(): bool {
     while (block != 0) {
       let next: usize = load<u32>(block, 4);
       let h = load<u32>(block);
+      startClear(block + 4);
       releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
       block = next;
     }
   }
   return true;
-}
-
-/** Is `block` on the quick list of `size`? O(list length): for reporting a misuse, never on a hot path. */
-export function quickHolds(block: usize, size: u32): bool {
-  let at: usize = load<u32>(headAt(size));
-  let top: usize = load<u32>(heap, H_TOP);
-  let bound = (top - heap) >> 4; // more steps than blocks: a cycle
-  // (Links live in freed memory: one that leaves the heap ends the walk.)
-  while (at != 0 && bound-- > 0 && (at & 15) == 12 && at > heap && at < top) {
-    if (at == block) return true;
-    at = load<u32>(at, 4);
-  }
-  return false;
 }
 
 /** First block of the quick list for `size` (for the checker and inspection). */

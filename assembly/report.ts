@@ -5,7 +5,8 @@
 // `kind` is one of the ERR_* codes below (the host's error vocabulary),
 // `reason` refines invalid-free, `op` names the entry point, `ptr` is the
 // pointer the caller passed, `block`/`size` describe the block it hit (0 if none).
-// A rejected call changes nothing. Out of memory is never reported here:
+// A rejected call changes nothing; a report with OP_NOTICED in `op` comes
+// from a call that went on and succeeded (see notice). Out of memory is never reported here:
 // the C functions return 0.
 
 import { heap, statAdd, STAT_ERRORS } from "./state";
@@ -44,6 +45,19 @@ export function report(kind: u32, reason: u32, op: u32, ptr: usize, block: usize
   rejected = true;
   if (heap != 0) statAdd(STAT_ERRORS, 1);
   wasm_malloc_report(kind, reason, op, ptr, block, size);
+}
+
+/**
+ * Added to `op` in a report of damage found while serving a call that then
+ * went on and succeeded (a free-list link overwritten after free: the list is
+ * rebuilt without it). The call's result is valid; the host must not drop it.
+ */
+export const OP_NOTICED: u32 = 0x100;
+
+/** Report damage found and worked around during a call that goes on (see OP_NOTICED). */
+export function notice(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void {
+  if (heap != 0) statAdd(STAT_ERRORS, 1);
+  wasm_malloc_report(kind, reason, op | OP_NOTICED, ptr, block, size);
 }
 
 // ── Operation log (traced and checked builds) ───────────────────────────────

@@ -42,7 +42,7 @@ import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX } from "./const
 import { heap, H_SLAB_CLASSES, H_CLASS_PAGES } from "./state";
 import { setPageKind } from "./pagemap";
 import { pagesAlloc, pagesRelease } from "./pages";
-import { report, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
+import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
 
 export const SLAB_MAGIC: u32 = 0x534C4100; // "SLA" + class
 export const SLAB_HEADER: u32 = 48;
@@ -181,7 +181,8 @@ export function slabAlloc(cls: u32): usize {
 
 /** A freed slot's link was overwritten: report it, and rebuild the list from the bitmap. */
 function linkCorrupted(page: usize, slot: usize, size: u32): usize {
-  report(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, slot, slot, size);
+  // The malloc goes on with `slot`, which is sound: the damage is noticed, not a rejection.
+  notice(ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC, slot, slot, size);
   return rebuildFreeList(page, slot);
 }
 

@@ -31,6 +31,9 @@
 //   +2048 u8   inlineMap[512]  page map for the first 32 MiB
 //   +2560 u32  classPages[12]  slab pages each size class holds
 //   +2608 u32  quickBytes      bytes held on the quick lists
+//   +2612 u32  starts          start map: payload of its block, 0 = none yet (starts.ts)
+//   +2616 u32  startsBias      its address less (heap base >> 7)
+//   +2620 u32  startsEnd       first payload address it does not cover
 //   +2624 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
 //   +3656 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
 // ╘══════════════════════════════ 4688 bytes ═════════════════════════════╛
@@ -67,6 +70,9 @@ export const H_INLINE_MAP: u32 = 2048;
 export const INLINE_MAP_ENTRIES: u32 = 512;
 export const H_CLASS_PAGES: u32 = 2560;
 export const H_QUICK_BYTES: u32 = 2608;
+export const H_STARTS: u32 = 2612;
+export const H_STARTS_BIAS: u32 = 2616;
+export const H_STARTS_END: u32 = 2620;
 export const H_QUICK: u32 = 2624;
 /** Quick list heads and census entries: one per block size 16·i, i = 0 … QUICK_MAX / 16. */
 const SIZE_ENTRIES: u32 = (QUICK_MAX >> 4) + 1;

@@ -16,6 +16,7 @@ import { header } from "./block";
 import { runPages } from "./pages";
 import { slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabIndex } from "./slab";
 import { largePages } from "./large";
+import { startsBlock } from "./starts";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
 import { BUDDY, PAGE_BUDDY } from "./constants";
 import { buddyEntry, buddyEntrySize, buddyEntryState } from "./buddy";
@@ -28,6 +29,7 @@ export const LAYER_PAGES: u32 = 4;     // a free page run
 export const LAYER_PAGE_MAP: u32 = 5;  // the page holding the relocated page map
 export const LAYER_SLAB_HEADER: u32 = 6; // a slab page's header and bitmap
 export const LAYER_BUDDY: u32 = 7;     // buddy build: a buddy block, or a buddy page's bitmaps (metadata)
+export const LAYER_START_MAP: u32 = 8; // the start map's boundary-tag block (starts.ts)
 
 export const STATE_FREE: u32 = 0;
 export const STATE_IN_USE: u32 = 1;
@@ -116,9 +118,13 @@ export function walkEntry(cursor: usize): usize {
       return settle(page + PAGE_SIZE);
     }
   }
-  // A boundary-tag block.
+  // A boundary-tag block (or the start map's, which is the allocator's own).
   let h = header(cursor);
   let size = <usize>(h & ~15);
+  if (cursor == startsBlock()) {
+    describe(cursor, size, STATE_METADATA, LAYER_START_MAP, 0, 0);
+    return settle(cursor + size);
+  }
   let used = (h & (TAG_IN_USE | TAG_QUICK)) == TAG_IN_USE; // a quick block is free
   describe(cursor, size, used ? STATE_IN_USE : STATE_FREE, LAYER_MEDIUM,
     used ? cursor + BLOCK_HEADER : 0, used ? size - BLOCK_HEADER : 0);

@@ -38,7 +38,7 @@ export interface HeapOptions {
 }
 
 export type BlockState = "free" | "in-use" | "metadata";
-export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header" | "buddy";
+export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header" | "start-map" | "buddy";
 
 /** One entry of `walk()`: a block of some layer, or metadata, or free space. */
 export interface Block {
@@ -124,7 +124,7 @@ export interface SlabInfo {
 
 const LAYER_BY_NAME: Record<string, Layer> = {
   STATE: "state", MEDIUM: "medium", SLAB: "slab", LARGE: "large", PAGES: "pages",
-  PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", BUDDY: "buddy",
+  PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", START_MAP: "start-map", BUDDY: "buddy",
 };
 
 export class Heap {

@@ -124,15 +124,15 @@ test("map writes an SVG with every block of the heap, to scale", () => {
   const svg = parseSvg(fs.readFileSync(out, "utf8"));
   const rects = findAll(svg, "rect").filter((rect) => rect["data-block"] !== undefined);
   const addresses = new Set(rects.map((rect) => Number(rect["data-block"])));
-  // Every block the dump of the same state lists (state, free, id 4, id 5, free) is drawn, to scale.
+  // Every block the dump of the same state lists (state, start map, free, id 4, id 5, free) is drawn, to scale.
   const dump = cli(["dump", SHORT, "--at", "10", "--no-slabs", "--policy", "first"]);
-  const listed = [...dump.out.matchAll(/^0x([0-9a-f]+)\s+\w+\s+[\w-]+\s+([\d,]+)/gm)].map((m) => ({ address: parseInt(m[1], 16), size: Number(m[2].replace(/,/g, "")) }));
-  assert.equal(listed.length, 5);
+  const listed = [...dump.out.matchAll(/^0x([0-9a-f]+)\s+[\w-]+\s+[\w-]+\s+([\d,]+)/gm)].map((m) => ({ address: parseInt(m[1], 16), size: Number(m[2].replace(/,/g, "")) }));
+  assert.equal(listed.length, 6);
   for (const { address } of listed) assert.ok(addresses.has(address), `block 0x${address.toString(16)} drawn`);
   const freeRects = rects.filter((rect) => rect["data-state"] === "free");
   assert.ok(freeRects.length >= 2);
   const width = (a) => rects.filter((rect) => Number(rect["data-block"]) === a).reduce((s, rect) => s + Number(rect.width), 0);
-  const [, , id4, , lastFree] = listed;
+  const [, , , id4, , lastFree] = listed;
   assert.ok(Math.abs(width(lastFree.address) / width(id4.address) - lastFree.size / id4.size) < 0.5, "drawn to scale");
 });
 

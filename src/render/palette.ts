@@ -32,6 +32,7 @@ const LAYER_COLOUR: Record<Block["layer"], string> = {
   state: OKABE_ITO.vermillion,
   "page-map": OKABE_ITO.vermillion,
   "slab-header": OKABE_ITO.reddishPurple,
+  "start-map": OKABE_ITO.vermillion, // allocator metadata, like the heap state
   buddy: OKABE_ITO.yellow, // buddy engine (build/buddy.wasm); not in LEGEND, so default pictures are unchanged
 };
 
@@ -71,7 +72,7 @@ export const LEGEND: readonly LegendEntry[] = [
   { label: "slab slot free", layer: "slab", state: "free" },
   { label: "large run", layer: "large", state: "in-use" },
   { label: "free pages", layer: "pages", state: "free" },
-  { label: "heap state / page map", layer: "state", state: "metadata" },
+  { label: "heap state / page map / start map", layer: "state", state: "metadata" },
   { label: "slab header", layer: "slab-header", state: "metadata" },
 ];
 

@@ -1,0 +1,118 @@
+// The start map: which 16-byte granules begin a live boundary-tag block.
+//
+// A pointer given to free/realloc/malloc_usable_size on a boundary-tag page
+// is accepted only if its bit here is set. The bit is out of band, so no
+// content of any block (a copy of a real header, a forged one, repeated small
+// integers) can make an interior pointer pass: the header is trusted only
+// once the map says a block starts there.
+//
+// ╒═══════════ Start map (one bitmap, a boundary-tag block of its own) ═══════════╕
+//   bit i  <->  payload address  base + 16·i        base = the heap's first page
+//
+//   byte  = bias + (payload >> 7)        bias = map - (base >> 7)
+//   bit   = (payload >> 4) & 7
+//
+//   covered payloads: [base, end)        end = base + 128 · map bytes
+// ╘═════════════════════════════════════════════════════════════════════════════════╛
+// A bit is set while the block is allocated or held on a quick list (a held
+// block's header then says so with TAG_QUICK), and cleared when the block
+// goes back to the free lists (mediumFree, quickFlush). Splitting, merging and
+// free blocks never touch it: only a live block's start matters.
+//
+// The map is itself a boundary-tag block, with no bit of its own (so no
+// pointer to it is ever accepted), sized to cover the heap up to its top, and
+// replaced by one that covers 1.5 times the heap when a block starts past its
+// end (a slow path). It costs 1/128 of the heap it covers (4 KiB at least;
+// up to 1/85 of the heap just after a replacement), and a few instructions
+// per boundary-tag malloc and free.
+//
+// Invariants (checked by heapCheck):
+//   - a bit is set exactly at the payloads of in-use and quick-held blocks;
+//   - every bit at or past the map's coverage would be 0 (no block starts
+//     there unmarked).
+
+import { PAGE_BITS, BLOCK_HEADER } from "./constants";
+import { heap, H_STARTS, H_STARTS_BIAS, H_STARTS_END, H_BASE_PAGE } from "./state";
+
+/**
+ * The first map covers this much heap (4 KiB of map, placed at the start of
+ * segment 0 before any block): a heap that stays below it never replaces its
+ * map, so the map never splits its free space. A larger heap's new map goes
+ * wherever the boundary-tag layer finds room.
+ */
+const STARTS_FIRST_COVER: u64 = 512 << 10;
+
+/** Address of the map's block payload, 0 before the first boundary-tag malloc. */
+@inline export function startsMap(): usize { return load<u32>(heap, H_STARTS); }
+/** First payload address the map does not cover. */
+@inline export function startsEnd(): usize { return load<u32>(heap, H_STARTS_END); }
+
+@inline function byteOf(payload: usize): usize { return <usize>load<u32>(heap, H_STARTS_BIAS) + (payload >> 7); }
+@inline function bitOf(payload: usize): u32 { return 1 << (<u32>(payload >> 4) & 7); }
+
+/** Is a live block's payload at `payload` (16-aligned, on a boundary-tag page)? */
+@inline export function startIsLive(payload: usize): bool {
+  return payload < startsEnd() && (load<u8>(byteOf(payload)) & bitOf(payload)) != 0;
+}
+
+/** Mark `payload` as a live block's start; false if the map does not reach it (grow it first). */
+@inline export function startMark(payload: usize): bool {
+  if (payload >= startsEnd()) return false;
+  let at = byteOf(payload);
+  store<u8>(at, load<u8>(at) | <u8>bitOf(payload));
+  return true;
+}
+
+/** The block at `payload` is no longer live. */
+@inline export function startClear(payload: usize): void {
+  if (payload < startsEnd()) {
+    let at = byteOf(payload);
+    store<u8>(at, load<u8>(at) & ~<u8>bitOf(payload));
+  }
+}
+
+/**
+ * Map bytes that cover the heap up to `top` and half as much again (so a
+ * heap that keeps growing replaces its map about log1.5(heap / 512 KiB)
+ * times), at least STARTS_FIRST_COVER, in whole 16-byte granules.
+ */
+export function startsBytesFor(top: usize): u32 {
+  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let heapBytes = <u64>(top - base);
+  let cover = heapBytes + (heapBytes >> 1);
+  if (cover < STARTS_FIRST_COVER) cover = STARTS_FIRST_COVER;
+  if (cover > <u64>0x100000000) cover = <u64>0x100000000;
+  return <u32>(((cover + 2047) >> 11) << 4);
+}
+
+/**
+ * Install `map` (a payload of `bytes` bytes) as the start map: the old map's
+ * bits are copied, the rest cleared. Returns the old map's payload (0 if none)
+ * for the caller to free.
+ */
+export function startsInstall(map: usize, bytes: u32): usize {
+  let old = startsMap();
+  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let oldBytes: u32 = old == 0 ? 0 : <u32>((startsEnd() - base) >> 7);
+  if (oldBytes > bytes) oldBytes = bytes;
+  if (oldBytes != 0) memory.copy(map, old, oldBytes);
+  memory.fill(map + oldBytes, 0, bytes - oldBytes);
+  store<u32>(heap, <u32>map, H_STARTS);
+  store<u32>(heap, <u32>(map - (base >> 7)), H_STARTS_BIAS);
+  // (A map for a heap near 4 GiB would end past 2^32: it covers every address then.)
+  let end = <u64>base + (<u64>bytes << 7);
+  store<u32>(heap, end > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>end, H_STARTS_END);
+  return old;
+}
+
+/** Does the map's block (header included) hold any byte of [addr, addr + length)? */
+export function startsHolds(addr: usize, length: usize): bool {
+  let map = startsMap();
+  if (map == 0) return false;
+  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let bytes = (startsEnd() - base + 127) >> 7;
+  return <u64>addr + length > <u64>map - BLOCK_HEADER && addr < map + bytes;
+}
+
+/** The block of the map's payload (for walks: it is metadata). */
+@inline export function startsBlock(): usize { return startsMap() - BLOCK_HEADER; }
