@@ -163,8 +163,9 @@ export function slabAlloc(cls: u32): usize {
   if (slot != 0) {
     index = slabIndex(page, <u32>(slot - first));
     let next: usize = load<u32>(slot);
-    // The link sits in freed memory: trust it only if it names a free slot.
-    if (next != 0 && !linkValid(page, next, first, size)) next = linkCorrupted(page, slot, size);
+    // The link sits in freed memory: trust it only if it names a free slot
+    // other than this one (a link to itself would hand the slot out twice).
+    if (next != 0 && (next == slot || !linkValid(page, next, first, size))) next = linkCorrupted(page, slot, size);
     store<u32>(page, <u32>next, 8);
   } else {
     index = slabBump(page);

@@ -21,9 +21,9 @@
 //
 // The map is itself a boundary-tag block, with no bit of its own (so no
 // pointer to it is ever accepted), sized to cover the heap up to its top, and
-// replaced by one that covers 1.5 times the heap when a block starts past its
+// replaced by one that covers 1.25 times the heap when a block starts past its
 // end (a slow path). It costs 1/128 of the heap it covers (4 KiB at least;
-// up to 1/85 of the heap just after a replacement), and a few instructions
+// up to 1/100 of the heap just after a replacement), and a few instructions
 // per boundary-tag malloc and free.
 //
 // Invariants (checked by heapCheck):
@@ -72,14 +72,14 @@ const STARTS_FIRST_COVER: u64 = 512 << 10;
 }
 
 /**
- * Map bytes that cover the heap up to `top` and half as much again (so a
- * heap that keeps growing replaces its map about log1.5(heap / 512 KiB)
+ * Map bytes that cover the heap up to `top` and a quarter more (so a
+ * heap that keeps growing replaces its map about log1.25(heap / 512 KiB)
  * times), at least STARTS_FIRST_COVER, in whole 16-byte granules.
  */
 export function startsBytesFor(top: usize): u32 {
   let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
   let heapBytes = <u64>(top - base);
-  let cover = heapBytes + (heapBytes >> 1);
+  let cover = heapBytes + (heapBytes >> 2);
   if (cover < STARTS_FIRST_COVER) cover = STARTS_FIRST_COVER;
   if (cover > <u64>0x100000000) cover = <u64>0x100000000;
   return <u32>(((cover + 2047) >> 11) << 4);

@@ -153,6 +153,44 @@ describe("slab misuse", () => {
   });
 });
 
+// Each case: three slots of the 48-byte class freed (list: c -> b -> a),
+// then a use-after-free write to a freed slot's link. The next mallocs must
+// notice it (one report, the malloc still succeeds) and never hand out a
+// slot twice or a live one.
+const LINK_SELF: u32 = 0, LINK_LIVE: u32 = 1, LINK_INTERIOR: u32 = 2, LINK_OTHER_PAGE: u32 = 3, LINK_CYCLE: u32 = 4;
+function overwriteLink(how: u32): void {
+  freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+  let a = cMalloc(40), b = cMalloc(40), c = cMalloc(40), live = cMalloc(40);
+  cFree(a); cFree(b); cFree(c);
+  if (how == LINK_SELF) store<u32>(c, <u32>c);
+  else if (how == LINK_LIVE) store<u32>(c, <u32>live);
+  else if (how == LINK_INTERIOR) store<u32>(b, <u32>(a + 8));
+  else if (how == LINK_OTHER_PAGE) store<u32>(c, <u32>(a + 0x10000));
+  else store<u32>(a, <u32>c);
+  clearReport();
+  let before = reportCount();
+  let got = new StaticArray<usize>(6);
+  for (let i = 0; i < 6; i++) got[i] = cMalloc(40);
+  expect(reportCount()).toBe(before + 1);
+  for (let i = 0; i < 6; i++) {
+    expect(got[i]).toBeGreaterThan(0);
+    expect(got[i] == live).toBe(false);
+    for (let j = 0; j < i; j++) expect(got[i] == got[j]).toBe(false);
+  }
+  expect(heapCheck()).toBe(0);
+  for (let i = 0; i < 6; i++) cFree(got[i]);
+  cFree(live);
+  expect(heapCheck()).toBe(0);
+}
+
+describe("slab free-list links overwritten after free", () => {
+  it("a link to the slot itself", () => { overwriteLink(LINK_SELF); });
+  it("a link to a live slot", () => { overwriteLink(LINK_LIVE); });
+  it("a link into the middle of a free slot", () => { overwriteLink(LINK_INTERIOR); });
+  it("a link to another page", () => { overwriteLink(LINK_OTHER_PAGE); });
+  it("a link back up the list (a cycle)", () => { overwriteLink(LINK_CYCLE); });
+});
+
 describe("slab pages", () => {
   it("when a class has two pages and one empties, that page goes back to the page layer", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
