@@ -21,6 +21,7 @@ import { AllocatorExports, AllocatorHooks, RawReport, allocatorImports, constant
 import { PolicyName, policyNumber, resolvePolicy } from "./policy.js";
 import { WasmMallocError, errorFromReport } from "./errors.js";
 import { moduleInfo, ModuleInfo } from "./wasm-info.js";
+import { address, functionOption, integerOption, optionsObject, show, stringOption, wasmSource } from "./arguments.js";
 import type { TraceLog } from "./trace-log.js";
 
 /** The allocator functions a client may import, each as `name` or `wasm_name` from module "env". */
@@ -60,6 +61,12 @@ export interface LinkOptions {
    * returns normally, the client's call returns as the C API says (0, or nothing).
    */
   onMisuse?(error: WasmMallocError): void;
+  /**
+   * Called with each problem the allocator noticed and worked around while the call went on
+   * (its result is valid; see Heap): never thrown, as that would unwind the allocator
+   * mid-call. Default: kept in `heap.errors`, the first printed with console.warn.
+   */
+  onError?(error: WasmMallocError): void;
   /** The client's __heap_base, when it cannot be read from the binary (a compiled Module, no export). */
   heapBase?: number;
   /**
@@ -141,6 +148,7 @@ function assemblyScriptAbort(memory: WebAssembly.Memory) {
  * the wasm-malloc AssemblyScript runtime exports it).
  */
 export async function linkAllocator(client: WasmSource | WebAssembly.Module, options: LinkOptions = {}): Promise<LinkedAllocator> {
+  options = checkLinkOptions(client, options);
   const policy = resolvePolicy(options.policy);
   const traced = options.trace !== undefined;
 
@@ -182,6 +190,8 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   const hooks: AllocatorHooks = {
     onReport: (report: RawReport) => {
       const error = errorFromReport(allocator, report, heap?.nameOf(report.block) ?? heap?.nameOf(report.ptr), log?.operations);
+      // Noticed and worked around: the allocator's call goes on after this returns.
+      if (report.noticed) { if (heap) heap.notice(error); else (options.onError ?? console.warn)(error); return; }
       if (options.onMisuse) options.onMisuse(error);
       else throw error;
     },
@@ -229,7 +239,7 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   }
   // The view of the allocator the Heap reads: heap_base is the client's, not the allocator's own.
   const view: AllocatorExports = { ...allocator, heap_base: () => heapBase ?? instanceHeapBase(instance) };
-  heap = Heap.attach(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log });
+  heap = Heap.attach(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log, onError: options.onError });
 
   let instance!: WebAssembly.Instance;
   let clientExports!: Record<string, any>;
@@ -275,6 +285,31 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
       }
     },
   };
+}
+
+/**
+ * linkAllocator's arguments, each checked for its type and range before anything
+ * is compiled (left out or undefined: the default; unknown names are ignored).
+ */
+function checkLinkOptions(client: unknown, given: unknown): LinkOptions {
+  const where = "linkAllocator";
+  wasmSource(where, "client", client, true);
+  const options = optionsObject<LinkOptions>(where, given);
+  for (const name of ["imports", "wasi"] as const) {
+    const value = options[name];
+    if (value !== undefined && (value === null || typeof value !== "object")) throw new TypeError(`${where}: option ${name} ${show(value)} is not an object`);
+  }
+  if (options.wasi !== undefined && (typeof options.wasi.start !== "function" || typeof options.wasi.wasiImport !== "object")) {
+    throw new TypeError(`${where}: option wasi has no start() or wasiImport; pass a node:wasi WASI instance`);
+  }
+  if (options.policy !== undefined && typeof options.policy !== "string") throw new TypeError(`${where}: option policy ${show(options.policy)} is not a string`);
+  if (options.slabs !== undefined && typeof options.slabs !== "boolean") throw new TypeError(`${where}: option slabs ${show(options.slabs)} is not true or false`);
+  const maxMemory = integerOption(where, "maxMemory", options.maxMemory, 0, 2 ** 32, `a byte count from 0 (no limit) to ${2 ** 32}`);
+  stringOption(where, "trace", options.trace, true);
+  if (options.allocator !== undefined) wasmSource(where, "option allocator", options.allocator, true);
+  for (const name of ["onMisuse", "onError", "instantiate"] as const) functionOption(where, name, options[name]);
+  const heapBase = options.heapBase === undefined ? undefined : address(where, "option heapBase", options.heapBase);
+  return { ...options, maxMemory, heapBase };
 }
 
 function instanceHeapBase(instance: WebAssembly.Instance): number {

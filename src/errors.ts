@@ -1,4 +1,5 @@
-// Errors the host throws: misuse reported by the Wasm side, and heap corruption.
+// Errors the host throws or delivers: misuse reported by the Wasm side, and heap corruption.
+// docs/errors.md lists every kind, when it is thrown and when delivered, and what to do.
 
 import { AllocatorExports, RawReport, constantsWithPrefix } from "./module.js";
 
@@ -44,7 +45,12 @@ const COUNTED: Record<string, string> = {
   "use-after-free": "of the freed block were written after free",
 };
 
-/** A misuse of the allocator (thrown after the call it concerns returns). */
+/**
+ * A misuse of the allocator, or damage it found. Thrown after the call it concerns
+ * returns when the module rejected that call (nothing changed); delivered to
+ * `onError` (or `heap.errors`) instead when the module noticed it and the call
+ * went on (`noticed`: its result is valid).
+ */
 export class WasmMallocError extends Error {
   readonly kind: string;
   readonly address: number;
@@ -57,12 +63,17 @@ export class WasmMallocError extends Error {
   readonly blockName?: string;
   /** Index of the operation in the trace log, when tracing. */
   readonly traceIndex?: number;
+  /** The module worked around the problem and the call went on: its result is valid. */
+  readonly noticed: boolean;
   constructor(kind: string, operation: string, reason: string, address: number, block: number, size: number,
-    blockName?: string, overwritten = 0, traceIndex?: number) {
+    blockName?: string, overwritten = 0, traceIndex?: number, noticed = false) {
     const where = block ? ` (block ${hex(block)}${size ? `, ${size} bytes` : ""}${blockName ? `, "${blockName}"` : ""})` : "";
-    const why = COUNTED[kind] ? `: ${overwritten} byte${overwritten === 1 ? "" : "s"} ${COUNTED[kind]}` : REASONS[reason] ? `: ${REASONS[reason]}` : "";
+    // (A count of 0: the module found the damage without counting bytes, e.g. a free-list link.)
+    const why = COUNTED[kind] ? (overwritten ? `: ${overwritten} byte${overwritten === 1 ? "" : "s"} ${COUNTED[kind]}` : "")
+      : REASONS[reason] ? `: ${REASONS[reason]}` : "";
     const at = traceIndex !== undefined ? ` at trace operation ${traceIndex}` : "";
-    super(`${kind} in ${operation}(${hex(address)})${at}${where}${why}; ${ADVICE[kind] ?? "check the pointer"}`);
+    const went = noticed ? `; ${operation} went on and its result is valid` : "";
+    super(`${kind} in ${operation}(${hex(address)})${at}${where}${why}${went}; ${ADVICE[kind] ?? "check the pointer"}`);
     this.name = "WasmMallocError";
     this.kind = kind;
     this.address = address;
@@ -73,6 +84,7 @@ export class WasmMallocError extends Error {
     this.overwritten = overwritten;
     this.blockName = blockName;
     this.traceIndex = traceIndex;
+    this.noticed = noticed;
   }
 }
 
@@ -81,9 +93,9 @@ export function errorFromReport(exports: AllocatorExports, report: RawReport, bl
   const kind = namesByValue(exports, "ERR_").get(report.kind) ?? `error-${report.kind}`;
   const reason = namesByValue(exports, "REASON_").get(report.reason) ?? "";
   const op = namesByValue(exports, "OP_").get(report.op) ?? "call";
-  const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;
+  const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "calloc": "calloc", "aligned-alloc": "aligned_alloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;
   const overwritten = COUNTED[kind] ? report.reason : 0;
-  return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName, overwritten, traceIndex);
+  return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName, overwritten, traceIndex, report.noticed === true);
 }
 
 /** `check()` found a broken invariant. */

@@ -1,9 +1,13 @@
 // The Heap class: one allocator instance, its C API from JS, and a look inside.
 
 import {
-  AllocatorExports, Build, RawReport, buildUrl, constant, constantsWithPrefix, loadAllocator,
+  AllocatorExports, BUILDS, Build, RawReport, buildUrl, constant, constantsWithPrefix, loadAllocator,
 } from "./module.js";
-import { PolicyName, policyName, policyNumber, resolvePolicy } from "./policy.js";
+import { POLICY_NAMES, PolicyName, policyName, policyNumber, resolvePolicy } from "./policy.js";
+import {
+  U32_MAX, address, alignment, byteCount, elementCount, functionOption, integerOption, oneOfOption, optionsObject, show,
+  stringOption, text as checkText, wasmSource,
+} from "./arguments.js";
 import { HeapCorruptionError, OutOfMemoryError, WasmMallocError, errorFromReport, namesByValue } from "./errors.js";
 import { liveBytes, liveDataView } from "./live-view.js";
 import type { TraceLog } from "./trace-log.js";
@@ -35,6 +39,46 @@ export interface HeapOptions {
   quarantine?: number;
   /** The module itself (bytes, URL or Response) instead of the packaged build. */
   wasm?: BufferSource | URL | string | Response;
+  /**
+   * Called with each problem the module noticed and worked around while its call went on
+   * (the call returned a valid result; see the Heap class comment). Default: keep it in
+   * `heap.errors` and print the first with console.warn. Should not throw: an exception
+   * thrown here propagates out of the heap call, and the call's result is lost with it.
+   */
+  onError?: (error: WasmMallocError) => void;
+}
+
+/** Most noticed errors `heap.errors` keeps (the oldest go first). */
+export const KEPT_ERRORS = 100;
+
+/** Largest maxMemory: wasm32's 4 GiB (0 means the same: no limit of our own). */
+const MAX_MEMORY_LIMIT = 2 ** 32;
+
+/**
+ * Heap.create's options, each checked for its type and range before anything is
+ * loaded (left out or undefined: the default; unknown names are ignored).
+ */
+function checkHeapOptions(given: unknown): HeapOptions {
+  const where = "Heap.create";
+  const options = optionsObject<HeapOptions>(where, given);
+  if (options.policy !== undefined && typeof options.policy !== "string") {
+    throw new TypeError(`${where}: option policy ${show(options.policy)} is not a string; pass one of ${POLICY_NAMES.join(", ")}`);
+  }
+  if (options.engine !== undefined) {
+    if (typeof options.engine !== "string") throw new TypeError(`${where}: option engine ${show(options.engine)} is not a string; pass one of ${ENGINES.join(", ")}`);
+    if (!ENGINES.includes(options.engine as Engine)) throw new RangeError(`${where}: option engine "${options.engine}" is not available; choose one of ${ENGINES.join(", ")}`);
+  }
+  oneOfOption(where, "build", options.build, BUILDS);
+  const maxMemory = integerOption(where, "maxMemory", options.maxMemory, 0, MAX_MEMORY_LIMIT, `a byte count from 0 (no limit) to ${MAX_MEMORY_LIMIT}`);
+  if (options.slabs !== undefined && options.slabs !== true && options.slabs !== false && options.slabs !== "eager") {
+    const Err = typeof options.slabs === "boolean" || typeof options.slabs === "string" ? RangeError : TypeError;
+    throw new Err(`${where}: option slabs ${show(options.slabs)} is not true, false or "eager"`);
+  }
+  stringOption(where, "trace", options.trace, true);
+  const quarantine = integerOption(where, "quarantine", options.quarantine, 0, U32_MAX, `a byte count from 0 to ${U32_MAX}`);
+  if (options.wasm !== undefined) wasmSource(where, "option wasm", options.wasm);
+  functionOption(where, "onError", options.onError);
+  return { ...options, maxMemory, quarantine };
 }
 
 export type BlockState = "free" | "in-use" | "metadata";
@@ -127,6 +171,25 @@ const LAYER_BY_NAME: Record<string, Layer> = {
   PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", START_MAP: "start-map", BUDDY: "buddy",
 };
 
+/**
+ * One allocator instance: the C API from JS, typed views on blocks, and a look inside.
+ *
+ * Arguments: every size, count, alignment and pointer is checked before the Wasm
+ * call (src/arguments.ts): a non-number throws TypeError, a number that is not an
+ * integer from 0 to 2^32-1 throws RangeError, naming the method, the argument and
+ * the value; the module is not called, so nothing changes. Values C accepts keep
+ * C's answer (malloc(2^32-1) returns 0).
+ *
+ * Errors from the module (env.wasm_malloc_report, queued while the call runs, looked
+ * at when it returns; docs/errors.md lists them):
+ *   - a rejected call (double free, invalid pointer, ...) changed nothing: its
+ *     WasmMallocError is thrown;
+ *   - a problem the module noticed and worked around (report op bit REPORT_NOTICED,
+ *     e.g. malloc dropped a damaged free list and served the request elsewhere):
+ *     the call returns its result, and the error (`noticed: true`) goes to the
+ *     `onError` option, else to `heap.errors` (the last 100) with one console.warn.
+ * A call with both delivers the noticed ones, then throws the rejection.
+ */
 export class Heap {
   readonly exports: AllocatorExports;
   readonly policy: PolicyName;
@@ -135,6 +198,10 @@ export class Heap {
   readonly maxMemory: number;
   /** The operation log, when created with `trace`. */
   readonly trace: TraceLog | null;
+  /** Problems the module noticed and worked around, when no onError was given: the last KEPT_ERRORS. */
+  readonly errors: WasmMallocError[] = [];
+  private readonly onError?: (error: WasmMallocError) => void;
+  private warned = false;
   private readonly pending: RawReport[];
   private readonly names = new Map<number, string>();
   private readonly requested = new Map<number, number>();
@@ -142,8 +209,12 @@ export class Heap {
   private readonly stateNames = new Map<number, BlockState>();
   private readonly pageKinds: Map<number, string>;
 
-  private constructor(exports: AllocatorExports, options: { policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[] }) {
+  private constructor(exports: AllocatorExports, options: {
+    policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[];
+    onError?: (error: WasmMallocError) => void;
+  }) {
     this.exports = exports;
+    this.onError = options.onError;
     this.policy = options.policy;
     this.engine = options.engine;
     this.build = options.build;
@@ -159,9 +230,9 @@ export class Heap {
 
   /** Instantiate an allocator and set its heap up with the chosen policy, engine and limit. */
   static async create(options: HeapOptions = {}): Promise<Heap> {
+    options = checkHeapOptions(options);
     const policy = resolvePolicy(options.policy);
     const engine = (options.engine ?? "default") as Engine;
-    if (!ENGINES.includes(engine)) throw new RangeError(`engine "${options.engine}" is not available; choose one of ${ENGINES.join(", ")}`);
     let build: Build = options.build ?? (options.trace ? "traced" : "release");
     if (engine === "buddy") {
       // The buddy engine is its own build target (the default fast path stays free of it).
@@ -170,6 +241,7 @@ export class Heap {
     } else if (build === "buddy") throw new RangeError(`the buddy build is engine "buddy": pass { engine: "buddy" }`);
     if (build.startsWith("embed")) throw new RangeError(`the ${build} build shares its memory with another module: use linkAllocator`);
     if (options.trace && build === "release") throw new RangeError(`tracing needs the "traced" or "checked" build, not "release"`);
+    if (options.quarantine !== undefined && build !== "checked") throw new RangeError(`Heap.create: option quarantine ${options.quarantine}: the quarantine exists only in the "checked" build; add build: "checked" or drop it`);
     const pending: RawReport[] = [];
     let heap: Heap | null = null;
     let log: TraceLog | null = null;
@@ -182,17 +254,14 @@ export class Heap {
       : options.slabs === "eager" ? constant(exports, "OPTION_EAGER_SLABS") : 0;
     const status = exports.heap_configure(policyNumber(exports, policy), flags, options.maxMemory ?? 0);
     if (status !== 0) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page; allow more`);
-    if (options.quarantine !== undefined) {
-      if (build !== "checked") throw new RangeError(`the quarantine exists only in the "checked" build`);
-      exports.heap_set_quarantine(options.quarantine);
-    }
+    if (options.quarantine !== undefined) exports.heap_set_quarantine(options.quarantine);
     if (options.trace) {
       const { TraceLog } = await import("./trace-log.js");
       const op = (name: string) => constant(exports, `OP_${name}`);
       log = new TraceLog(options.trace, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
         () => exports.memory.buffer.byteLength);
     }
-    heap = new Heap(exports, { policy, engine, build, maxMemory: options.maxMemory ?? 0, trace: log, pending });
+    heap = new Heap(exports, { policy, engine, build, maxMemory: options.maxMemory ?? 0, trace: log, pending, onError: options.onError });
     return heap;
   }
 
@@ -200,12 +269,19 @@ export class Heap {
    * Wrap an allocator instance someone else instantiated and set up
    * (linkAllocator does). Its env imports must call `heap.hooks`.
    */
-  static attach(exports: AllocatorExports, options: { policy: PolicyName; build: Build; maxMemory?: number; trace?: TraceLog | null }): Heap {
-    return new Heap(exports, { engine: "default", maxMemory: options.maxMemory ?? 0, trace: options.trace ?? null, policy: options.policy, build: options.build, pending: [] });
+  static attach(exports: AllocatorExports, options: {
+    policy: PolicyName; build: Build; maxMemory?: number; trace?: TraceLog | null; onError?: (error: WasmMallocError) => void;
+  }): Heap {
+    return new Heap(exports, {
+      engine: "default", maxMemory: options.maxMemory ?? 0, trace: options.trace ?? null, policy: options.policy, build: options.build,
+      pending: [], onError: options.onError,
+    });
   }
 
   /** What the allocator's imports call for this heap: operations (trace log; names follow realloc and free) and names set from Wasm. */
   readonly hooks = {
+    /** A report of env.wasm_malloc_report (decoded by allocatorImports): looked at when the heap call returns. */
+    onReport: (report: RawReport): void => { this.pending.push(report); },
     onOp: (op: number, a: number, b: number, result: number): void => this.observe(op, a, b, result),
     onNamed: (ptr: number, label: number, length: number): void => {
       this.names.set(ptr, new TextDecoder().decode(new Uint8Array(this.memory.buffer, label, length)));
@@ -231,12 +307,40 @@ export class Heap {
     this.requested.delete(ptr);
   }
 
-  /** Throw the first misuse the last call reported. */
-  private raise(): void {
-    if (this.pending.length === 0) return;
-    const report = this.pending[0];
-    this.pending.length = 0;
-    throw errorFromReport(this.exports, report, this.names.get(report.block) ?? this.names.get(report.ptr), this.trace?.operations);
+  /**
+   * After a Wasm call, look at what it reported: throw the first report that rejected
+   * it (the call changed nothing), after delivering the noticed ones; else return the
+   * noticed ones (null if none) for `deliver`, which the caller calls once it has
+   * recorded the call's effect, so that an `onError` that throws leaves the records right.
+   */
+  private raise(): WasmMallocError[] | null {
+    if (this.pending.length === 0) return null;
+    const errors = this.pending.splice(0).map((r) =>
+      errorFromReport(this.exports, r, this.names.get(r.block) ?? this.names.get(r.ptr), this.trace?.operations));
+    const noticed = errors.filter((e) => e.noticed);
+    const rejection = errors.find((e) => !e.noticed);
+    if (rejection) { this.deliver(noticed); throw rejection; }
+    return noticed;
+  }
+
+  /** Hand each noticed error to `notice`. */
+  private deliver(noticed: WasmMallocError[] | null): void {
+    if (noticed) for (const error of noticed) this.notice(error);
+  }
+
+  /**
+   * Deliver a problem the module noticed and worked around (its call went on and
+   * returned a valid result): to `onError` if given, else into `errors` (the last
+   * KEPT_ERRORS), printed with console.warn the first time.
+   */
+  notice(error: WasmMallocError): void {
+    if (this.onError) { this.onError(error); return; }
+    this.errors.push(error);
+    if (this.errors.length > KEPT_ERRORS) this.errors.splice(0, this.errors.length - KEPT_ERRORS);
+    if (!this.warned) {
+      this.warned = true;
+      console.warn(`wasm-malloc: ${error.message} (this heap keeps later ones in heap.errors without a warning; pass onError to Heap.create to handle them)`);
+    }
   }
 
   private remember(ptr: number, size: number): number {
@@ -245,43 +349,106 @@ export class Heap {
   }
 
   // ── The C API ───────────────────────────────────────────────────────────
+  // Each argument is checked before the Wasm call (see the class comment).
   /** C malloc: a pointer, or 0 when out of memory. */
-  malloc(size: number): number { const p = this.exports.malloc(size) >>> 0; this.raise(); return this.remember(p, size); }
-  free(ptr: number): void { this.exports.free(ptr); this.raise(); this.forget(ptr); }
-  calloc(count: number, size: number): number {
-    const p = this.exports.calloc(count, size) >>> 0; this.raise(); return this.remember(p, count * size);
+  malloc(size: number): number {
+    size = byteCount("malloc", "size", size);
+    const p = this.exports.malloc(size) >>> 0;
+    const noticed = this.raise();
+    this.remember(p, size);
+    this.deliver(noticed);
+    return p;
   }
+  free(ptr: number): void {
+    ptr = address("free", "pointer", ptr);
+    this.exports.free(ptr);
+    const noticed = this.raise();
+    this.forget(ptr);
+    this.deliver(noticed);
+  }
+  calloc(count: number, size: number): number {
+    count = elementCount("calloc", "count", count);
+    size = byteCount("calloc", "size", size);
+    const p = this.exports.calloc(count, size) >>> 0;
+    const noticed = this.raise();
+    this.remember(p, count * size);
+    this.deliver(noticed);
+    return p;
+  }
+  /** C realloc: the moved (or same) pointer; 0 with `ptr` untouched when out of memory; realloc(p, 0) frees p and returns 0. */
   realloc(ptr: number, size: number): number {
+    ptr = address("realloc", "pointer", ptr);
+    size = byteCount("realloc", "size", size);
     const name = this.names.get(ptr);
     const p = this.exports.realloc(ptr, size) >>> 0;
-    this.raise();
-    if (ptr !== 0) this.forget(ptr);
-    if (p !== 0 && name !== undefined) this.names.set(p, name);
-    return this.remember(p, size);
+    const noticed = this.raise();
+    // 0 for a non-zero size: out of memory, the old block is untouched (name and size stay).
+    const oldGone = ptr !== 0 && p !== ptr && (p !== 0 || size === 0);
+    if (oldGone) this.forget(ptr);
+    if (oldGone && p !== 0 && name !== undefined) this.names.set(p, name);
+    this.remember(p, size);
+    this.deliver(noticed);
+    return p;
   }
   alignedAlloc(align: number, size: number): number {
-    const p = this.exports.aligned_alloc(align, size) >>> 0; this.raise(); return this.remember(p, size);
+    align = alignment("alignedAlloc", "alignment", align);
+    size = byteCount("alignedAlloc", "size", size);
+    const p = this.exports.aligned_alloc(align, size) >>> 0;
+    const noticed = this.raise();
+    this.remember(p, size);
+    this.deliver(noticed);
+    return p;
   }
-  usableSize(ptr: number): number { const n = this.exports.malloc_usable_size(ptr) >>> 0; this.raise(); return n; }
+  usableSize(ptr: number): number {
+    ptr = address("usableSize", "pointer", ptr);
+    const n = this.exports.malloc_usable_size(ptr) >>> 0;
+    this.deliver(this.raise());
+    return n;
+  }
 
   /** Like malloc, but throws OutOfMemoryError instead of returning 0. */
   allocate(size: number): number {
+    size = byteCount("allocate", "size", size);
     const p = this.malloc(size);
     if (p === 0) throw new OutOfMemoryError(size, this.maxMemory, this.stats().inUse, this.memory.buffer.byteLength);
     return p;
   }
 
   // ── Memory of a block ───────────────────────────────────────────────────
-  /** The bytes the block at `ptr` was asked for (or `length`), as a live Uint8Array: not a copy, valid after the memory grows. */
-  bytes(ptr: number, length?: number): Uint8Array {
-    return liveBytes(this.memory, ptr, length ?? this.requested.get(ptr) ?? this.usableSize(ptr));
+  /**
+   * How many bytes of the live block at `ptr` a view may span: `length` if given,
+   * else its usable size (`whole`) or the size asked for it (the usable size if the
+   * host did not see the request).
+   * Throws for a pointer that is not a live block (the module's check), and
+   * RangeError for a length past the block's usable size: a view never reaches
+   * the next block's header.
+   */
+  private span(where: string, ptr: number, length: number | undefined, whole = false): number {
+    ptr = address(where, "pointer", ptr);
+    if (length !== undefined) length = byteCount(where, "length", length);
+    if (ptr === 0) throw new RangeError(`${where}: pointer 0 is null; pass a pointer that malloc, calloc, realloc or alignedAlloc returned`);
+    const usable = this.usableSize(ptr);
+    const bytes = length ?? (whole ? undefined : this.requested.get(ptr)) ?? usable;
+    if (bytes > usable) {
+      const name = this.names.get(ptr);
+      throw new RangeError(`${where}: length ${bytes} runs past the block at 0x${ptr.toString(16)}${name ? ` ("${name}")` : ""}, whose usable size is ${usable} bytes; pass at most ${usable}`);
+    }
+    const end = this.memory.buffer.byteLength;
+    if (ptr + bytes > end) throw new RangeError(`${where}: ${bytes} bytes at 0x${ptr.toString(16)} run past the end of memory (${end} bytes)`);
+    return bytes;
   }
-  /** A live DataView over the block at `ptr`. */
+
+  /** The bytes the block at `ptr` was asked for (or `length`, up to its usable size), as a live Uint8Array: not a copy, valid after the memory grows. */
+  bytes(ptr: number, length?: number): Uint8Array {
+    return liveBytes(this.memory, ptr, this.span("bytes", ptr, length));
+  }
+  /** A live DataView over the block at `ptr` (`length` as for bytes). */
   view(ptr: number, length?: number): DataView {
-    return liveDataView(this.memory, ptr, length ?? this.requested.get(ptr) ?? this.usableSize(ptr));
+    return liveDataView(this.memory, ptr, this.span("view", ptr, length));
   }
   /** Copy `text` into a new block as NUL-terminated UTF-8; returns its pointer. */
   writeString(text: string): number {
+    checkText("writeString", "text", text);
     const encoded = new TextEncoder().encode(text);
     const ptr = this.allocate(encoded.length + 1);
     const bytes = new Uint8Array(this.memory.buffer, ptr, encoded.length + 1);
@@ -291,7 +458,7 @@ export class Heap {
   }
   /** Read UTF-8 at `ptr`: `length` bytes, or up to the first NUL within the block. */
   readString(ptr: number, length?: number): string {
-    let bytes = new Uint8Array(this.memory.buffer, ptr, length ?? this.usableSize(ptr));
+    let bytes = new Uint8Array(this.memory.buffer, ptr, this.span("readString", ptr, length, true));
     if (length === undefined) { const end = bytes.indexOf(0); if (end >= 0) bytes = bytes.subarray(0, end); }
     return new TextDecoder().decode(bytes);
   }
@@ -299,11 +466,14 @@ export class Heap {
   // ── Names ───────────────────────────────────────────────────────────────
   /** Name the live block at `ptr` (shown by walk, dump, pictures and errors); it goes away with the block. */
   name(ptr: number, label: string): void {
+    ptr = address("name", "pointer", ptr);
+    checkText("name", "label", label);
+    if (ptr === 0) throw new RangeError(`name: pointer 0 is null; name a pointer that malloc, calloc, realloc or alignedAlloc returned`);
     // The module checks the pointer like any other (throws for a pointer that is not a live block).
     this.usableSize(ptr);
     this.names.set(ptr, label);
   }
-  nameOf(ptr: number): string | undefined { return this.names.get(ptr); }
+  nameOf(ptr: number): string | undefined { return this.names.get(address("nameOf", "pointer", ptr)); }
 
   // ── Looking inside ──────────────────────────────────────────────────────
   stats(): HeapStats {

@@ -8,6 +8,7 @@ import { instantiate, type Imports } from "@assemblyscript/loader";
 
 /** The builds in asconfig.json: release (fast), checked (slow, strict), traced (release + operation log). */
 export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced" | "buddy";
+export const BUILDS: readonly Build[] = ["release", "checked", "traced", "embed", "embed-traced", "buddy"];
 
 /** What the allocator module exports (functions and constant globals). */
 export interface AllocatorExports {
@@ -48,14 +49,26 @@ export interface AllocatorExports {
   [name: string]: unknown;
 }
 
-/** A misuse report as the Wasm side sends it (see assembly/report.ts). */
+/**
+ * Bit of a report's `op` argument: the module noticed the problem, worked
+ * around it and the call went on, so its result is valid (e.g. malloc found a
+ * damaged free-list link, dropped that list and served the request from
+ * elsewhere). Without it the call was rejected and changed nothing. The low
+ * 8 bits are the OP_* code.
+ */
+export const REPORT_NOTICED = 0x100;
+
+/** A misuse report as the Wasm side sends it (see assembly/report.ts), `op` split in two. */
 export interface RawReport {
   kind: number;
   reason: number;
+  /** The entry point (OP_*). */
   op: number;
   ptr: number;
   block: number;
   size: number;
+  /** The call went on and its result is valid (REPORT_NOTICED); false: the call was rejected. */
+  noticed?: boolean;
 }
 
 export interface LoadedAllocator {
@@ -111,7 +124,9 @@ export interface AllocatorHooks {
 export function allocatorImports(hooks: AllocatorHooks) {
   return {
     wasm_malloc_report(kind: number, reason: number, op: number, ptr: number, block: number, size: number) {
-      hooks.onReport({ kind, reason, op, ptr: ptr >>> 0, block: block >>> 0, size: size >>> 0 });
+      hooks.onReport({
+        kind, reason, op: op & 0xff, ptr: ptr >>> 0, block: block >>> 0, size: size >>> 0, noticed: (op & REPORT_NOTICED) !== 0,
+      });
     },
     wasm_malloc_op(op: number, a: number, b: number, result: number) {
       hooks.onOp?.(op, a >>> 0, b >>> 0, result >>> 0);
