@@ -171,3 +171,20 @@ test("without the module's checked list step, a free-list cycle is still found b
   assert.equal(e.during, "free-list walk");
   assert.match(e.message, /list-links at 0x[0-9a-f]+: .*it is linked from 0x[0-9a-f]+ on free list 0, which goes round in a cycle/);
 });
+
+// ── The renderer: a snapshot it could not draw in bounded time is refused ───
+for (const [what, change, message] of [
+  ["a page size of 0", { pageSize: 0 }, /pageSize 0 is not a positive whole number/],
+  ["a top 2^40 bytes up", { top: 2 ** 40 }, /is not a range of at most 65536 pages/],
+  ["a block past the top", { blocks: [{ address: 1024, size: 2 ** 40, state: "free", layer: "medium", pointer: 0, usable: 0, payload: 0 }] }, /block at 1024 \(1099511627776 bytes\) is not inside the heap/],
+]) {
+  test(`renderHeapSvg refuses a snapshot with ${what} (RangeError, within 10 s)`, () => {
+    const out = inChild(`
+      const heap = await Heap.create();
+      heap.malloc(100);
+      try { renderHeapSvg({ ...heap.snapshot(), ...${JSON.stringify(change)} }); console.log("drawn"); }
+      catch (error) { console.log(error.name + ": " + error.message); }`);
+    assert.match(out, /^RangeError: snapshot /);
+    assert.match(out, message);
+  });
+}
