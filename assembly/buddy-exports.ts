@@ -3,7 +3,8 @@
 // inspection the host's buddyinfo() reads. Other builds do not include it.
 
 import { heap } from "./state";
-import { buddyFreeCount } from "./buddy";
+import { buddyFreeCount, buddyCountBroken, CHECK_BUDDY_LIST } from "./buddy";
+import { inspectBegin, walkStop } from "./walk";
 
 export {
   BUDDY_MIN_ORDER, BUDDY_MAX_ORDER, BUDDY_MAX_SIZE, BUDDY_PAGE_HEADER,
@@ -12,5 +13,14 @@ export {
 export { LAYER_BUDDY } from "./walk";
 export { PAGE_BUDDY, BUDDY } from "./constants";
 
-/** Free buddy blocks of `order` (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER) on all pages. */
-export function buddy_free_count(order: u32): u32 { return heap == 0 ? 0 : buddyFreeCount(order); }
+/**
+ * Free buddy blocks of `order` (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER) on all
+ * pages; on a broken list link, the blocks before it, with walk_error
+ * (CHECK_BUDDY_LIST) and walk_error_address set.
+ */
+export function buddy_free_count(order: u32): u32 {
+  if (heap == 0 || !inspectBegin()) return 0;
+  let n = buddyFreeCount(order);
+  if (buddyCountBroken != 0) walkStop(CHECK_BUDDY_LIST, buddyCountBroken);
+  return n;
+}

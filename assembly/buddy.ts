@@ -268,18 +268,46 @@ export function buddyResize(ptr: usize, order: u32, newOrder: u32): bool {
 }
 
 // ── Inspection ──────────────────────────────────────────────────────────────
-/** Free blocks on the list of `order`. */
+/** Is `block` where a free block of `order` can be listed: on a buddy page, past the bitmaps, aligned, its free bit set? */
+@inline function listableAt(block: usize, order: u32): bool {
+  let page = block & ~<usize>(PAGE_SIZE - 1);
+  let off = <u32>(block - page);
+  return block < <usize>load<u32>(heap, H_TOP) && pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_BUDDY &&
+    off >= BUDDY_PAGE_HEADER && (off & ((1 << order) - 1)) == 0 && buddyIsFree(page, order, off);
+}
+
+// Set by buddyFreeCount: the first list link that is no free block of its
+// order (or whose back link disagrees), 0 if the list was sound.
+export let buddyCountBroken: usize = 0;
+
+/**
+ * Free blocks on the list of `order`. Links live in freed memory, so each is
+ * checked before it is followed (listableAt, and its back link must name the
+ * block before it: a cycle cannot pass that, see inspect-lists.ts). A broken link
+ * ends the count and is left in buddyCountBroken; the count is also bounded
+ * by the blocks the heap could hold.
+ */
 export function buddyFreeCount(order: u32): u32 {
+  buddyCountBroken = 0;
   if (order < BUDDY_MIN_ORDER || order > BUDDY_MAX_ORDER) return 0;
+  let bound = <u32>((<usize>load<u32>(heap, H_TOP) - heap) >> BUDDY_MIN_ORDER);
   let n: u32 = 0;
+  let prev: usize = 0;
   let block = buddyListHead(order);
-  while (block != 0 && n < 0x10000000) { n++; block = load<u32>(block); }
+  while (block != 0) {
+    if (!listableAt(block, order) || <usize>load<u32>(block, 4) != prev || n >= bound) { buddyCountBroken = block; break; }
+    n++;
+    prev = block;
+    block = load<u32>(block);
+  }
   return n;
 }
 
-// Set by buddyEntry for the walk: 0 free, 1 allocated, 2 metadata.
+// Set by buddyEntry for the walk: 0 free, 1 allocated, 2 metadata, 3 broken
+// (BUDDY_ENTRY_BROKEN: no block starts there, the page's bitmaps are corrupt).
 export let buddyEntrySize: u32 = 0;
 export let buddyEntryState: u32 = 0;
+export const BUDDY_ENTRY_BROKEN: u32 = 3;
 
 /** Describe the entry at `cursor` on a buddy page; returns the address after it. */
 export function buddyEntry(cursor: usize): usize {
@@ -288,8 +316,9 @@ export function buddyEntry(cursor: usize): usize {
   if (off == 0) { buddyEntrySize = BUDDY_PAGE_HEADER; buddyEntryState = 2; return cursor + BUDDY_PAGE_HEADER; }
   let state = buddyContaining(page, off);
   if (state == 0 || foundBuddyOff != off) {
-    // Not a block start: a corrupted page. Describe the rest of it as metadata.
-    buddyEntrySize = PAGE_SIZE - off; buddyEntryState = 2;
+    // Not a block start: the bitmaps were overwritten. The walk reports it
+    // (walk.ts); the rest of the page is what the entry would have spanned.
+    buddyEntrySize = PAGE_SIZE - off; buddyEntryState = BUDDY_ENTRY_BROKEN;
     return page + PAGE_SIZE;
   }
   buddyEntrySize = 1 << foundBuddyOrder;
@@ -368,10 +397,7 @@ export function buddyCheckLists(): u32 {
     if ((block != 0) != (((bitmap >> (k - BUDDY_MIN_ORDER)) & 1) != 0)) return bad(CHECK_BUDDY_BITMAP, block);
     let prev: usize = 0;
     while (block != 0) {
-      let page = block & ~<usize>(PAGE_SIZE - 1);
-      let off = <u32>(block - page);
-      if (pageKind(<u32>(block >>> PAGE_BITS)) != PAGE_BUDDY || off < BUDDY_PAGE_HEADER ||
-          (off & ((1 << k) - 1)) != 0 || !buddyIsFree(page, k, off)) return bad(CHECK_BUDDY_LIST, block);
+      if (!listableAt(block, k)) return bad(CHECK_BUDDY_LIST, block);
       if (<usize>load<u32>(block, 4) != prev) return bad(CHECK_BUDDY_LIST, block);
       if (++listed > seenFree) return bad(CHECK_BUDDY_COUNT, block);
       prev = block;

@@ -23,6 +23,7 @@ import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitm
 import { linkNext, linkPrev } from "./block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
 import { largePages } from "./large";
+import { walkStateOk, slabHeaderOk } from "./walk";
 import { guardCheck, guardCheckAddress } from "./guard";
 import { quickHead, isQuick, quickBytes } from "./quick";
 import { smallLive } from "./medium";
@@ -61,7 +62,9 @@ export const CHECK_LARGE: u32 = 25;             // a large-run tail page with no
 export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
 export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
 export const CHECK_QUICK_LIST: u32 = 32;        // a quick list names a bad block, or a held block is on none
-export const CHECK_START_MAP: u32 = 33;         // a live block's start bit is clear, or a bit is set where no live block starts
+// (28 … 31: guard.ts; 40 … 44: buddy.ts)
+export const CHECK_WALK_CURSOR: u32 = 33;       // a walk reached an address where no entry starts (walk.ts)
+export const CHECK_START_MAP: u32 = 34;         // a live block's start bit is clear, or a bit is set where no live block starts
 
 export let checkAddress: usize = 0;
 
@@ -98,7 +101,8 @@ export function heapCheck(): u32 {
   if (heap == 0) return CHECK_OK;
   let top: usize = load<u32>(heap, H_TOP);
   let basePage = load<u32>(heap, H_BASE_PAGE);
-  if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage) return fail(CHECK_STATE, heap);
+  // Within memory too (walkStateOk): every bound below is then one no load can trap past.
+  if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage || !walkStateOk()) return fail(CHECK_STATE, heap);
   seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0; seenStarts = 0;
 
   let code = checkPageMap(basePage, <u32>(top >>> PAGE_BITS));
@@ -414,8 +418,9 @@ function checkSlabPage(page: usize): u32 {
   let inUse = load<u32>(page, 4);
   let bump = load<u32>(page, 12);
   let firstSlot = page + load<u32>(page, 28);
+  // slabHeaderOk: the first slot's offset too (where the walk starts the slots).
   if (size != slabClassSize(cls) || size != load<u32>(classAt, 4) || capacity != load<u32>(classAt, 8) ||
-      bump > capacity || inUse > bump || firstSlot + capacity * size > page + PAGE_SIZE) {
+      bump > capacity || inUse > bump || firstSlot + capacity * size > page + PAGE_SIZE || !slabHeaderOk(page)) {
     return fail(CHECK_SLAB_HEADER, page);
   }
   let bits: u32 = 0;

@@ -216,13 +216,19 @@ export function guardCheck(): u32 {
   let quarantined: u64 = 0;
   while (cursor < end) {
     cursor = walkEntry(cursor);
+    if (walk_error != 0) { guardCheckAddress = walk_error_address; return walk_error; }
     if (walk_state != STATE_IN_USE) continue;
     let raw = walk_payload;
     let v: usize = load<u32>(raw);
     let p: usize = (v & ~15) == raw ? raw + GUARD_HEADER : (v & ALIGNED) ? v & ~15 : 0;
     let h = p - GUARD_HEADER;
-    if (p == 0 || load<u32>(h, 12) != (GUARD_MAGIC ^ <u32>p) || rawOf(h) != raw) { guardCheckAddress = raw; return CHECK_GUARD; }
+    // p comes from the block's first word: inside the block, or it is not followed.
+    if (p < raw + GUARD_HEADER || p > raw + walkUsable() || load<u32>(h, 12) != (GUARD_MAGIC ^ <u32>p) || rawOf(h) != raw) {
+      guardCheckAddress = raw;
+      return CHECK_GUARD;
+    }
     let size = sizeOf(h);
+    if (<u64>p + size > <u64>(raw + walkUsable())) { guardCheckAddress = raw; return CHECK_GUARD; }
     if (load<u32>(h) & FREED) {
       quarantined++;
       if (countChanged(p, p + size, POISON)) { guardCheckAddress = p; return CHECK_POISON; }
@@ -235,5 +241,5 @@ export function guardCheck(): u32 {
   return 0;
 }
 
-import { walk_usable } from "./walk";
+import { walk_usable, walk_error, walk_error_address } from "./walk";
 @inline function walkUsable(): usize { return walk_usable; }

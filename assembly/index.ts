@@ -18,6 +18,7 @@ import { listCount, listHead } from "./freelists";
 import { linkNext, linkPrev, blockSize } from "./block";
 import { POLICY_COUNT, POLICY_SEGREGATED, QUICK_MAX, CHECKED as IS_CHECKED } from "./constants";
 import { quickHead } from "./quick";
+import { freeListNext, quickListNext } from "./inspect-lists";
 
 // ── The C API ───────────────────────────────────────────────────────────────
 // The traced and checked builds log each successful call (traceOp compiles
@@ -122,11 +123,19 @@ export function free_list_head(index: u32): usize { return heap == 0 ? 0 : listH
 export function free_block_next(block: usize): usize { return linkNext(block); }
 export function free_block_prev(block: usize): usize { return linkPrev(block); }
 export function free_block_size(block: usize): u32 { return blockSize(block); }
+/**
+ * The block after free-list block `block` (whose predecessor is `prev`, 0 for
+ * the head), each link checked first (inspect-lists.ts): 0 at the end, or 0
+ * with walk_error set when the link is broken.
+ */
+export function free_list_next(block: usize, prev: usize): usize { return heap == 0 ? 0 : freeListNext(block, prev); }
+/** quick_list_head's list, checked the same way: the block after `block` on the list of block size `size`. */
+export function quick_list_next(block: usize, size: u32): usize { return heap == 0 ? 0 : quickListNext(block, size); }
 /** First block held on the quick list of block size `size` (16 … QUICK_MAX); free_block_next links on. */
 export function quick_list_head(size: u32): usize { return heap == 0 || size > QUICK_MAX || (size & 15) != 0 ? 0 : quickHead(size); }
 
 export {
-  walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer,
+  walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer, walk_error, walk_error_address,
   LAYER_STATE, LAYER_MEDIUM, LAYER_SLAB, LAYER_LARGE, LAYER_PAGES, LAYER_PAGE_MAP, LAYER_SLAB_HEADER, LAYER_START_MAP,
   STATE_FREE, STATE_IN_USE, STATE_METADATA,
 } from "./walk";
@@ -158,6 +167,6 @@ export {
   CHECK_ADJACENT_FREE, CHECK_EPILOGUE, CHECK_FREE_NOT_LISTED, CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS,
   CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP, CHECK_LIST_DUPLICATE, CHECK_ROVER,
   CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST, CHECK_LARGE,
-  CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST,
+  CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
 } from "./check";
 export { EINVAL, ENOMEM } from "./api";

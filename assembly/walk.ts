@@ -5,21 +5,49 @@
 // and returns the next cursor. Entries tile the heap except the 12-byte
 // segment prologues, 4-byte epilogues and slab page tails, which belong to
 // no entry.
+//
+// The walk reads sizes from memory a program may have overwritten, so it
+// trusts none of them: before it describes an entry it checks that the
+// entry lies inside its segment, page or run and below the top (the bounds
+// below). A broken entry ends the walk: walk_error holds a CHECK_* code
+// (check.ts) and walk_error_address where it was found, the entry globals
+// describe nothing (metadata, size 0) and walkEntry returns walkEnd(). Every
+// cursor walkEntry returns is at least 16 bytes past the one it was given,
+// or the end, so a walk takes at most (top - heap) / 16 steps.
+//
+//   entry at cursor          accepted when (else walk_error)
+//   heap state               top page-aligned, within memory; page map within
+//                            memory; segment 0 right after the state (STATE)
+//   boundary-tag block       on a HEAP page at 12 mod 16; size >= 16, and the
+//                            block and the header after it on HEAP pages up to
+//                            the top (BLOCK_SIZE); an all-zero header is an
+//                            epilogue only on a segment's last word
+//   slab page header / slot  magic, class, size, capacity, first offset agree
+//                            with the class (SLAB_HEADER); a slot on a slot
+//                            boundary (WALK_CURSOR)
+//   free page run            length >= 1, every page FREE, ends below the top
+//                            (RUN_PAGES)
+//   large run                ends below the top (LARGE)
+//   buddy page               a block starts at the cursor (BUDDY_TAG)
+//   anything else            WALK_CURSOR: outside [heap, top), or inside a run
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK, MIN_BLOCK, SLAB_CLASSES,
 } from "./constants";
-import { heap, H_TOP, H_SEGMENT0 } from "./state";
+import { heap, H_TOP, H_SEGMENT0, H_PAGE_MAP, H_PAGE_MAP_CAP, H_SLAB_CLASSES, HEAP_STATE_SIZE } from "./state";
 import { pageKind } from "./pagemap";
 import { header } from "./block";
 import { runPages } from "./pages";
-import { slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabIndex } from "./slab";
+import { SLAB_MAGIC, SLAB_HEADER, slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabClassSize } from "./slab";
 import { largePages } from "./large";
 import { startsBlock } from "./starts";
+import {
+  CHECK_STATE, CHECK_BLOCK_SIZE, CHECK_SLAB_HEADER, CHECK_RUN_PAGES, CHECK_LARGE, CHECK_WALK_CURSOR,
+} from "./check";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
 import { BUDDY, PAGE_BUDDY } from "./constants";
-import { buddyEntry, buddyEntrySize, buddyEntryState } from "./buddy";
+import { buddyEntry, buddyEntrySize, buddyEntryState, BUDDY_ENTRY_BROKEN, CHECK_BUDDY_TAG } from "./buddy";
 
 export const LAYER_STATE: u32 = 0;     // the heap structure (and inline page map)
 export const LAYER_MEDIUM: u32 = 1;    // a boundary-tag block
@@ -41,25 +69,79 @@ export let walk_size: usize = 0;     // bytes the entry spans
 export let walk_usable: usize = 0;   // bytes the owner may use (allocations only)
 export let walk_state: u32 = 0;
 export let walk_layer: u32 = 0;
+/** CHECK_* code of the corruption that ended the last walk step (or list walk, inspect-lists.ts); 0: none. */
+export let walk_error: u32 = 0;
+/** Where that corruption was found. */
+export let walk_error_address: usize = 0;
 
 function describe(address: usize, size: usize, state: u32, layer: u32, payload: usize, usable: usize): void {
   walk_address = address; walk_size = size; walk_state = state; walk_layer = layer;
   walk_payload = payload; walk_usable = usable;
 }
 
-export function walkFirst(): usize { return heap; }
+/** End the walk at a corruption: record it, describe nothing, return the end. */
+export function walkStop(code: u32, at: usize): usize {
+  walk_error = code;
+  walk_error_address = at;
+  describe(at, 0, STATE_METADATA, LAYER_STATE, 0, 0);
+  return walkEnd();
+}
+
+export function walkFirst(): usize { walk_error = 0; return heap; }
 export function walkEnd(): usize { return heap == 0 ? 0 : <usize>load<u32>(heap, H_TOP); }
+
+/**
+ * Can the heap state be walked from? The top is page-aligned, past the state
+ * and within memory; the page map lies within memory; segment 0 follows the
+ * state. Everything the walk reads is then inside memory: no trap.
+ */
+export function walkStateOk(): bool {
+  let top: u64 = load<u32>(heap, H_TOP);
+  let memoryBytes = <u64>memory.size() << PAGE_BITS;
+  let map: u64 = load<u32>(heap, H_PAGE_MAP);
+  return (top & (PAGE_SIZE - 1)) == 0 && top > <u64>heap && top <= memoryBytes &&
+    map + <u64>load<u32>(heap, H_PAGE_MAP_CAP) <= memoryBytes &&
+    <usize>load<u32>(heap, H_SEGMENT0) == heap + HEAP_STATE_SIZE;
+}
+
+/**
+ * Begin one inspection step (a walk entry, a list link): clear walk_error;
+ * false, with walk_error = CHECK_STATE, if the state cannot be walked from.
+ */
+export function inspectBegin(): bool {
+  walk_error = 0;
+  if (walkStateOk()) return true;
+  walkStop(CHECK_STATE, heap);
+  return false;
+}
+
+/** Are the pages holding [from, to) all of `kind`, and is `to` at most the top? */
+export function pagesOfKind(from: usize, to: u64, kind: u8): bool {
+  if (to > <u64>load<u32>(heap, H_TOP) || to <= <u64>from) return false;
+  let last = <u32>((to - 1) >> PAGE_BITS);
+  for (let page = <u32>(from >>> PAGE_BITS); page <= last; page++) if (pageKind(page) != kind) return false;
+  return true;
+}
+
+/**
+ * Is the all-zero-size header at `at` a segment's epilogue? Only on the last
+ * word of a page with no segment page after it (segments that touch are one
+ * segment: medium.ts, segmentAdd); anywhere else it is a block of size 0.
+ */
+@inline function isEpilogue(at: usize): bool {
+  return (header(at) & ~15) == 0 && ((at + SEGMENT_EPILOGUE) & (PAGE_SIZE - 1)) == 0 &&
+    pageKind(<u32>((at + SEGMENT_EPILOGUE) >>> PAGE_BITS)) != PAGE_HEAP;
+}
 
 /** Skip prologues/epilogues/foreign pages to the next describable address. */
 function settle(at: usize): usize {
   let top: usize = load<u32>(heap, H_TOP);
   while (at < top) {
+    let kind = pageKind(<u32>(at >>> PAGE_BITS));
     if ((at & (PAGE_SIZE - 1)) != 0) {
-      let kind = pageKind(<u32>(at >>> PAGE_BITS));
-      if (kind == PAGE_HEAP && (header(at) & ~15) == 0) { at += SEGMENT_EPILOGUE; continue; }
+      if (kind == PAGE_HEAP && isEpilogue(at)) { at += SEGMENT_EPILOGUE; continue; }
       return at;
     }
-    let kind = pageKind(<u32>(at >>> PAGE_BITS));
     if (kind == PAGE_HEAP) {
       // Blocks start at 12 mod 16, so a page boundary in a segment is
       // always a segment start, with its prologue.
@@ -72,55 +154,88 @@ function settle(at: usize): usize {
   return top;
 }
 
+/**
+ * Does the slab page header at `page` agree with its class (slab.ts's
+ * layout)? Then every slot the walk computes lies inside the page.
+ */
+export function slabHeaderOk(page: usize): bool {
+  let magic = load<u32>(page);
+  let cls = magic & 0xFF;
+  if ((magic & ~0xFF) != SLAB_MAGIC || cls >= SLAB_CLASSES) return false;
+  let size = slabObjSize(page);
+  let capacity = slabCapacity(page);
+  let first = slabFirst(page);
+  let classAt = heap + H_SLAB_CLASSES + (cls << 4);
+  return size == slabClassSize(cls) && size == load<u32>(classAt, 4) && capacity == load<u32>(classAt, 8) &&
+    capacity != 0 && slabBump(page) <= capacity && (first & 15) == 0 &&
+    first >= SLAB_HEADER + (((capacity + 31) >> 5) << 2) && <u64>first + <u64>capacity * size <= PAGE_SIZE;
+}
+
 /** Describe the entry at `cursor`; returns the cursor after it. */
 export function walkEntry(cursor: usize): usize {
+  if (heap == 0) return 0;
+  if (!inspectBegin()) return walkEnd();
+  let top: usize = load<u32>(heap, H_TOP);
   if (cursor == heap) {
     let seg0: usize = load<u32>(heap, H_SEGMENT0);
     describe(heap, seg0 - heap, STATE_METADATA, LAYER_STATE, 0, 0);
     return settle(seg0 + SEGMENT_PROLOGUE);
   }
+  if (cursor < heap || cursor >= top) return walkStop(CHECK_WALK_CURSOR, cursor);
   let page = cursor & ~<usize>(PAGE_SIZE - 1);
   let kind = pageKind(<u32>(cursor >>> PAGE_BITS));
   if (BUDDY && kind == PAGE_BUDDY) { // buddy hook
     let next = buddyEntry(cursor);
+    if (buddyEntryState == BUDDY_ENTRY_BROKEN) return walkStop(CHECK_BUDDY_TAG, cursor);
     let used = buddyEntryState == 1;
     describe(cursor, buddyEntrySize, buddyEntryState == 2 ? STATE_METADATA : used ? STATE_IN_USE : STATE_FREE,
       LAYER_BUDDY, used ? cursor : 0, used ? <usize>buddyEntrySize : 0);
     return settle(next);
   }
   if (kind == PAGE_SLAB) {
+    if (!slabHeaderOk(page)) return walkStop(CHECK_SLAB_HEADER, page);
     let first = page + slabFirst(page);
     if (cursor == page) {
       describe(page, first - page, STATE_METADATA, LAYER_SLAB_HEADER, 0, 0);
       return first;
     }
     let size = slabObjSize(page);
-    let index = slabIndex(page, <u32>(cursor - first));
+    let offset = cursor - first;
+    // (A division, not slab.ts's reciprocal: the walk trusts no stored field it need not.)
+    if (cursor < first || offset % size != 0 || offset / size >= slabCapacity(page)) return walkStop(CHECK_WALK_CURSOR, cursor);
+    let index = <u32>(offset / size);
     let used = index < slabBump(page) && slabBit(page, index);
     describe(cursor, size, used ? STATE_IN_USE : STATE_FREE, LAYER_SLAB, used ? cursor : 0, used ? <usize>size : 0);
     let next = cursor + size;
     if (index + 1 >= slabCapacity(page)) next = page + PAGE_SIZE;
     return settle(next);
   }
-  if (cursor == page) {
+  if (kind == PAGE_FREE || kind == PAGE_LARGE || kind == PAGE_META) {
+    // Runs and the page map page are entered at their first byte only.
+    if (cursor != page) return walkStop(CHECK_WALK_CURSOR, cursor);
     if (kind == PAGE_FREE) {
-      let bytes = <usize>runPages(page) << PAGE_BITS;
-      describe(page, bytes, STATE_FREE, LAYER_PAGES, 0, 0);
-      return settle(page + bytes);
+      let bytes = <u64>runPages(page) << PAGE_BITS;
+      if (!pagesOfKind(page, <u64>page + bytes, PAGE_FREE)) return walkStop(CHECK_RUN_PAGES, page);
+      describe(page, <usize>bytes, STATE_FREE, LAYER_PAGES, 0, 0);
+      return settle(page + <usize>bytes);
     }
     if (kind == PAGE_LARGE) {
-      let bytes = <usize>largePages(page) << PAGE_BITS;
-      describe(page, bytes, STATE_IN_USE, LAYER_LARGE, page, bytes);
-      return settle(page + bytes);
+      let bytes = <u64>largePages(page) << PAGE_BITS;
+      if (<u64>page + bytes > <u64>top) return walkStop(CHECK_LARGE, page);
+      describe(page, <usize>bytes, STATE_IN_USE, LAYER_LARGE, page, <usize>bytes);
+      return settle(page + <usize>bytes);
     }
-    if (kind == PAGE_META) {
-      describe(page, PAGE_SIZE, STATE_METADATA, LAYER_PAGE_MAP, 0, 0);
-      return settle(page + PAGE_SIZE);
-    }
+    describe(page, PAGE_SIZE, STATE_METADATA, LAYER_PAGE_MAP, 0, 0);
+    return settle(page + PAGE_SIZE);
   }
-  // A boundary-tag block (or the start map's, which is the allocator's own).
+  // A boundary-tag block: it and the header after it lie in its segment.
+  if (kind != PAGE_HEAP || (cursor & 15) != 12) return walkStop(CHECK_WALK_CURSOR, cursor);
   let h = header(cursor);
   let size = <usize>(h & ~15);
+  if (size < MIN_BLOCK || !pagesOfKind(cursor, <u64>cursor + size + BLOCK_HEADER, PAGE_HEAP)) {
+    return walkStop(CHECK_BLOCK_SIZE, cursor);
+  }
+  // The start map's block (starts.ts) is the allocator's own.
   if (cursor == startsBlock()) {
     describe(cursor, size, STATE_METADATA, LAYER_START_MAP, 0, 0);
     return settle(cursor + size);

@@ -98,32 +98,99 @@ export function errorFromReport(exports: AllocatorExports, report: RawReport, bl
   return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName, overwritten, traceIndex, report.noticed === true);
 }
 
-/** `check()` found a broken invariant. */
+/** What each violation means, by name (the module's CHECK_* codes in kebab case, and the host's walk-*). */
+const VIOLATIONS: Record<string, string> = {
+  "page-kind": "a page map entry names no kind",
+  "page-beyond-top": "a page past the top of the heap is claimed",
+  "run-links": "the free page runs' links disagree",
+  "run-order": "free page runs are out of order, or touch",
+  "run-pages": "a free page run's length is zero, runs past the top, or covers pages that are not free",
+  "run-footer": "a free page run's footer does not name its start",
+  "run-count": "free pages are not all on the run list",
+  "block-size": "a block's size is below 16 bytes or runs past its segment",
+  "block-footer": "a free block's footer differs from its header",
+  "prev-free-bit": "a block's previous-free bit disagrees with the block before it",
+  "adjacent-free": "two free blocks lie side by side",
+  epilogue: "a segment does not end with its epilogue",
+  "free-not-listed": "a free block is on no free list",
+  "listed-not-free": "a free list names something that is not a free block",
+  "list-links": "a free list's links disagree, or go round in a cycle",
+  "list-order": "the address-ordered free list is out of order",
+  "wrong-list": "a free block is on the list of another size",
+  bitmap: "a free-list bitmap bit disagrees with its list",
+  "list-duplicate": "a block is on the free lists twice",
+  rover: "next fit's rover is not a listed block",
+  "slab-header": "a slab page's header does not match its size class",
+  "slab-count": "a slab page's in-use count disagrees with its bitmap",
+  "slab-free-list": "a slab page's free list names a bad slot, or misses some",
+  "slab-list": "a size class's list of pages is wrong",
+  large: "a large run's pages are wrong (a tail page with no run before it, or a run past the top)",
+  counters: "the in-use counters disagree with the blocks",
+  state: "the heap state itself is implausible (its top, page map or first segment)",
+  "quick-list": "a quick list names a bad block, or a held block is on none",
+  "walk-cursor": "the walk reached an address where no entry starts",
+  "start-map": "a live block's bit in the start map is clear, or a bit is set where no live block starts",
+  "walk-steps": "the walk took more steps than the heap could hold blocks",
+  guard: "an allocation's guard header is broken",
+  canary: "a live allocation's canary bytes were overwritten",
+  poison: "a freed allocation was written after free",
+  quarantine: "the quarantine list and its counter disagree",
+  "buddy-tag": "a buddy page's bitmaps do not tile it with blocks",
+  "buddy-merge": "a free buddy block's buddy is free too",
+  "buddy-list": "a buddy free list names a block that is not free at its order, or its links disagree",
+  "buddy-bitmap": "the buddy order bitmap disagrees with the lists",
+  "buddy-count": "free buddy blocks are not all on the lists",
+};
+
+/** Where a corruption was found, beyond its address: which inspection met it, and a hint. */
+export interface CorruptionContext {
+  /** What found it: "heap check" (check(), the default), "heap walk", "free-list walk", … */
+  during?: string;
+  /** One more clause for the message, e.g. the block before it, which may have overflowed. */
+  note?: string;
+}
+
+/** `check()` found a broken invariant, or a walk of the heap (walk, stats, snapshot, free lists) met one and stopped. */
 export class HeapCorruptionError extends Error {
   readonly kind = "corruption";
   readonly violation: string;
   readonly address: number;
   readonly blockName?: string;
-  constructor(violation: string, address: number, blockName?: string) {
+  /** What found it: "heap check", "heap walk", "free-list walk", "quick-list walk", "buddy list count". */
+  readonly during: string;
+  constructor(violation: string, address: number, blockName?: string, context: CorruptionContext = {}) {
+    const during = context.during ?? "heap check";
     const named = blockName ? ` (block "${blockName}")` : "";
-    super(`heap check failed: ${violation} at ${hex(address)}${named}; the heap's metadata was overwritten (look for writes past the end of a block or after free)`);
+    const what = VIOLATIONS[violation] ? `: ${VIOLATIONS[violation]}` : "";
+    const note = context.note ? `; ${context.note}` : "";
+    super(`${during} failed: ${violation} at ${hex(address)}${named}${what}${note}; the heap's metadata was overwritten (look for writes past the end of a block or after free)`);
     this.name = "HeapCorruptionError";
     this.violation = violation;
     this.address = address;
     this.blockName = blockName;
+    this.during = during;
   }
 }
 
-/** `allocate()` could not get memory: the limit was reached or memory.grow failed. */
+/**
+ * `allocate()` could not get memory: the limit was reached or memory.grow failed. When the heap
+ * turned out corrupted while the message was being made (`corruption`, also the `cause`), the
+ * message says so: the corruption may be why malloc failed.
+ */
 export class OutOfMemoryError extends Error {
   readonly kind = "out-of-memory";
   readonly requested: number;
   readonly limit: number;
   readonly inUse: number;
-  constructor(requested: number, limit: number, inUse: number, memoryBytes: number) {
+  readonly corruption?: HeapCorruptionError;
+  constructor(requested: number, limit: number, inUse: number, memoryBytes: number, corruption?: HeapCorruptionError) {
     const cap = limit ? `the limit of ${limit} bytes` : "what the engine would grow";
-    super(`out of memory: ${requested} bytes requested, ${inUse} bytes in use, memory at ${memoryBytes} bytes; ${cap} is reached. Free blocks, or create the heap with a larger maxMemory`);
+    super(corruption
+      ? `out of memory: ${requested} bytes requested, memory at ${memoryBytes} bytes, and the heap is corrupted, which may be why: ${corruption.message}`
+      : `out of memory: ${requested} bytes requested, ${inUse} bytes in use, memory at ${memoryBytes} bytes; ${cap} is reached. Free blocks, or create the heap with a larger maxMemory`,
+    corruption ? { cause: corruption } : undefined);
     this.name = "OutOfMemoryError";
+    this.corruption = corruption;
     this.requested = requested;
     this.limit = limit;
     this.inUse = inUse;

@@ -166,6 +166,8 @@ export interface SlabInfo {
   totalSlabs: number;
 }
 
+const hexAddress = (n: number) => `0x${n.toString(16)}`;
+
 const LAYER_BY_NAME: Record<string, Layer> = {
   STATE: "state", MEDIUM: "medium", SLAB: "slab", LARGE: "large", PAGES: "pages",
   PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", START_MAP: "start-map", BUDDY: "buddy",
@@ -410,7 +412,7 @@ export class Heap {
   allocate(size: number): number {
     size = byteCount("allocate", "size", size);
     const p = this.malloc(size);
-    if (p === 0) throw new OutOfMemoryError(size, this.maxMemory, this.stats().inUse, this.memory.buffer.byteLength);
+    if (p === 0) throw this.outOfMemory(size);
     return p;
   }
 
@@ -505,14 +507,32 @@ export class Heap {
     };
   }
 
-  /** Checked build: the guarded allocation inside the raw block at `raw` (see assembly/guard.ts). */
-  private guarded(raw: number): { pointer: number; size: number; quarantined: boolean } | null {
+  /**
+   * Checked build: the guarded allocation inside the raw block at `raw` of `usable` bytes (see
+   * assembly/guard.ts). Its first word says where: a word pointing outside the block is corruption.
+   */
+  private guarded(raw: number, usable: number): { pointer: number; size: number; quarantined: boolean } | null {
     const view = new DataView(this.memory.buffer);
     const header = constant(this.exports, "GUARD_HEADER");
     const v = view.getUint32(raw, true);
     const p = (v & ~15) === raw ? raw + header : (v & 2) ? v & ~15 : 0;
     if (p === 0) return null;
-    return { pointer: p, size: view.getUint32(p - header + 4, true), quarantined: (view.getUint32(p - header, true) & 1) === 1 };
+    const size = p >= raw + header && p <= raw + usable ? view.getUint32(p - header + 4, true) : -1;
+    if (size < 0 || p + size > raw + usable) {
+      throw new HeapCorruptionError("guard", raw, this.nameAt(raw), { during: "heap walk" });
+    }
+    return { pointer: p, size, quarantined: (view.getUint32(p - header, true) & 1) === 1 };
+  }
+
+  /** What allocate() throws when malloc returns 0: on a corrupted heap (stats() cannot walk it), saying so. */
+  private outOfMemory(size: number): OutOfMemoryError {
+    const memoryBytes = this.memory.buffer.byteLength;
+    try {
+      return new OutOfMemoryError(size, this.maxMemory, this.stats().inUse, memoryBytes);
+    } catch (error) {
+      if (!(error instanceof HeapCorruptionError)) throw error;
+      return new OutOfMemoryError(size, this.maxMemory, this.exports.heap_stat(constant(this.exports, "STAT_IN_USE")), memoryBytes, error);
+    }
   }
 
   /** Throws HeapCorruptionError naming the first broken invariant and its address. */
@@ -524,17 +544,78 @@ export class Heap {
     throw new HeapCorruptionError(name, address, this.names.get(address + constant(this.exports, "BLOCK_HEADER")));
   }
 
+  // ── Bounded walks ─────────────────────────────────────────────────────────
+  // Sizes and links are read from memory a program may have overwritten. The module checks each
+  // step (assembly/walk.ts, inspect-lists.ts) and leaves a broken one in walk_error; the host also
+  // stops a cursor that does not move forward or leaves the heap, and any walk of more steps than
+  // the memory could hold 16-byte blocks. Either way: a HeapCorruptionError, never a hang.
+
+  /** The violation the module's last walk or list step met (walk_error), or null. */
+  private walkError(): { violation: string; address: number } | null {
+    const e = this.exports;
+    const code = e.walk_error === undefined ? 0 : Number((e.walk_error as WebAssembly.Global).value) >>> 0;
+    if (code === 0) return null;
+    const address = Number((e.walk_error_address as WebAssembly.Global).value) >>> 0;
+    return { violation: namesByValue(e, "CHECK_").get(code) ?? `check-${code}`, address };
+  }
+
+  /** Most steps a walk of this memory can take: one per 16 bytes. */
+  private walkBound(): number { return Math.floor(this.memory.buffer.byteLength / 16); }
+
+  /** The name of the block at `address`, however its layer and build put the pointer after it. */
+  private nameAt(address: number): string | undefined {
+    const header = constant(this.exports, "BLOCK_HEADER");
+    const guard = this.build === "checked" ? constant(this.exports, "GUARD_HEADER") : 0;
+    for (const at of [address + header, address, address + header + guard, address + guard]) {
+      const name = this.names.get(at);
+      if (name !== undefined) return name;
+    }
+    return undefined;
+  }
+
+  /** The top of the heap, if the state is sound enough to walk to it. */
+  private walkTop(): number {
+    const e = this.exports;
+    const start = e.heap_start() >>> 0;
+    const top = e.heap_top() >>> 0;
+    if (top % constant(e, "PAGE_SIZE") !== 0 || top <= start || top > this.memory.buffer.byteLength) {
+      throw new HeapCorruptionError("state", start, undefined, { during: "heap walk", note: `its top is ${top}, memory ends at ${this.memory.buffer.byteLength}` });
+    }
+    return top;
+  }
+
+  /** The error a heap walk throws at `address`, with the entry before it (the likely overflow) named. */
+  private walkCorruption(violation: string, address: number, before?: Omit<Block, "payload" | "name">): HeapCorruptionError {
+    let note: string | undefined;
+    if (before && before.address !== address) {
+      const name = this.nameAt(before.address);
+      note = `the ${before.layer} entry before it, at ${hexAddress(before.address)}${name ? ` ("${name}")` : ""}, may have been written past its end`;
+    }
+    return new HeapCorruptionError(violation, address, this.nameAt(address), { during: "heap walk", note });
+  }
+
   private *walkRaw(): Generator<Omit<Block, "payload" | "name">> {
     const e = this.exports;
     const g = (name: string) => Number((e[name] as WebAssembly.Global).value) >>> 0;
-    const end = e.walk_end() >>> 0;
     let cursor = e.walk_first() >>> 0;
-    while (cursor !== 0 && cursor < end) {
-      cursor = e.walk_entry(cursor) >>> 0;
-      yield {
+    if (cursor === 0) return;
+    const end = this.walkTop();
+    const bound = this.walkBound();
+    let before: Omit<Block, "payload" | "name"> | undefined;
+    for (let steps = 1; cursor < end; steps++) {
+      const next = e.walk_entry(cursor) >>> 0;
+      const broken = this.walkError();
+      if (broken) throw this.walkCorruption(broken.violation, broken.address, before);
+      // Each step moves forward, and stays in the heap: else a loop, whatever the module said.
+      if (next <= cursor || next > end) throw this.walkCorruption("walk-cursor", cursor, before);
+      if (steps > bound) throw this.walkCorruption("walk-steps", cursor, before);
+      const entry: Omit<Block, "payload" | "name"> = {
         address: g("walk_address"), pointer: g("walk_payload"), size: g("walk_size"), usable: g("walk_usable"),
         state: this.stateNames.get(g("walk_state")) ?? "metadata", layer: this.layerNames.get(g("walk_layer")) ?? "state",
       };
+      yield entry;
+      before = entry;
+      cursor = next;
     }
   }
 
@@ -547,7 +628,7 @@ export class Heap {
       const block: Block = { ...raw, payload: raw.pointer ? this.requested.get(raw.pointer) ?? raw.usable : 0 };
       if (checked && raw.pointer) {
         // The program's pointer and size live inside the guarded raw block.
-        const guard = this.guarded(raw.pointer);
+        const guard = this.guarded(raw.pointer, raw.usable);
         if (guard) {
           block.pointer = guard.pointer;
           block.payload = guard.size;
@@ -566,18 +647,42 @@ export class Heap {
     return out;
   }
 
+  /**
+   * Follow one list from `head`: `step(block, prev)` is the module's checked link (0 at the end,
+   * walk_error on a broken one). A block met twice, or more blocks than the memory could hold,
+   * ends it too. Returns the blocks in list order; throws HeapCorruptionError.
+   */
+  private followList(head: number, step: (block: number, prev: number) => number, during: string, list: string): number[] {
+    const blocks: number[] = [];
+    const seen = new Set<number>();
+    const bound = this.walkBound();
+    let prev = 0;
+    for (let b = head; b !== 0;) {
+      const from = prev === 0 ? `it is the head of ${list}` : `it is linked from ${hexAddress(prev)} on ${list}`;
+      if (seen.has(b)) throw new HeapCorruptionError("list-links", b, this.nameAt(b), { during, note: `${from}, which goes round in a cycle` });
+      if (blocks.length >= bound) throw new HeapCorruptionError("walk-steps", b, this.nameAt(b), { during, note: `${from}, longer than the memory could hold` });
+      const next = step(b, prev) >>> 0;
+      const broken = this.walkError();
+      if (broken) throw new HeapCorruptionError(broken.violation, broken.address, this.nameAt(broken.address), { during, note: from });
+      seen.add(b);
+      blocks.push(b);
+      prev = b;
+      b = next;
+    }
+    return blocks;
+  }
+
   /** The free lists of the boundary-tag layer: non-empty lists with their blocks. */
   freeLists(): { index: number; blocks: { address: number; size: number }[] }[] {
     const e = this.exports;
     const lists = [];
     const count = e.free_list_count();
+    if (count > 0) this.walkTop();
+    // Modules without the checked step: the raw link (the host's cycle and step bounds still hold).
+    const step = e.free_list_next ? (b: number, prev: number) => e.free_list_next!(b, prev) : (b: number) => e.free_block_next(b);
     for (let index = 0; index < count; index++) {
-      const blocks = [];
-      for (let b = e.free_list_head(index) >>> 0; b !== 0; b = e.free_block_next(b) >>> 0) {
-        blocks.push({ address: b, size: e.free_block_size(b) >>> 0 });
-        if (blocks.length > 1e7) break;
-      }
-      if (blocks.length) lists.push({ index, blocks });
+      const found = this.followList(e.free_list_head(index) >>> 0, step, "free-list walk", `free list ${index}`);
+      if (found.length) lists.push({ index, blocks: found.map((b) => ({ address: b, size: e.free_block_size(b) >>> 0 })) });
     }
     return lists;
   }
@@ -585,14 +690,12 @@ export class Heap {
   /** The quick lists (segregated fit): freed small blocks held for reuse at their exact size, by block size. */
   quickLists(): { size: number; blocks: number[] }[] {
     const e = this.exports as AllocatorExports & { quick_list_head?(size: number): number };
-    if (!e.quick_list_head) return [];
+    if (!e.quick_list_head || e.heap_start() === 0) return [];
     const lists = [];
+    this.walkTop();
     for (let size = 16; size <= constant(e, "QUICK_MAX"); size += 16) {
-      const blocks = [];
-      for (let b = e.quick_list_head(size) >>> 0; b !== 0; b = e.free_block_next(b) >>> 0) {
-        blocks.push(b);
-        if (blocks.length > 1e7) break;
-      }
+      const step = e.quick_list_next ? (b: number) => e.quick_list_next!(b, size) : (b: number) => e.free_block_next(b);
+      const blocks = this.followList(e.quick_list_head(size) >>> 0, step, "quick-list walk", `the quick list of ${size}-byte blocks`);
       if (blocks.length) lists.push({ size, blocks });
     }
     return lists;
@@ -603,8 +706,9 @@ export class Heap {
     const e = this.exports;
     const pageSize = constant(e, "PAGE_SIZE");
     const out: PageMapEntry[] = [];
+    if (e.heap_start() === 0) return out;
     const first = Math.floor((e.heap_start() >>> 0) / pageSize);
-    const top = (e.heap_top() >>> 0) / pageSize;
+    const top = this.walkTop() / pageSize;
     for (let page = first; page < top; page++) {
       out.push({ page, address: page * pageSize, kind: (this.pageKinds.get(e.page_kind(page)) ?? "none") as PageMapEntry["kind"] });
     }
@@ -624,7 +728,14 @@ export class Heap {
       const min = constant(e, "BUDDY_MIN_ORDER");
       const max = constant(e, "BUDDY_MAX_ORDER");
       const free: number[] = [];
-      for (let order = min; order <= max; order++) free.push((e.buddy_free_count as (o: number) => number)(order) >>> 0);
+      for (let order = min; order <= max; order++) {
+        free.push((e.buddy_free_count as (o: number) => number)(order) >>> 0);
+        const broken = this.walkError();
+        if (broken) {
+          throw new HeapCorruptionError(broken.violation, broken.address, this.nameAt(broken.address),
+            { during: "buddy list count", note: `it is on the free list of order ${order} (${2 ** order}-byte blocks)` });
+        }
+      }
       out.push({ zone: "buddy", minOrder: min, unit: 2 ** min, free });
     }
     // Free runs never touch (they merge at once), so each maximal stretch of free pages is one run.

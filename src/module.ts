@@ -44,6 +44,10 @@ export interface AllocatorExports {
   free_block_next(block: number): number;
   free_block_prev(block: number): number;
   free_block_size(block: number): number;
+  /** The block after free-list block `block` (predecessor `prev`), each link checked: 0 at the end, or 0 with walk_error set. */
+  free_list_next?(block: number, prev: number): number;
+  /** The block after `block` on the quick list of `size`-byte blocks, checked the same way. */
+  quick_list_next?(block: number, size: number): number;
   /** Buddy build only: free buddy blocks of an order (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER). */
   buddy_free_count?(order: number): number;
   [name: string]: unknown;

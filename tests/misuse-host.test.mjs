@@ -87,7 +87,10 @@ const NO_MODULE_ARGUMENTS = [
   "stats", "check", "walk", "freeLists", "quickLists", "pageMap", "buddyinfo", "slabinfo", "snapshot", "runningPolicy", "close",
   "notice", "memory",
 ];
-const PRIVATE = ["constructor", "observe", "forget", "raise", "deliver", "remember", "span", "guarded", "walkRaw"];
+const PRIVATE = [
+  "constructor", "observe", "forget", "raise", "deliver", "remember", "span", "guarded", "walkRaw",
+  "outOfMemory", "walkError", "walkBound", "nameAt", "walkTop", "walkCorruption", "followList",
+];
 
 test("the list of entry points covers every method of Heap", () => {
   const listed = new Set([...ENTRY_POINTS.map(([method]) => method), ...NO_MODULE_ARGUMENTS, ...PRIVATE]);

@@ -28,3 +28,27 @@ export interface HeapSnapshot {
   /** Operation number shown, when stepping through a trace. */
   step?: number;
 }
+
+/** The most pages a picture is drawn of: wasm32's 4 GiB of memory. */
+const MAX_PAGES = 65536;
+
+/**
+ * Throw a RangeError naming the first thing in `snapshot` that would not draw as a bounded
+ * picture: a page size that is not a positive whole number, a top below the start or more than
+ * 4 GiB of pages after it, a block that is not inside [heapStart, top). The drawing loops over
+ * pages and over the pages each block crosses, so these bounds are what keep it finite.
+ * Heap.snapshot() always passes; a saved or hand-made snapshot may not.
+ */
+export function checkSnapshot(snapshot: HeapSnapshot): void {
+  const { pageSize, heapStart, top, blocks } = snapshot;
+  const whole = (n: unknown) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+  if (!whole(pageSize) || pageSize === 0) throw new RangeError(`snapshot pageSize ${pageSize} is not a positive whole number of bytes (Wasm pages are 65536)`);
+  if (!whole(heapStart) || !whole(top) || top < heapStart || (top - heapStart) / pageSize > MAX_PAGES) {
+    throw new RangeError(`snapshot heap [${heapStart}, ${top}) is not a range of at most ${MAX_PAGES} pages: heapStart and top must be byte addresses, top at or above heapStart`);
+  }
+  for (const b of blocks) {
+    if (!whole(b.address) || !whole(b.size) || b.address < heapStart || b.address + b.size > top) {
+      throw new RangeError(`snapshot block at ${b.address} (${b.size} bytes) is not inside the heap [${heapStart}, ${top}); take snapshots with Heap.snapshot()`);
+    }
+  }
+}

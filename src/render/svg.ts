@@ -7,7 +7,7 @@
 // address and a screen reader can read it.
 
 import type { Block } from "../heap.js";
-import type { HeapSnapshot, PageKind } from "./snapshot.js";
+import { checkSnapshot, type HeapSnapshot, type PageKind } from "./snapshot.js";
 import {
   type BlockStyle, GAP_FILL, LEGEND, OUTSIDE_FILL, PAGE_KIND_COLOUR, SERIES_COLOURS, blockStyle, hatchId,
 } from "./palette.js";
@@ -346,6 +346,7 @@ function highlight(b: Block, L: Layout): string[] {
 
 /** The heap, to scale: one row per page, one rect per block per row it crosses. */
 export function renderHeapSvg(snapshot: HeapSnapshot, options: HeapSvgOptions = {}): string {
+  checkSnapshot(snapshot);
   const width = Math.max(320, options.width ?? 960);
   const { pageSize, heapStart, top } = snapshot;
   const firstPage = Math.floor(heapStart / pageSize);
