@@ -159,3 +159,157 @@ test("viz answers only Host localhost, 127.0.0.1, [::1] and its --host: another 
   }
   assert.equal((await rawTo("GET /trace/short.rep HTTP/1.0\r\n\r\n")).status, 403, "no Host header");
 });
+
+// ---------------------------------------------------------------------------------------
+// Long traces: read as a stream
+
+/** A trace of `pairs` a/f pairs over 8 ids, written in chunks. */
+function writeLongTrace(name, pairs) {
+  const file = path.join(tmp, name);
+  const fd = fs.openSync(file, "w");
+  fs.writeSync(fd, `0\n8\n${2 * pairs}\n1\n`);
+  let chunk = "";
+  for (let i = 0; i < pairs; i++) {
+    chunk += `a ${i % 8} ${(i * 37) % 500 + 1}\nf ${i % 8}\n`;
+    if (chunk.length > 1 << 16) { fs.writeSync(fd, chunk); chunk = ""; }
+  }
+  fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+  return file;
+}
+
+// 1.5 million lines: reading them whole (the text, its lines, an object per operation)
+// needed over 64 MB of V8 heap and aborted at 1 million; streamed, memory is the 8 live ids.
+const LONG_PAIRS = 750000;
+
+test("replay streams a 1.5-million-line trace in a 64 MB V8 heap; the header's op count is checked, not trusted", () => {
+  const file = writeLongTrace("long.rep", LONG_PAIRS);
+  const r = cli(["replay", file, "--json"], ["--max-old-space-size=64"]);
+  assert.equal(r.code, 0, r.err.slice(0, 500));
+  const [result] = JSON.parse(r.out);
+  assert.equal(result.ops, 2 * LONG_PAIRS);
+  assert.equal(result.peakLivePayload, 500);
+
+  const lying = writeFile("lying-header.rep", "0\n8\n4294967295\n1\na 0 8\nf 0\n");
+  const bad = cli(["replay", lying], ["--max-old-space-size=64"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /lying-header\.rep:3: the header says 4294967295 operations, the file has 2/);
+  assertOneLineError(bad.err, "lying header");
+});
+
+test("dump --at and viz read a long trace as a stream too", async (t) => {
+  const file = writeLongTrace("long-viz.rep", LONG_PAIRS);
+  const dump = cli(["dump", file, "--at", "3", "--json"], ["--max-old-space-size=64"]);
+  assert.equal(dump.code, 0, dump.err.slice(0, 500));
+  assert.match(JSON.parse(dump.out).title, new RegExp(`after 3 of ${2 * LONG_PAIRS} operations`));
+
+  const child = spawn(process.execPath, ["--max-old-space-size=64", "dist/cli.js", "viz", file, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => child.kill());
+  const port = await new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => { out += chunk; const url = /wasm-malloc viz: (http:\S+)/.exec(out)?.[1]; if (url) resolve(Number(new URL(url).port)); });
+    child.stderr.on("data", (chunk) => { err += chunk; });
+    child.on("exit", (code) => reject(new Error(`viz exited with ${code}: ${err.slice(0, 500)}`)));
+  });
+  const response = await fetch(`http://127.0.0.1:${port}/trace/long-viz.rep`);
+  assert.equal(response.status, 200);
+  assert.equal((await response.arrayBuffer()).byteLength, fs.statSync(file).size, "the whole file, sent from disk");
+});
+
+// ---------------------------------------------------------------------------------------
+// Trace errors: file:line, the line's text, printable and short
+
+/** Deterministic bytes (mulberry32), with ESC sequences and NULs among them. */
+function binaryBytes(length, seed = 7) {
+  let state = seed;
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) {
+    state = (state + 0x6d2b79f5) | 0;
+    let x = Math.imul(state ^ (state >>> 15), 1 | state);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    bytes[i] = (x ^ (x >>> 14)) & 255;
+  }
+  // No line break in the first 200 bytes: the first line is long, and holds these.
+  for (let i = 0; i < 200; i++) if (bytes[i] === 10) bytes[i] = 11;
+  bytes.write("\x1b[2J\x1b]0;owned\x07\0\0", 3, "latin1");
+  return bytes;
+}
+
+test("a binary file, a 100 KB line and a hostile file name give one short printable error", async () => {
+  const cases = [
+    [writeFile("binary.rep", binaryBytes(100000)), /binary\.rep:1: expected header number 1 of 4 \(suggested heap size\), a whole decimal number 0\.\.4294967295, found ".*\\x1b\[2J\\x1b\]0;owned\\x07\\x00\\x00.*…"$/],
+    [writeFile("one-line.rep", "7".repeat(100000)), /one-line\.rep:1: the line is longer than 4096 characters, so this is not a trace .*: "7{80}…"$/],
+    [writeFile("long-op.rep", `0\n1\n1\n1\na 0 ${"9".repeat(100000)}\n`), /long-op\.rep:5: the line is longer than 4096 characters.*: "a 0 9{76}…"$/],
+    [writeFile("long-op-short.rep", `0\n1\n1\n1\na 0 1 \x1b[31m${"x".repeat(3000)}\n`), /long-op-short\.rep:5: malformed "a 0 1 \\x1b\[31mx{69}…" \(expected a ID SIZE\)$/],
+    [writeFile("ctl-header.rep", "\x1b]0;title\x07\n"), /ctl-header\.rep:1: expected header number 1 of 4 .*found "\\x1b\]0;title\\x07"$/],
+    [path.join(tmp, "missing-\x1b[31m-\u202e.rep"), /missing-\\x1b\[31m-\\u\{202e\}\.rep:0: cannot read the file \(ENOENT\)$/],
+  ];
+  // Every case through replay; the two worst through dump and compare too (they share the reader).
+  const runs = cases.flatMap(([file, message], i) => (i < 2 ? ["replay", "dump", "compare"] : ["replay"]).map((command) => ({ command, file, message })));
+  const results = await cliAll(runs.map(({ command, file }) => [command, file]));
+  for (const [i, { command, file, message }] of runs.entries()) {
+    {
+      const r = results[i];
+      assert.equal(r.code, 1, `${command} ${path.basename(file)}`);
+      assertOneLineError(r.err, `${command} ${path.basename(file)}`);
+      assert.ok(r.err.length < 400, `${command} ${path.basename(file)}: short (${r.err.length} bytes)`);
+      assert.match(r.err.trimEnd(), new RegExp(`^wasm-malloc: .*${message.source}`), `${command} ${path.basename(file)}: ${r.err}`);
+    }
+  }
+});
+
+test("trace numbers: 2^32 and more, negative, fractional, non-decimal sizes and ids, unknown ops and ids never allocated are rejected with file:line and the line", async () => {
+  const header = "0\n4\n2\n1\n";
+  const cases = [
+    ["a 0 4294967296", /the size 4294967296 is too large \(at most 4294967295, 2\^32-1: Wasm sizes are 32-bit, a larger one would wrap\)/],
+    ["a 0 18446744073709551616", /the size 18446744073709551616 is too large/],
+    ["a 0 -1", /the size "-1" is not a whole decimal number \(0\.\.4294967295\)/],
+    ["a 0 1.5", /the size "1\.5" is not a whole decimal number/],
+    ["a 0 1e3", /the size "1e3" is not a whole decimal number/],
+    ["a 0 0x10", /the size "0x10" is not a whole decimal number/],
+    ["a 0 +8", /the size "\+8" is not a whole decimal number/],
+    ["a 0 NaN", /the size "NaN" is not a whole decimal number/],
+    ["a 4294967296 8", /the id 4294967296 is too large \(at most 4294967295, 2\^32-1\)/],
+    ["a -1 8", /the id "-1" is not a whole decimal number/],
+    ["f 1.0", /the id "1\.0" is not a whole decimal number/],
+  ];
+  const runs = cases.flatMap(([line, message], i) => {
+    const file = writeFile(`numbers-${i}.rep`, `${header}${line}\nf 0\n`);
+    return (i === 0 ? ["replay", "dump"] : ["replay"]).map((command) => ({ command, file, line, message }));
+  });
+  const results = await cliAll(runs.map(({ command, file }) => [command, file]));
+  for (const [i, { command, file, line, message }] of runs.entries()) {
+    {
+      const r = results[i];
+      assert.equal(r.code, 1, `${command} "${line}": ${r.out.slice(0, 200)}`);
+      assertOneLineError(r.err, line);
+      assert.ok(r.err.includes(`${path.basename(file)}:5: "${line}": `), `${command} "${line}": file:line and the line: ${r.err}`);
+      assert.match(r.err, message, line);
+    }
+  }
+  // realloc sizes too, on its own line number.
+  const realloc = cli(["replay", writeFile("realloc-big.rep", "0\n1\n3\n1\na 0 8\nr 0 4294967296\nf 0\n")]);
+  assert.equal(realloc.code, 1);
+  assert.match(realloc.err, /realloc-big\.rep:6: "r 0 4294967296": the size 4294967296 is too large/);
+  // Other malformed operations.
+  const others = [
+    ["0\n1\n1\n1\nx 0 8\n", /:5: unknown operation "x" in "x 0 8" \(expected a, f or r\)/],
+    ["0\n1\n1\n1\nalloc 0 8\n", /:5: unknown operation "alloc" in "alloc 0 8"/],
+    ["0\n1\n1\n1\nf 9\n", /:5: free of id 9, which was never allocated/],
+    ["0\n1\n1\n1\nr 9 8\n", /:5: realloc of id 9, which was never allocated/],
+    ["0\n1\n1\n1\na 0 8 8\n", /:5: malformed "a 0 8 8" \(expected a ID SIZE\)/],
+    ["0\n1\n1\n99999999999\n", /:4: expected header number 4 of 4 \(weight\), a whole decimal number 0\.\.4294967295, found "99999999999"/],
+  ];
+  const otherResults = await cliAll(others.map(([text], i) => ["replay", writeFile(`op-${i}.rep`, text)]));
+  for (const [i, [text, message]] of others.entries()) {
+    const r = otherResults[i];
+    assert.equal(r.code, 1, text);
+    assertOneLineError(r.err, text);
+    assert.match(r.err, message);
+  }
+  // The largest size is allowed and fails as what it is: out of memory, not malloc(0).
+  const largest = cli(["replay", writeFile("largest.rep", "0\n1\n2\n1\na 0 4294967295\nf 0\n")]);
+  assert.equal(largest.code, 1);
+  assert.match(largest.err, /largest\.rep:5: malloc\(4294967295\) returned 0 \(out of memory\)/);
+});
