@@ -12,14 +12,14 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { SingleBar } from "cli-progress";
 import { ENGINES, Heap, HeapOptions } from "./heap.js";
 import { POLICY_NAMES, PolicyName, isPolicyName } from "./policy.js";
-import { Trace, replay, type ReplayResult } from "./trace.js";
+import { Trace, TRACE_NUMBER_MAX, parseU32, replay, type ReplayResult } from "./trace.js";
 import { checkTraceFile, replayTraceFile, type TraceFileOptions } from "./trace-file.js";
 import { escapeUnprintable, printable } from "./printable.js";
 import { formatDump } from "./dump.js";
 import { formatBuddyinfo, formatSlabinfo } from "./views.js";
 import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
 import { churnTrace, exampleTrace } from "./workloads.js";
-import { serveViz } from "./viz-server.js";
+import { isLoopbackHost, serveViz } from "./viz-server.js";
 
 const EXIT_TRACE = 1;
 const EXIT_USAGE = 2;
@@ -37,16 +37,25 @@ function replaySource(heap: Heap, source: TraceSource, options: TraceFileOptions
   return typeof source === "string" ? replayTraceFile(heap, source, options) : replay(heap, source, options);
 }
 
+// Number flags take whole decimal numbers only: no sign, fraction, exponent or hex, and
+// nothing a 32-bit size would wrap ("1e3", "0x10", "1.5", "-1", "4294967296" all fail, exit 2).
 function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of operations");
+  const n = parseU32(value);
+  if (n === undefined) throw new InvalidArgumentError(`expected a whole number of operations, 0..${TRACE_NUMBER_MAX}`);
   return n;
 }
 
 function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number, 0..65535 (0: any free port)");
+  const n = parseU32(value);
+  if (n === undefined || n > 65535) throw new InvalidArgumentError("expected a port number, 0..65535 (0: any free port)");
   return n;
+}
+
+/** An address to listen on: an IP address (IPv6 with or without brackets) or a host name; never empty (which would mean every interface). */
+function hostAddress(value: string): string {
+  const host = /^\[.*\]$/.test(value) ? value.slice(1, -1) : value;
+  if (!/^[A-Za-z0-9._:%-]{1,253}$/.test(host)) throw new InvalidArgumentError("expected an IP address or a host name to listen on, such as 127.0.0.1");
+  return host;
 }
 
 function policyOption(allowAll: boolean): Option {
@@ -206,17 +215,26 @@ async function runViz(file: string | undefined, opts: { port: number; host: stri
   const server = await serveViz({ trace, port: opts.port, host: opts.host, query: { at: opts.at, allocator, compare: opts.compare, slabs } })
     .catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") throw new Error(`port ${opts.port} is in use: pick another with --port N (0: any free port)`);
+      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND" || error.code === "EACCES") {
+        throw new Error(`cannot listen on ${printable(opts.host)} port ${opts.port} (${error.code}): pick an address of this machine with --host (default 127.0.0.1)`);
+      }
       throw error;
     });
   console.log(`wasm-malloc viz: ${server.url}`);
   console.log("serving the heap visualizer; stop with Ctrl+C");
+  if (!isLoopbackHost(opts.host)) {
+    console.error(`wasm-malloc viz: warning: --host ${printable(opts.host)} is not a loopback address: anyone who can reach this machine on port ${server.port} can read the page${file ? ` and the trace ${sourceName(file)}` : ""}; use --host 127.0.0.1 to keep it on this machine`);
+  }
 }
 
 export function buildProgram(): Command {
   const program = new Command("wasm-malloc")
     .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
     .addHelpText("after", "\nExit codes: 0 success, 1 trace or heap error, 2 bad usage.\nThe policy also comes from WASM_MALLOC_POLICY; an option wins over it.")
-    .showHelpAfterError()
+    // A usage error is one line and a pointer to the help, not the whole help.
+    .showHelpAfterError("(add --help for usage)")
+    // Commander quotes the bad value as typed: shown escaped, never as raw control bytes.
+    .configureOutput({ writeErr: (text) => process.stderr.write(escapeUnprintable(text)) })
     .exitOverride();
   const common = (cmd: Command) => cmd
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
@@ -276,7 +294,7 @@ export function buildProgram(): Command {
     .option("--at <n>", "open at operation N instead of the last", count)
     .addOption(new Option("--compare <allocator>", "side by side with another policy, or the buddy engine").choices([...POLICY_NAMES, "buddy"]))
     .option("--port <n>", "port to listen on (0: any free port)", port, 5173)
-    .option("--host <address>", "address to listen on", "127.0.0.1"))
+    .option("--host <address>", "address to listen on. Only 127.0.0.1 (or localhost, ::1) keeps the page and the trace on this machine: any other address, such as 0.0.0.0, makes them readable from the network (a warning says so). The server answers only requests whose Host is localhost, 127.0.0.1, [::1] or this address", hostAddress, "127.0.0.1"))
     .action(runViz);
 
   program.command("demo")

@@ -160,6 +160,25 @@ test("viz answers only Host localhost, 127.0.0.1, [::1] and its --host: another 
   assert.equal((await rawTo("GET /trace/short.rep HTTP/1.0\r\n\r\n")).status, 403, "no Host header");
 });
 
+test("viz --host 0.0.0.0 warns on stderr that the trace is readable from the network; --help says so", async (t) => {
+  const viz = await startViz([SHORT, "--port", "0", "--host", "0.0.0.0"]);
+  t.after(() => viz.child.kill());
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.match(viz.err, /warning: --host 0\.0\.0\.0 is not a loopback address: anyone who can reach this machine on port \d+ can read the page and the trace short\.rep/);
+  // Still only answers the allowed names.
+  assert.equal((await rawRequest(viz.port, request("/", "Host: evil.example\r\n"))).status, 403);
+  assert.equal((await rawRequest(viz.port, request("/", `Host: 0.0.0.0:${viz.port}\r\n`))).status, 200);
+
+  const quiet = await startViz([SHORT, "--port", "0"]);
+  t.after(() => quiet.child.kill());
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(quiet.err, "", "no warning on 127.0.0.1");
+
+  const help = cli(["viz", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out.replace(/\s+/g, " "), /--host <address> .*readable from the network/);
+});
+
 // ---------------------------------------------------------------------------------------
 // Long traces: read as a stream
 
@@ -181,9 +200,11 @@ function writeLongTrace(name, pairs) {
 // 1.5 million lines: reading them whole (the text, its lines, an object per operation)
 // needed over 64 MB of V8 heap and aborted at 1 million; streamed, memory is the 8 live ids.
 const LONG_PAIRS = 750000;
+let longTrace;
+const longTraceFile = () => (longTrace ??= writeLongTrace("long.rep", LONG_PAIRS));
 
 test("replay streams a 1.5-million-line trace in a 64 MB V8 heap; the header's op count is checked, not trusted", () => {
-  const file = writeLongTrace("long.rep", LONG_PAIRS);
+  const file = longTraceFile();
   const r = cli(["replay", file, "--json"], ["--max-old-space-size=64"]);
   assert.equal(r.code, 0, r.err.slice(0, 500));
   const [result] = JSON.parse(r.out);
@@ -198,7 +219,7 @@ test("replay streams a 1.5-million-line trace in a 64 MB V8 heap; the header's o
 });
 
 test("dump --at and viz read a long trace as a stream too", async (t) => {
-  const file = writeLongTrace("long-viz.rep", LONG_PAIRS);
+  const file = longTraceFile();
   const dump = cli(["dump", file, "--at", "3", "--json"], ["--max-old-space-size=64"]);
   assert.equal(dump.code, 0, dump.err.slice(0, 500));
   assert.match(JSON.parse(dump.out).title, new RegExp(`after 3 of ${2 * LONG_PAIRS} operations`));
@@ -212,7 +233,7 @@ test("dump --at and viz read a long trace as a stream too", async (t) => {
     child.stderr.on("data", (chunk) => { err += chunk; });
     child.on("exit", (code) => reject(new Error(`viz exited with ${code}: ${err.slice(0, 500)}`)));
   });
-  const response = await fetch(`http://127.0.0.1:${port}/trace/long-viz.rep`);
+  const response = await fetch(`http://127.0.0.1:${port}/trace/long.rep`);
   assert.equal(response.status, 200);
   assert.equal((await response.arrayBuffer()).byteLength, fs.statSync(file).size, "the whole file, sent from disk");
 });
@@ -312,4 +333,44 @@ test("trace numbers: 2^32 and more, negative, fractional, non-decimal sizes and 
   const largest = cli(["replay", writeFile("largest.rep", "0\n1\n2\n1\na 0 4294967295\nf 0\n")]);
   assert.equal(largest.code, 1);
   assert.match(largest.err, /largest\.rep:5: malloc\(4294967295\) returned 0 \(out of memory\)/);
+});
+
+// ---------------------------------------------------------------------------------------
+// Number flags
+
+test("every number flag rejects 2^32+, NaN, negatives, fractions, exponents, hex and text: one line naming flag and value, exit 2", async () => {
+  // Each flag gets 2^32, text (NaN), a negative, a fraction and an exponent; --at's shared
+  // parser gets the other spellings Number() would take once, on dump.
+  const bad = ["4294967296", "NaN", "-1", "1.5", "1e3"];
+  const more = ["99999999999999999999", "ten", "0x10", "", " 7", "Infinity"];
+  const flags = [
+    ["dump --at", ["dump", SHORT], "--at <n>"],
+    ["map --at", ["map", SHORT, "--out", path.join(tmp, "map.svg")], "--at <n>"],
+    ["info --at", ["info", SHORT, "--slab"], "--at <n>"],
+    ["viz --at", ["viz", SHORT, "--port", "0"], "--at <n>"],
+    ["viz --port", ["viz", SHORT], "--port <n>"],
+  ];
+  const values = { "dump --at": [...bad, ...more], "viz --port": [...bad, "65536"] };
+  const runs = flags.flatMap(([name, args, flag]) => (values[name] ?? bad).map((value) => ({ name, args, flag, value })));
+  // A value wrongly taken starts viz serving: the timeout ends it, and the test fails.
+  const results = await cliAll(runs.map(({ args, flag, value }) => [...args, `${flag.split(" ")[0]}=${value}`]), 10000);
+  for (const [i, { name, flag, value }] of runs.entries()) {
+    const option = flag.split(" ")[0];
+    {
+      const r = results[i];
+      assert.equal(r.code, 2, `${name}=${JSON.stringify(value)}: ${r.out.slice(0, 200)}`);
+      const [first] = r.err.split("\n");
+      assert.equal(first, `error: option '${flag}' argument '${value}' is invalid. ${option === "--port" ? "expected a port number, 0..65535 (0: any free port)" : "expected a whole number of operations, 0..4294967295"}`, `${name}=${JSON.stringify(value)}`);
+      assert.ok(r.err.split("\n").length <= 3, `${name}: a line and a hint, not the whole help`);
+    }
+  }
+  // The values that are fine still work.
+  assert.equal(cli(["dump", SHORT, "--at=0"]).code, 0);
+  assert.equal(cli(["dump", SHORT, "--at", "4294967295"]).code, 0, "more than the trace has: the whole trace");
+  // --host: never empty (which would listen on every interface), no spaces or control bytes.
+  for (const value of ["", "a b", "\x1b[31m"]) {
+    const r = cli(["viz", SHORT, `--host=${value}`, "--port", "0"]);
+    assert.equal(r.code, 2, `--host=${JSON.stringify(value)}`);
+    assert.doesNotMatch(r.err, CONTROL);
+  }
 });
