@@ -12,36 +12,50 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { SingleBar } from "cli-progress";
 import { ENGINES, Heap, HeapOptions } from "./heap.js";
 import { POLICY_NAMES, PolicyName, isPolicyName } from "./policy.js";
-import { Trace, TraceError, parseTrace, replay } from "./trace.js";
+import { Trace, TRACE_NUMBER_MAX, parseU32, replay, type ReplayResult } from "./trace.js";
+import { checkTraceFile, replayTraceFile, type TraceFileOptions } from "./trace-file.js";
+import { escapeUnprintable, printable } from "./printable.js";
 import { formatDump } from "./dump.js";
 import { formatBuddyinfo, formatSlabinfo } from "./views.js";
 import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
 import { churnTrace, exampleTrace } from "./workloads.js";
-import { serveViz } from "./viz-server.js";
+import { isLoopbackHost, serveViz } from "./viz-server.js";
 
 const EXIT_TRACE = 1;
 const EXIT_USAGE = 2;
 
-function readTrace(file: string): Trace {
-  let text: string;
-  try { text = fs.readFileSync(file, "utf8"); } catch (error) {
-    throw new TraceError(file, 0, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  return parseTrace(text, file);
+/**
+ * A trace to replay: a built-in one, already parsed, or a file, read as a stream at each
+ * replay (never whole: memory stays bounded by the trace's live ids, not its length).
+ */
+type TraceSource = Trace | string;
+
+/** The trace's file name, safe to print. */
+const sourceName = (source: TraceSource) => printable(path.basename(typeof source === "string" ? source : source.file), 160);
+
+function replaySource(heap: Heap, source: TraceSource, options: TraceFileOptions): Promise<ReplayResult> | ReplayResult {
+  return typeof source === "string" ? replayTraceFile(heap, source, options) : replay(heap, source, options);
 }
 
-function traceOrExample(file?: string): Trace { return file ? readTrace(file) : exampleTrace(); }
-
+// Number flags take whole decimal numbers only: no sign, fraction, exponent or hex, and
+// nothing a 32-bit size would wrap ("1e3", "0x10", "1.5", "-1", "4294967296" all fail, exit 2).
 function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of operations");
+  const n = parseU32(value);
+  if (n === undefined) throw new InvalidArgumentError(`expected a whole number of operations, 0..${TRACE_NUMBER_MAX}`);
   return n;
 }
 
 function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number, 0..65535 (0: any free port)");
+  const n = parseU32(value);
+  if (n === undefined || n > 65535) throw new InvalidArgumentError("expected a port number, 0..65535 (0: any free port)");
   return n;
+}
+
+/** An address to listen on: an IP address (IPv6 with or without brackets) or a host name; never empty (which would mean every interface). */
+function hostAddress(value: string): string {
+  const host = /^\[.*\]$/.test(value) ? value.slice(1, -1) : value;
+  if (!/^[A-Za-z0-9._:%-]{1,253}$/.test(host)) throw new InvalidArgumentError("expected an IP address or a host name to listen on, such as 127.0.0.1");
+  return host;
 }
 
 function policyOption(allowAll: boolean): Option {
@@ -61,16 +75,22 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
 }
 
-/** Replay with a progress bar on a terminal for long traces. */
-function replayWithProgress(heap: Heap, trace: Trace, options: { check?: boolean; limit?: number; nameIds?: boolean }) {
-  const total = Math.min(options.limit ?? trace.ops.length, trace.ops.length);
-  const bar = process.stderr.isTTY && total >= 50000
-    ? new SingleBar({ format: `${path.basename(trace.file)} {bar} {value}/{total} ops`, stream: process.stderr, clearOnComplete: true })
-    : null;
-  bar?.start(total, 0);
+/** Files this large (about 100,000 operations) get a progress bar on a terminal. */
+const PROGRESS_BYTES = 1 << 20;
+
+/** Replay a trace file, with a progress bar (bytes read) on a terminal for long ones. */
+async function replayWithProgress(heap: Heap, file: string, options: { check?: boolean }) {
+  const progress: { bar?: SingleBar } = {};
+  const onRead = (bytes: number, fileBytes: number) => {
+    if (!progress.bar && process.stderr.isTTY && fileBytes >= PROGRESS_BYTES) {
+      progress.bar = new SingleBar({ format: `${sourceName(file)} {bar} {percentage}%`, stream: process.stderr, clearOnComplete: true });
+      progress.bar.start(fileBytes, 0);
+    }
+    progress.bar?.update(bytes);
+  };
   try {
-    return replay(heap, trace, { ...options, onProgress: (done) => bar?.update(done) });
-  } finally { bar?.stop(); }
+    return await replayTraceFile(heap, file, { ...options, onRead });
+  } finally { progress.bar?.stop(); }
 }
 
 async function runReplay(files: string[], opts: { policy?: string; check?: boolean; json?: boolean; slabs?: boolean; engine?: string }) {
@@ -79,10 +99,9 @@ async function runReplay(files: string[], opts: { policy?: string; check?: boole
   const policies: (PolicyName | undefined)[] = buddy ? [undefined] : opts.policy === "all" ? [...POLICY_NAMES] : [opts.policy as PolicyName | undefined];
   const results = [];
   for (const file of files) {
-    const trace = readTrace(file);
     for (const policy of policies) {
       const heap = await Heap.create(heapOptions(buddy ? { ...opts, policy: undefined } : opts, policy));
-      const r = replayWithProgress(heap, trace, { check: opts.check });
+      const r = await replayWithProgress(heap, file, { check: opts.check });
       results.push({
         trace: file, engine: heap.engine, policy: heap.engine === "buddy" ? "buddy" : heap.policy, ops: r.ops, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0,
         peakLivePayload: r.peakLivePayload, heapBytes: r.heapBytes, utilization: r.utilization, checked: Boolean(opts.check),
@@ -91,21 +110,21 @@ async function runReplay(files: string[], opts: { policy?: string; check?: boole
   }
   if (opts.json) { console.log(JSON.stringify(results, null, 2)); return; }
   const rows = [["trace", "policy", "ops", "ops/s", "peak live", "heap bytes", "utilization"]];
-  for (const r of results) rows.push([path.basename(r.trace), r.policy, num(r.ops), num(r.opsPerSecond), num(r.peakLivePayload), num(r.heapBytes), pct(r.utilization)]);
+  for (const r of results) rows.push([sourceName(r.trace), r.policy, num(r.ops), num(r.opsPerSecond), num(r.peakLivePayload), num(r.heapBytes), pct(r.utilization)]);
   console.log(table(rows));
 }
 
 async function heapAt(file: string | undefined, opts: { policy?: string; at?: number; slabs?: boolean; eagerSlabs?: boolean; engine?: string }) {
-  const trace = traceOrExample(file);
+  const source: TraceSource = file ?? exampleTrace();
   // The built-in example is a dozen blocks: only eager slabs show that layer.
   const heap = await Heap.create(heapOptions(file || opts.slabs === false ? opts : { ...opts, eagerSlabs: true }));
-  const limit = opts.at ?? trace.ops.length;
-  replay(heap, trace, { limit, nameIds: true });
-  const done = Math.min(limit, trace.ops.length);
+  // With --at, the rest of the trace is still read (and checked) to count its operations.
+  const r = await replaySource(heap, source, { limit: opts.at, nameIds: true });
+  const done = r.ops;
   const slabs = opts.slabs === false ? ", slabs off" : !file || opts.eagerSlabs ? ", eager slabs" : "";
   const how = heap.engine === "buddy" ? "buddy engine" : `${heap.policy} fit${slabs}`;
-  const title = `wasm-malloc heap: ${path.basename(trace.file)} after ${done} of ${trace.ops.length} operations, ${how}`;
-  return { heap, trace, title, done };
+  const title = `wasm-malloc heap: ${sourceName(source)} after ${done} of ${r.total} operations, ${how}`;
+  return { heap, title, done };
 }
 
 async function runDump(file: string | undefined, opts: { policy?: string; at?: number; json?: boolean; slabs?: boolean; engine?: string }) {
@@ -135,15 +154,15 @@ async function runMap(file: string | undefined, opts: { policy?: string; at?: nu
 interface CompareRow { trace: string; results: Record<string, { utilization: number; opsPerSecond: number; heapBytes: number }> }
 
 /** Every policy on each trace, and the buddy engine as one more series when `buddy`. */
-async function comparePolicies(traces: Trace[], slabs?: boolean, buddy = false): Promise<CompareRow[]> {
+async function comparePolicies(traces: TraceSource[], slabs?: boolean, buddy = false): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
   const series: { name: string; options: HeapOptions }[] = POLICY_NAMES.map((policy) => ({ name: policy, options: { policy, slabs } }));
   if (buddy) series.push({ name: "buddy", options: { engine: "buddy" } });
   for (const trace of traces) {
-    const row: CompareRow = { trace: path.basename(trace.file), results: {} };
+    const row: CompareRow = { trace: sourceName(trace), results: {} };
     for (const { name, options } of series) {
       const heap = await Heap.create(options);
-      const r = replay(heap, trace);
+      const r = await replaySource(heap, trace, {});
       row.results[name] = { utilization: r.utilization, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0, heapBytes: r.heapBytes };
     }
     rows.push(row);
@@ -166,7 +185,7 @@ function comparisonChart(rows: CompareRow[], title: string): string {
 }
 
 async function runCompare(files: string[], opts: { out: string; json?: boolean; slabs?: boolean; engine?: string }) {
-  const rows = await comparePolicies(files.map(readTrace), opts.slabs, opts.engine === "buddy");
+  const rows = await comparePolicies(files, opts.slabs, opts.engine === "buddy");
   if (opts.json) { console.log(JSON.stringify(rows, null, 2)); return; }
   printComparison(rows);
   const by = opts.engine === "buddy" ? "policy, and the buddy engine" : "policy";
@@ -187,25 +206,35 @@ async function runDemo(opts: { out?: string }) {
 }
 
 async function runViz(file: string | undefined, opts: { port: number; host: string; at?: number; policy?: string; compare?: string; slabs?: boolean; eagerSlabs?: boolean; engine?: string }) {
-  // Check the trace here, so a bad file fails with exit 1 before anything is served.
-  if (file) readTrace(file);
-  const trace = file ? { name: path.basename(file), text: fs.readFileSync(file, "utf8") } : undefined;
+  // Check the whole trace here (read as a stream), so a bad file fails with exit 1 before
+  // anything is served. The server then sends the file from disk, never holding it whole.
+  if (file) await checkTraceFile(file);
+  const trace = file ? { name: path.basename(file), file } : undefined;
   const allocator = opts.engine === "buddy" ? "buddy" : opts.policy;
   const slabs = opts.slabs === false ? "off" : opts.eagerSlabs ? "eager" : undefined;
   const server = await serveViz({ trace, port: opts.port, host: opts.host, query: { at: opts.at, allocator, compare: opts.compare, slabs } })
     .catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") throw new Error(`port ${opts.port} is in use: pick another with --port N (0: any free port)`);
+      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND" || error.code === "EACCES") {
+        throw new Error(`cannot listen on ${printable(opts.host)} port ${opts.port} (${error.code}): pick an address of this machine with --host (default 127.0.0.1)`);
+      }
       throw error;
     });
   console.log(`wasm-malloc viz: ${server.url}`);
   console.log("serving the heap visualizer; stop with Ctrl+C");
+  if (!isLoopbackHost(opts.host)) {
+    console.error(`wasm-malloc viz: warning: --host ${printable(opts.host)} is not a loopback address: anyone who can reach this machine on port ${server.port} can read the page${file ? ` and the trace ${sourceName(file)}` : ""}; use --host 127.0.0.1 to keep it on this machine`);
+  }
 }
 
 export function buildProgram(): Command {
   const program = new Command("wasm-malloc")
     .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
     .addHelpText("after", "\nExit codes: 0 success, 1 trace or heap error, 2 bad usage.\nThe policy also comes from WASM_MALLOC_POLICY; an option wins over it.")
-    .showHelpAfterError()
+    // A usage error is one line and a pointer to the help, not the whole help.
+    .showHelpAfterError("(add --help for usage)")
+    // Commander quotes the bad value as typed: shown escaped, never as raw control bytes.
+    .configureOutput({ writeErr: (text) => process.stderr.write(escapeUnprintable(text)) })
     .exitOverride();
   const common = (cmd: Command) => cmd
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
@@ -265,7 +294,7 @@ export function buildProgram(): Command {
     .option("--at <n>", "open at operation N instead of the last", count)
     .addOption(new Option("--compare <allocator>", "side by side with another policy, or the buddy engine").choices([...POLICY_NAMES, "buddy"]))
     .option("--port <n>", "port to listen on (0: any free port)", port, 5173)
-    .option("--host <address>", "address to listen on", "127.0.0.1"))
+    .option("--host <address>", "address to listen on. Only 127.0.0.1 (or localhost, ::1) keeps the page and the trace on this machine: any other address, such as 0.0.0.0, makes them readable from the network (a warning says so). The server answers only requests whose Host is localhost, 127.0.0.1, [::1] or this address", hostAddress, "127.0.0.1"))
     .action(runViz);
 
   program.command("demo")
@@ -285,10 +314,11 @@ export async function main(argv: string[]): Promise<number> {
       return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : EXIT_USAGE;
     }
     if (error instanceof Error && (error.name === "RangeError") && /policy|engine|WASM_MALLOC_POLICY/.test(error.message)) {
-      console.error(`wasm-malloc: ${error.message}`);
+      console.error(`wasm-malloc: ${escapeUnprintable(error.message)}`);
       return EXIT_USAGE;
     }
-    console.error(`wasm-malloc: ${(error as Error).message}`);
+    // One line, no stack: the message says what, where and what to do.
+    console.error(`wasm-malloc: ${escapeUnprintable((error as Error)?.message ?? String(error))}`);
     return EXIT_TRACE;
   }
 }
