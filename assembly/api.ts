@@ -233,15 +233,12 @@ export function validate(ptr: usize, op: u32): bool {
 
 @inline function classifyMedium(ptr: usize): u32 {
   let block = ptr - BLOCK_HEADER;
-  if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   // Only the start map (starts.ts) says where a live block begins: whatever a
   // block holds, no pointer into it passes. Past this check the header is the
   // allocator's own, and is checked for damage.
   if (!startIsLive(ptr)) return notLive(block);
   let h = header(block);
   let size = h & ~TAG_MASK;
-  // Held on a quick list: freed already.
-  if (isQuick(h)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
   // A live block's header: in use, tag bits 2-3 clear, a size that ends
   // inside the segment on a header whose P bit agrees. Anything else is an
   // overwritten header (a write before the block, or past the one before it).
@@ -252,18 +249,24 @@ export function validate(ptr: usize, op: u32): bool {
   let sound = (h & (TAG_IN_USE | 12)) == TAG_IN_USE && size >= MIN_BLOCK &&
     (endPage == <u32>(ptr >>> PAGE_BITS) || pageKind(endPage) == PAGE_HEAP) &&
     (load<u32>(<usize>end) & TAG_PREV_FREE) == 0;
-  if (!sound) return misuse(ERR_CORRUPTION, REASON_NONE, block, size);
+  if (!sound) {
+    // Held on a quick list (marked live, tagged held): freed already.
+    if (isQuick(h) && (h & TAG_MARK) == 0) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
+    return misuse(ERR_CORRUPTION, REASON_NONE, block, size);
+  }
   foundOwner = OWNER_MEDIUM;
   return 0;
 }
 
 /**
- * Why `block + BLOCK_HEADER`, which starts no live block, was passed: a word
- * there that reads as a free header is most likely the block's own, left
- * when it was freed (a double free); anything else is a pointer into a block.
- * (Only the message depends on this guess: the call is rejected either way.)
+ * Why `block + BLOCK_HEADER`, which starts no live block, was passed: inside
+ * the heap state it is not a block at all; a word there that reads as a free
+ * header is most likely the block's own, left when it was freed (a double
+ * free); anything else is a pointer into a block. (Only the message depends
+ * on this guess: the call is rejected either way.)
  */
 function notLive(block: usize): u32 {
+  if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   let h = header(block);
   let size = h & ~TAG_MASK;
   let end = <u64>block + size;
