@@ -4,6 +4,9 @@
 // the first call sets the heap up at `__heap_base` with the defaults, so
 // instantiating the module neither touches nor grows memory. `heap_configure`
 // may choose the policy, options and limit before that first allocation.
+// `heap_init` (embed builds) says where the heap goes in a memory shared with
+// other modules; `heapInit` checks the request (range, room, a heap already
+// there) before anything is written, and answers with a HEAP_INIT_* code.
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT,

@@ -348,3 +348,16 @@ test("a quarantined block whose guard header is smashed is reported as corruptio
   // The smashed block cannot be trusted and stays allocated: the heap check names it.
   assert.throws(() => heap.check(), (e) => e.violation === "guard");
 });
+
+test("an overflow that smashes just the next block's boundary tag (20 bytes out of a 300-byte block) is an overflow of it; the next block is named corrupted, not invalid", async () => {
+  for (const fill of [0x41, 0xff, 0x00, 0x02, 0x01]) {
+    const heap = await checked({ slabs: false });
+    const a = heap.malloc(300);
+    const b = heap.malloc(300);
+    heap.name(b, "b");
+    const canary = 16;
+    raw(heap, a + 300, canary + 4).fill(fill); // the back canary, then b's header word
+    assert.throws(() => heap.free(a), isError("overflow", (e) => e.address === a && e.overwritten === canary), `fill ${fill}`);
+    assert.throws(() => heap.free(b), isError("corruption", (e) => e.address === b && /"b"/.test(e.message)), `fill ${fill}`);
+  }
+});
