@@ -8,7 +8,7 @@ import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMall
 import {
   traceOp, beginCall, rejected, OP_MALLOC, OP_FREE, OP_CALLOC, OP_REALLOC, OP_ALIGNED_ALLOC,
 } from "./report";
-import { heapSetup } from "./init";
+import { heapInit } from "./init";
 import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./state";
 import { heapCheck, checkAddress } from "./check";
 import { guardSetQuarantine } from "./guard";
@@ -64,33 +64,43 @@ export function malloc_usable_size(ptr: usize): usize { return cMallocUsableSize
 export function malloc_name(ptr: usize, label: usize, length: usize): i32 { return cName(ptr, label, length); }
 
 // ── Set-up ──────────────────────────────────────────────────────────────────
+// Each returns a HEAP_INIT_* code (init.ts): 0, or a negative code, having
+// changed nothing.
 /**
  * Choose the placement policy (POLICY_*), options (OPTION_* bits) and memory
  * limit in bytes (0: none) before the first allocation; sets the heap up at
- * `__heap_base`. Returns 0, -1 if the heap is already set up, -2 for an
- * unknown policy, -3 if the memory cannot hold the heap.
+ * `__heap_base`. Returns 0, HEAP_INIT_ALREADY (-1) if the heap is already set
+ * up, HEAP_INIT_BAD_POLICY (-2), HEAP_INIT_NO_ROOM (-3) if the limit or the
+ * memory cannot hold the heap, HEAP_INIT_BAD_RANGE (-4) for a limit at or
+ * below `__heap_base`.
  */
 export function heap_configure(policy: u32, options: u32, maxBytes: f64): i32 {
-  if (heap != 0) return -1;
-  if (policy >= POLICY_COUNT) return -2;
-  return heapSetup(__heap_base, policy, options, <u64>maxBytes) ? 0 : -3;
+  return heapInit(__heap_base, <u64>maxBytes, policy, options);
 }
 
 /**
- * Embedding: manage the memory from `base` on (16-aligned up), never writing
- * below it; `limit` is the address the heap may not grow past (0: grow the
- * memory as needed, up to 4 GiB). A C client passes its `__heap_base`.
- * Returns 0, -1 if the heap is already set up, -2 for an unknown policy,
- * -3 if [base, limit) cannot hold the heap's first page.
+ * Embedding: manage the memory from `base` on, never writing below it;
+ * `limit` is the address the heap may not grow past (rounded down to a 64
+ * KiB page; 0: grow the memory as needed, up to 4 GiB). The heap state
+ * starts at `base` aligned up to 16 (at 16 for a base of 0: address 0 is the
+ * null pointer). A C client passes its `__heap_base`. Returns 0, or
+ *   HEAP_INIT_ALREADY    (-1) this instance has a heap already;
+ *   HEAP_INIT_BAD_POLICY (-2) heap_init_with: an unknown policy;
+ *   HEAP_INIT_NO_ROOM    (-3) the heap state and first segment (about 4.7 KiB)
+ *                             do not fit below `limit`, below 4 GiB, or in the
+ *                             memory it can grow to;
+ *   HEAP_INIT_BAD_RANGE  (-4) `limit` is not 0 and not above `base`;
+ *   HEAP_INIT_IN_USE     (-5) the memory at `base` holds a heap already: another
+ *                             allocator instance's. Instances sharing a memory
+ *                             need disjoint [base, limit) ranges (see
+ *                             include/wasm_malloc.h).
  */
 export function heap_init(base: usize, limit: usize): i32 {
-  return heap_init_with(base, limit, POLICY_SEGREGATED, 0);
+  return heapInit(base, limit, POLICY_SEGREGATED, 0);
 }
 /** heap_init with a placement policy (POLICY_*) and options (OPTION_* bits). */
 export function heap_init_with(base: usize, limit: usize, policy: u32, options: u32): i32 {
-  if (heap != 0) return -1;
-  if (policy >= POLICY_COUNT) return -2;
-  return heapSetup(base, policy, options, <u64>limit) ? 0 : -3;
+  return heapInit(base, limit, policy, options);
 }
 
 /** Checked build: how many bytes of freed blocks the quarantine holds before releasing the oldest (0 in other builds: no quarantine). */
@@ -170,3 +180,6 @@ export {
   CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
 } from "./check";
 export { EINVAL, ENOMEM } from "./api";
+export {
+  HEAP_INIT_OK, HEAP_INIT_ALREADY, HEAP_INIT_BAD_POLICY, HEAP_INIT_NO_ROOM, HEAP_INIT_BAD_RANGE, HEAP_INIT_IN_USE,
+} from "./init";

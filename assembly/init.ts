@@ -4,6 +4,9 @@
 // the first call sets the heap up at `__heap_base` with the defaults, so
 // instantiating the module neither touches nor grows memory. `heap_configure`
 // may choose the policy, options and limit before that first allocation.
+// `heap_init` (embed builds) says where the heap goes in a memory shared with
+// other modules; `heapInit` checks the request (range, room, a heap already
+// there) before anything is written, and answers with a HEAP_INIT_* code.
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT,
@@ -31,22 +34,70 @@ import { buddyInit } from "./buddy";
 /** Pages the heap may span at most (4 GiB less one page). */
 const MAX_MEMORY_PAGES: u32 = 65535; // keeps every address, top included, in a u32
 
+// ── heap_init's answers ─────────────────────────────────────────────────────
+// Exported as HEAP_INIT_* globals; include/wasm_malloc.h lists them for C.
+// Every failure changes nothing: neither memory nor the instance.
+export const HEAP_INIT_OK: i32 = 0;
+/** This instance has set its heap up already (one heap per instance). */
+export const HEAP_INIT_ALREADY: i32 = -1;
+/** heap_init_with / heap_configure: no such placement policy. */
+export const HEAP_INIT_BAD_POLICY: i32 = -2;
+/** The heap state and a first segment (about 4.7 KiB) do not fit below the limit (rounded down to a page), below 4 GiB - 64 KiB, or in the memory it could grow to. */
+export const HEAP_INIT_NO_ROOM: i32 = -3;
+/** limit != 0 and limit <= base: an empty range. */
+export const HEAP_INIT_BAD_RANGE: i32 = -4;
+/** The memory at base already holds a heap: another allocator instance's (give each one a disjoint range). */
+export const HEAP_INIT_IN_USE: i32 = -5;
+
+/** Where a heap asked for at `base` starts: 16-aligned up, and never at 0 (the null pointer: a heap at 0 would read as no heap). */
+@inline function heapAddress(base: usize): u64 {
+  let at = (<u64>base + 15) & ~<u64>15;
+  return at < 16 ? 16 : at;
+}
+
 /**
- * Set up a heap whose state starts at `base` (16-aligned up), managing memory
- * from there on. `maxBytes` (0: no limit but wasm32's 4 GiB) caps growth.
- * Returns false if the memory cannot hold even the first page.
+ * Does the memory at `at` hold a heap already? The magic word, and the base
+ * page the state records agrees with where it is. Reads only memory that
+ * exists.
+ */
+function heapFoundAt(at: u64): bool {
+  if (at + HEAP_STATE_SIZE > (<u64>memory.size() << PAGE_BITS)) return false;
+  let state = <usize>at;
+  return load<u32>(state, H_INITIALIZED) == HEAP_MAGIC && load<u32>(state, H_BASE_PAGE) == <u32>(at >> PAGE_BITS);
+}
+
+/**
+ * heap_init, heap_init_with and heap_configure: check the request against
+ * this instance and the memory, then set the heap up. A HEAP_INIT_* code.
+ * `limit` is the address the heap may not grow past (0: none).
+ */
+export function heapInit(base: usize, limit: u64, policy: u32, options: u32): i32 {
+  if (heap != 0) return HEAP_INIT_ALREADY;
+  if (policy >= POLICY_COUNT) return HEAP_INIT_BAD_POLICY;
+  if (limit != 0 && limit <= <u64>base) return HEAP_INIT_BAD_RANGE;
+  if (heapFoundAt(heapAddress(base))) return HEAP_INIT_IN_USE;
+  return heapSetup(base, policy, options, limit) ? HEAP_INIT_OK : HEAP_INIT_NO_ROOM;
+}
+
+/**
+ * Set up a heap whose state starts at `base` (16-aligned up; 16 for a base
+ * below that), managing memory from there on. `maxBytes` (0: no limit but
+ * wasm32's 4 GiB) caps growth. Returns false, having changed nothing, if the
+ * limit or the memory cannot hold even the first page.
  */
 export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64): bool {
-  let at = (base + 15) & ~<usize>15;
+  let start = heapAddress(base);
   let limitPages: u32 = MAX_MEMORY_PAGES;
   if (maxBytes != 0 && maxBytes < (<u64>MAX_MEMORY_PAGES << PAGE_BITS)) limitPages = <u32>(maxBytes >> PAGE_BITS);
-  // The state, then a first segment holding at least a few blocks.
-  let needEnd = at + HEAP_STATE_SIZE + SEGMENT_PROLOGUE + 4 * MIN_BLOCK + SEGMENT_EPILOGUE;
-  let needPages = <u32>((needEnd + PAGE_SIZE - 1) >>> PAGE_BITS);
+  // The state, then a first segment holding at least a few blocks (in 64
+  // bits: a base near 4 GiB must fail here, not wrap around).
+  let needEnd: u64 = start + HEAP_STATE_SIZE + SEGMENT_PROLOGUE + 4 * MIN_BLOCK + SEGMENT_EPILOGUE;
+  if (needEnd > (<u64>limitPages << PAGE_BITS)) return false;
+  let needPages = <u32>((needEnd + PAGE_SIZE - 1) >> PAGE_BITS);
   let current = <u32>memory.size();
-  if (needPages > limitPages) return false;
   if (current < needPages && memory.grow(<i32>(needPages - current)) < 0) return false;
   current = <u32>memory.size();
+  let at = <usize>start;
   setHeap(at);
   memory.fill(at, 0, HEAP_STATE_SIZE);
   store<u32>(at, policy < POLICY_COUNT ? policy : POLICY_DEFAULT, H_POLICY);

@@ -25,6 +25,29 @@
  * Every pointer is 16-byte aligned. Misuse (double free, invalid free) is
  * reported to the host, which by default throws and so ends the program, the
  * way a libc abort would; the call changes nothing.
+ *
+ * Setting the heap up (the host's job; linkAllocator does it): the allocator
+ * module (build/embed.wasm) exports
+ *
+ *   heap_init(base, limit) -> status
+ *   heap_init_with(base, limit, policy, options) -> status
+ *
+ * The heap manages [base, limit) of the shared memory and never writes below
+ * base. Its state starts at base aligned up to 16 (at 16 for base 0: address
+ * 0 is the null pointer). limit is the address it may not grow past, rounded
+ * down to a 64 KiB page; 0 means grow the memory as needed, up to 4 GiB. The
+ * status is one of WASM_MALLOC_HEAP_INIT_* below; a failed call changes
+ * nothing, and the instance can still be set up by a later call.
+ *
+ * Two allocator instances over one memory (e.g. one per module) need
+ * disjoint [base, limit) ranges, each with a limit, except that the one with
+ * the highest base may have limit 0: an instance claims every existing page
+ * from its base up to its limit (all of them with limit 0) when it is set up,
+ * and grows the memory at its end. Create the memory large enough to hold
+ * every range that has a limit, so that no instance's growth lands inside
+ * another's range. An instance set up at the very base of another's heap
+ * gets WASM_MALLOC_HEAP_INIT_IN_USE (the state starts with a magic word); a
+ * base elsewhere inside another heap is not detected.
  */
 #ifndef WASM_MALLOC_H
 #define WASM_MALLOC_H
@@ -34,6 +57,20 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* heap_init's statuses (the allocator module exports the same values as HEAP_INIT_* globals). */
+#define WASM_MALLOC_HEAP_INIT_OK 0
+/* This allocator instance has set its heap up already (one heap per instance). */
+#define WASM_MALLOC_HEAP_INIT_ALREADY (-1)
+/* heap_init_with: no such placement policy. */
+#define WASM_MALLOC_HEAP_INIT_BAD_POLICY (-2)
+/* The heap state and a first segment (about 4.7 KiB from the aligned base) do not fit below
+   limit, below 4 GiB - 64 KiB, or in the memory it can grow to (its maximum). */
+#define WASM_MALLOC_HEAP_INIT_NO_ROOM (-3)
+/* limit is not 0 and not above base. */
+#define WASM_MALLOC_HEAP_INIT_BAD_RANGE (-4)
+/* The memory at base holds a heap already: another allocator instance's. */
+#define WASM_MALLOC_HEAP_INIT_IN_USE (-5)
 
 #define WASM_MALLOC_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 

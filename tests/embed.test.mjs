@@ -194,3 +194,114 @@ test("trace logs the client's operations to a .rep file", async () => {
   assert.deepEqual(trace.ops.map((op) => op.kind), ["a", "a", "r", "f", "f"]);
   assert.equal(heap.build, "embed-traced");
 });
+
+// ── heap_init checks what it is given ───────────────────────────────────────
+// Straight through the embed build's exports, over a memory of our own.
+
+const embedModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/embed.wasm", import.meta.url)));
+
+/** An embed instance over `memory`; its misuse reports are collected in `reports`. */
+function embedInstance(memory) {
+  const reports = [];
+  const env = { memory, wasm_malloc_report: (...report) => reports.push(report), wasm_malloc_op() {}, wasm_malloc_named() {} };
+  const e = new WebAssembly.Instance(embedModule, { env }).exports;
+  return { e, reports, code: (name) => e[`HEAP_INIT_${name}`].value };
+}
+const bytesOf = (memory) => new Uint8Array(memory.buffer).slice();
+
+test("heap_init refuses what cannot work with a distinct code, changing nothing, and the instance can still be set up", () => {
+  const cases = [
+    ["a base past 4 GiB - 64 KiB", 0xFFFF0000, 0, "NO_ROOM"],
+    ["a base that would wrap when aligned", 0xFFFFFFF8, 0, "NO_ROOM"],
+    ["a limit below the first page's worth of state", 70000, 72000, "NO_ROOM"],
+    ["limit == base", 70000, 70000, "BAD_RANGE"],
+    ["limit < base", 70000, 1000, "BAD_RANGE"],
+  ];
+  for (const [what, base, limit, expected] of cases) {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    new Uint8Array(memory.buffer).fill(0xab);
+    const before = bytesOf(memory);
+    const { e, code, reports } = embedInstance(memory);
+    assert.equal(e.heap_init(base, limit), code(expected), what);
+    assert.equal(e.heap_start(), 0, `${what}: no heap`);
+    assert.equal(memory.buffer.byteLength, 2 << 16, `${what}: the memory did not grow`);
+    assert.ok(Buffer.compare(bytesOf(memory), before) === 0, `${what}: nothing written`);
+    assert.equal(e.heap_init(70000, 0), code("OK"), `${what}: usable afterwards`);
+    const p = e.malloc(100) >>> 0;
+    assert.ok(p >= 70000 && p % 16 === 0, `${what}: malloc after it gave ${p}`);
+    assert.equal(e.heap_check(), 0);
+    assert.equal(e.heap_init(70000, 0), code("ALREADY"), "a second heap_init on the same instance");
+    assert.deepEqual(reports, []);
+  }
+  const { e, code } = embedInstance(new WebAssembly.Memory({ initial: 2 }));
+  assert.equal(e.heap_init_with(70000, 0, 99, 0), code("BAD_POLICY"));
+  assert.equal(e.heap_start(), 0);
+});
+
+test("heap_init fails (no trap) when the memory's maximum cannot hold the first page", () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const { e, code } = embedInstance(memory);
+  assert.equal(e.heap_init(63000, 0), code("NO_ROOM"));
+  assert.equal(e.heap_start(), 0);
+  assert.equal(e.heap_init(1024, 0), code("OK"), "a base with room works");
+  assert.notEqual(e.malloc(1000), 0);
+});
+
+test("heap_init(0, 0) sets a working heap up at 16, never touching address 0", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  new Uint8Array(memory.buffer, 0, 16).fill(0x5a);
+  const { e, code, reports } = embedInstance(memory);
+  assert.equal(e.heap_init(0, 0), code("OK"));
+  assert.equal(e.heap_start(), 16);
+  const pointers = Array.from({ length: 100 }, (_, i) => e.malloc(1 + i * 50) >>> 0);
+  assert.ok(pointers.every((p) => p > 16 && p % 16 === 0), "every malloc succeeds");
+  assert.ok(new Uint8Array(memory.buffer, 0, 16).every((b) => b === 0x5a), "bytes below the heap untouched");
+  assert.equal(e.heap_check(), 0);
+  assert.deepEqual(reports, []);
+});
+
+test("a second allocator instance set up at the base of another's heap gets HEAP_INIT_IN_USE; disjoint ranges share one memory", () => {
+  const memory = new WebAssembly.Memory({ initial: 16 });
+  const first = embedInstance(memory);
+  const second = embedInstance(memory);
+  assert.equal(first.e.heap_init(70000, 0), first.code("OK"));
+  const p = first.e.malloc(100) >>> 0;
+  const before = bytesOf(memory);
+  for (const base of [70000, 69990]) {
+    assert.equal(second.e.heap_init(base, 0), second.code("IN_USE"), `base ${base} (aligned to 70000)`);
+    assert.equal(second.e.heap_start(), 0);
+  }
+  assert.ok(Buffer.compare(bytesOf(memory), before) === 0, "the first heap untouched");
+  assert.equal(first.e.heap_check(), 0);
+  assert.notEqual(first.e.malloc(100) >>> 0, p, "and still handing out distinct blocks");
+
+  // The documented way: disjoint [base, limit) ranges, the highest one may have limit 0.
+  const shared = new WebAssembly.Memory({ initial: 16 });
+  const low = embedInstance(shared);
+  const high = embedInstance(shared);
+  assert.equal(low.e.heap_init(1 << 16, 8 << 16), low.code("OK"));
+  assert.equal(high.e.heap_init(8 << 16, 0), high.code("OK"));
+  const blocks = [];
+  for (let i = 0; i < 2000; i++) {
+    const size = 16 + (i * 97) % 3000;
+    for (const [who, inst] of [["low", low], ["high", high]]) {
+      const q = inst.e.malloc(size) >>> 0;
+      if (q) blocks.push([q, size, who]);
+    }
+  }
+  blocks.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < blocks.length; i++) assert.ok(blocks[i - 1][0] + blocks[i - 1][1] <= blocks[i][0], "no two blocks overlap");
+  assert.ok(blocks.filter((b) => b[2] === "low").every((b) => b[0] >= 1 << 16 && b[0] + b[1] <= 8 << 16), "low stays in [64 KiB, 512 KiB)");
+  assert.ok(blocks.filter((b) => b[2] === "high").every((b) => b[0] >= 8 << 16), "high stays above 512 KiB");
+  assert.equal(low.e.heap_check(), 0);
+  assert.equal(high.e.heap_check(), 0);
+});
+
+test("include/wasm_malloc.h lists heap_init's statuses with the values the module exports", () => {
+  const header = fs.readFileSync(new URL("../include/wasm_malloc.h", import.meta.url), "utf8");
+  const listed = Object.fromEntries([...header.matchAll(/#define WASM_MALLOC_HEAP_INIT_(\w+) \(?(-?\d+)\)?/g)].map((m) => [m[1], Number(m[2])]));
+  const exported = Object.fromEntries(Object.entries(embedInstance(new WebAssembly.Memory({ initial: 1 })).e)
+    .filter(([name]) => name.startsWith("HEAP_INIT_")).map(([name, g]) => [name.slice(10), g.value]));
+  assert.deepEqual(listed, exported);
+  assert.equal(new Set(Object.values(exported)).size, Object.keys(exported).length, "each code distinct");
+});
