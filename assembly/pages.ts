@@ -3,7 +3,9 @@
 // Every other layer takes its memory from here: boundary-tag segments, slab
 // pages and large runs. Pages that come back form free runs; adjacent free
 // runs merge at once, so free space at the top of memory is always one run and
-// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim.
+// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim:
+// when no run is long enough the layers above are asked for the pages they
+// hold free (reclaim.ts), a little before growth, everything at the limit.
 //
 // ╒════ Free page run (n pages, starting at page-aligned R) ════╕
 //   R+0          u32  n          length in pages
@@ -41,9 +43,7 @@ import {
   H_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
 } from "./state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
-import { slabReclaimEmpty } from "./slab";
-import { quickFlush } from "./quick";
-import { mediumTrimFree } from "./medium";
+import { reclaimBeforeGrowth, reclaimAtLimit } from "./reclaim";
 
 /** Below this many pages (16 MiB) growth is exact: a growth is cheap there. */
 const GROW_EXACT_BELOW: u32 = 256;
@@ -242,26 +242,40 @@ function relocatePageMap(page: usize): void {
   setPageKind(<u32>(page >>> PAGE_BITS), PAGE_META);
 }
 
-/** Allocate a run of `pages` pages (best fit): reuse first, then empty slabs, then grow. */
+/**
+ * Allocate a run of `pages` pages (best fit). In order: a free run; the pages
+ * the layers above hold cheaply (reclaimBeforeGrowth); growth; and, when
+ * growth is refused (the limit, or the engine), every free page the layers
+ * hold (reclaimAtLimit), then the runs and growth once more. 0 only when none of that yields the run.
+ */
 export function pagesAlloc(pages: u32): usize {
   let run = bestFitRun(pages);
-  // Before growing: the held quick blocks, released (quick.ts), then the
-  // whole pages inside large free boundary-tag blocks (medium.ts), then the
-  // empty pages slab classes kept.
-  if (run == 0 && (quickFlush() | mediumTrimFree() | slabReclaimEmpty())) run = bestFitRun(pages);
-  if (run == 0) {
-    // Grow only what the free run at the top lacks.
-    let top: usize = load<u32>(heap, H_TOP);
-    let have: u32 = 0;
-    let topPage = <u32>(top >>> PAGE_BITS);
-    if (pageKind(topPage - 1) == PAGE_FREE) have = runPages(load<u32>(top - 4));
-    if (!pagesGrow(pages - have)) return 0;
-    run = firstFitRun(pages);
-    // A foreign growth may have split the top: grow the whole need once more.
-    if (run == 0 && pagesGrow(pages)) run = firstFitRun(pages);
-    if (run == 0) return 0;
-  }
-  return runTake(run, pages);
+  if (run == 0 && reclaimBeforeGrowth()) run = bestFitRun(pages);
+  if (run == 0) run = growFor(pages);
+  if (run == 0) run = runAtLimit(pages);
+  return run == 0 ? 0 : runTake(run, pages);
+}
+
+/** The slow path of running out (never taken while memory can grow): reclaim everything, then try again. */
+function runAtLimit(pages: u32): usize {
+  reclaimAtLimit();
+  let run = bestFitRun(pages);
+  if (run == 0) run = growFor(pages);
+  return run;
+}
+
+/** Grow memory so that a free run of `pages` pages exists; the run, or 0 if memory cannot grow. */
+function growFor(pages: u32): usize {
+  // Grow only what the free run at the top lacks.
+  let top: usize = load<u32>(heap, H_TOP);
+  let have: u32 = 0;
+  let topPage = <u32>(top >>> PAGE_BITS);
+  if (pageKind(topPage - 1) == PAGE_FREE) have = runPages(load<u32>(top - 4));
+  if (!pagesGrow(pages - have)) return 0;
+  let run = firstFitRun(pages);
+  // A foreign growth may have split the top: grow the whole need once more.
+  if (run == 0 && pagesGrow(pages)) run = firstFitRun(pages);
+  return run;
 }
 
 /**
