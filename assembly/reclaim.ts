@@ -19,10 +19,13 @@
 //        the top segment's free end (the reserve) included
 //     3. every empty slab page, wherever it sits on its class's list
 //        (slabReclaimAllEmpty)
-//   then the page layer tries its runs and growth again.
+//   then the page layer moves its page map down if that joins the run it
+//   needs (pages.ts, pageMapMoveFor), and tries its runs and growth again.
 //
 // The second is the slow path of running out of memory only: a program that
-// never reaches its limit never takes it.
+// never reaches its limit never takes it. After it, a heap whose blocks are
+// all freed serves one block of its whole limit less two pages: its first
+// (the heap state) and the page map's (docs/reclaim.md has the figures).
 
 import { TRIM_MIN_PAGES } from "./constants";
 import { quickFlush } from "./quick";
