@@ -7,7 +7,8 @@
 // free pages (before it grows memory), every free block that covers at least
 // TRIM_MIN_PAGES whole pages gives them back (mediumTrimFree), so slabs and
 // large runs can use them: memory never shrinks, so pages must move between
-// layers instead. Not at free time: a heap that frees and refills the same
+// layers instead. At the memory limit every whole free page goes back
+// (reclaim.ts), empty segments whole. Not at free time: a heap that frees and refills the same
 // space (a trace replayed in passes) would hand pages back and take them
 // again each time (random-bal: about 1.5x the time). Except a whole segment
 // that a free leaves empty, other than the first and the top one: its pages
@@ -102,34 +103,43 @@ export function releaseBlock(block: usize, size: u32, prevFreeTag: u32): void {
   releaseBlockHot(block, size, prevFreeTag, isSegregated(), false);
 }
 
-/** Smallest free block whose whole pages are given back (it covers TRIM_MIN_PAGES of them wherever it lies). */
-const TRIM_MIN_BLOCK: u32 = (TRIM_MIN_PAGES + 1) << PAGE_BITS;
+/** Before growth, blocks of this size or more give their whole pages back (they hold TRIM_MIN_PAGES of them wherever they lie). */
+export const TRIM_MIN_BLOCK: u32 = (TRIM_MIN_PAGES + 1) << PAGE_BITS;
+/** At the limit, every block that could hold a whole page: one page, less a segment's prologue and epilogue. */
+export const TRIM_ANY_BLOCK: u32 = PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOGUE;
 
 /**
- * Give the whole pages inside every free block of at least TRIM_MIN_BLOCK
- * bytes back to the page layer; true if any. Called by the page layer before
- * it grows memory.
+ * Give the whole pages inside every free block of at least `minBlock` bytes
+ * that holds `minPages` of them or more back to the page layer; true if any.
+ * Called by the page layer (reclaim.ts) before it grows memory with
+ * TRIM_MIN_BLOCK and TRIM_MIN_PAGES (a block that merely spans a few pages
+ * keeps them: the program may well split it again), and at the memory limit
+ * with TRIM_ANY_BLOCK and 1: then every whole free page goes back, whole
+ * empty segments too, the first one's tail and the top one included.
  */
-export function mediumTrimFree(): bool {
+@inline export function mediumTrimFree(minBlock: u32, minPages: u32): bool {
   let any = false;
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
     let reserve = reserveBlock();
-    if (reserve != 0 && blockSize(reserve) >= TRIM_MIN_BLOCK) {
+    if (reserve != 0 && blockSize(reserve) >= minBlock) {
       let size = blockSize(reserve);
       listRemove(reserve, size);
-      if (trim(reserve, size, 0)) any = true;
+      if (trim(reserve, size, 0, minPages)) any = true;
       else listInsert(reserve, size, 0);
     }
-    // Blocks this large sit on lists at and above the one TRIM_MIN_BLOCK maps to
-    // (what trim leaves of one is under two pages: a lower list, not met again).
-    for (let index = mappingInsert(TRIM_MIN_BLOCK); index < (FL_COUNT << SL_BITS); index++) {
+    // Blocks this large sit on lists at and above the one minBlock maps to.
+    // A list is walked from the head it had when the walk reached it: a block
+    // that stays goes back on its head, behind the walk, and what trim leaves
+    // of one holds no whole page, so meeting it again on a later list changes
+    // nothing.
+    for (let index = mappingInsert(minBlock); index < (FL_COUNT << SL_BITS); index++) {
       let block = listHead(index);
       while (block != 0) {
         let next = linkNext(block);
         let size = blockSize(block);
-        if (size >= TRIM_MIN_BLOCK) {
+        if (size >= minBlock) {
           listRemove(block, size);
-          if (trim(block, size, 0)) any = true;
+          if (trim(block, size, 0, minPages)) any = true;
           else listInsert(block, size, 0);
         }
         block = next;
@@ -137,14 +147,15 @@ export function mediumTrimFree(): bool {
     }
     return any;
   }
-  // The address-ordered list of the other policies.
+  // The address-ordered list of the other policies (what trim leaves of a
+  // block is listed beside it, before `next`: not met again).
   let block: usize = load<u32>(heap, H_FREE_HEAD);
   while (block != 0) {
     let next = linkNext(block);
     let size = blockSize(block);
-    if (size >= TRIM_MIN_BLOCK) {
+    if (size >= minBlock) {
       let hint = listRemove(block, size);
-      if (trim(block, size, hint)) any = true;
+      if (trim(block, size, hint, minPages)) any = true;
       else listInsert(block, size, hint);
     }
     block = next;
@@ -161,30 +172,43 @@ export function mediumTrimFree(): bool {
 /**
  * Give the whole pages inside free block [block, block+size) to the page
  * layer, splitting its segment. What is left on each side stays a free block
- * of at least MIN_BLOCK (or nothing, at a segment's edge). False if fewer than
- * TRIM_MIN_PAGES pages would be freed; nothing is changed then.
+ * of at least MIN_BLOCK, or nothing: at a segment's edge, or where the block
+ * starts 4 bytes before a page (the epilogue takes its header's place) or
+ * ends 12 bytes after one (a prologue before the in-use block there). Block
+ * sizes are multiples of 16 and blocks start at 12 mod 16, so no other
+ * remainder can be too small to be a block: every whole page of a free block
+ * can go. False if fewer than `minPages` pages would be freed; nothing is
+ * changed then.
  */
-function trim(block: usize, size: u32, hint: usize): bool {
+function trim(block: usize, size: u32, hint: usize, minPages: u32): bool {
   let end = block + size;
   let first = startsSegment(block);
-  let lo = first ? block - SEGMENT_PROLOGUE : alignUp(block + MIN_BLOCK + SEGMENT_EPILOGUE, PAGE_SIZE);
+  let lo = first ? block - SEGMENT_PROLOGUE : alignUp(block + SEGMENT_EPILOGUE, PAGE_SIZE);
   let last = blockSize(end) == 0;
-  let hi = last ? end + SEGMENT_EPILOGUE : alignDown(end - SEGMENT_PROLOGUE - MIN_BLOCK, PAGE_SIZE);
-  if (hi <= lo || ((hi - lo) >>> PAGE_BITS) < TRIM_MIN_PAGES) return false;
+  let hi = last ? end + SEGMENT_EPILOGUE : alignDown(end - SEGMENT_PROLOGUE, PAGE_SIZE);
+  if (hi <= lo || <u32>((hi - lo) >>> PAGE_BITS) < minPages) return false;
   if (!first) {
     let leftSize = <u32>(lo - SEGMENT_EPILOGUE - block);
-    setHeader(block, leftSize);
-    setFooter(block, leftSize);
-    setHeader(lo - SEGMENT_EPILOGUE, TAG_IN_USE | TAG_PREV_FREE);
-    listInsert(block, leftSize, hint);
-    hint = block;
+    if (leftSize != 0) {
+      setHeader(block, leftSize);
+      setFooter(block, leftSize);
+      setHeader(lo - SEGMENT_EPILOGUE, TAG_IN_USE | TAG_PREV_FREE);
+      listInsert(block, leftSize, hint);
+      hint = block;
+    } else {
+      setHeader(block, TAG_IN_USE); // the epilogue, after an in-use block
+    }
   }
   if (!last) {
     let right = hi + SEGMENT_PROLOGUE;
     let rightSize = <u32>(end - right);
-    setHeader(right, rightSize);
-    setFooter(right, rightSize);
-    listInsert(right, rightSize, hint);
+    if (rightSize != 0) {
+      setHeader(right, rightSize);
+      setFooter(right, rightSize);
+      listInsert(right, rightSize, hint);
+    } else {
+      clearPrevFree(end); // the in-use block there now starts its segment
+    }
   }
   let pages = <u32>((hi - lo) >>> PAGE_BITS);
   pagesRelease(lo, pages);

@@ -10,7 +10,10 @@
 // The map starts inline in the heap state (512 entries: the first 32 MiB), so
 // a small heap pays 512 bytes for it. When the heap passes 32 MiB the map moves
 // to one META page, which holds an entry for every page of a 4 GiB memory.
-// Metadata thus stays proportional to the memory in use.
+// Metadata thus stays proportional to the memory in use. The META page is
+// taken where the growth that needs it lands; at the memory limit it moves to
+// the lowest free page when it parts the free pages a request needs
+// (pages.ts, pageMapMoveFor), so an emptied heap is one run above it.
 //
 // Invariants (checked by heapCheck):
 //   - every page in [basePage, top) has a kind other than NONE, except pages

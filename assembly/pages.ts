@@ -3,7 +3,9 @@
 // Every other layer takes its memory from here: boundary-tag segments, slab
 // pages and large runs. Pages that come back form free runs; adjacent free
 // runs merge at once, so free space at the top of memory is always one run and
-// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim.
+// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim:
+// when no run is long enough the layers above are asked for the pages they
+// hold free (reclaim.ts), a little before growth, everything at the limit.
 //
 // ╒════ Free page run (n pages, starting at page-aligned R) ════╕
 //   R+0          u32  n          length in pages
@@ -41,9 +43,7 @@ import {
   H_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
 } from "./state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
-import { slabReclaimEmpty } from "./slab";
-import { quickFlush } from "./quick";
-import { mediumTrimFree } from "./medium";
+import { reclaimBeforeGrowth, reclaimAtLimit } from "./reclaim";
 
 /** Below this many pages (16 MiB) growth is exact: a growth is cheap there. */
 const GROW_EXACT_BELOW: u32 = 256;
@@ -242,26 +242,81 @@ function relocatePageMap(page: usize): void {
   setPageKind(<u32>(page >>> PAGE_BITS), PAGE_META);
 }
 
-/** Allocate a run of `pages` pages (best fit): reuse first, then empty slabs, then grow. */
+/**
+ * Allocate a run of `pages` pages (best fit). In order: a free run; the pages
+ * the layers above hold cheaply (reclaimBeforeGrowth); growth; and, when
+ * growth is refused (the limit, or the engine), every free page the layers
+ * hold and a move of the page map (reclaimAtLimit, pageMapMoveFor), then the
+ * runs and growth once more. 0 only when none of that yields the run.
+ */
 export function pagesAlloc(pages: u32): usize {
   let run = bestFitRun(pages);
-  // Before growing: the held quick blocks, released (quick.ts), then the
-  // whole pages inside large free boundary-tag blocks (medium.ts), then the
-  // empty pages slab classes kept.
-  if (run == 0 && (quickFlush() | mediumTrimFree() | slabReclaimEmpty())) run = bestFitRun(pages);
-  if (run == 0) {
-    // Grow only what the free run at the top lacks.
-    let top: usize = load<u32>(heap, H_TOP);
-    let have: u32 = 0;
-    let topPage = <u32>(top >>> PAGE_BITS);
-    if (pageKind(topPage - 1) == PAGE_FREE) have = runPages(load<u32>(top - 4));
-    if (!pagesGrow(pages - have)) return 0;
-    run = firstFitRun(pages);
-    // A foreign growth may have split the top: grow the whole need once more.
-    if (run == 0 && pagesGrow(pages)) run = firstFitRun(pages);
-    if (run == 0) return 0;
+  if (run == 0 && reclaimBeforeGrowth()) run = bestFitRun(pages);
+  if (run == 0) run = growFor(pages);
+  if (run == 0) run = runAtLimit(pages);
+  return run == 0 ? 0 : runTake(run, pages);
+}
+
+/** The slow path of running out (never taken while memory can grow): reclaim everything, then try again. */
+function runAtLimit(pages: u32): usize {
+  reclaimAtLimit();
+  let run = bestFitRun(pages);
+  if (run == 0) run = pageMapMoveFor(pages);
+  if (run == 0) run = growFor(pages);
+  return run;
+}
+
+/** Grow memory so that a free run of `pages` pages exists; the run, or 0 if memory cannot grow. */
+function growFor(pages: u32): usize {
+  // Grow only what the free run at the top lacks.
+  let top: usize = load<u32>(heap, H_TOP);
+  let have: u32 = 0;
+  let topPage = <u32>(top >>> PAGE_BITS);
+  if (pageKind(topPage - 1) == PAGE_FREE) have = runPages(load<u32>(top - 4));
+  if (!pagesGrow(pages - have)) return 0;
+  let run = firstFitRun(pages);
+  // A foreign growth may have split the top: grow the whole need once more.
+  if (run == 0 && pagesGrow(pages)) run = firstFitRun(pages);
+  return run;
+}
+
+/**
+ * At the limit, once the layers above gave back their free pages: if the
+ * page map's META page is all that parts free pages which together would
+ * hold a run of `pages` (or could grow to it, at the top), move the map to
+ * the lowest free page and return that run (0 otherwise; nothing moves).
+ * The lowest page: a heap that empties ends with the map right after its
+ * first page, and everything above it one run (a 100 MiB cap then serves a
+ * block of 100 MiB less two pages, not 68 MiB). Only when it joins the run
+ * asked for: taking the lowest page shortens the first run, which may be the
+ * longest. Costs a 64 KiB copy, on the slow path of running out.
+ */
+function pageMapMoveFor(pages: u32): usize {
+  let map: usize = load<u32>(heap, H_PAGE_MAP);
+  if (map == heap + H_INLINE_MAP) return 0;
+  let lowest: usize = load<u32>(heap, H_FREE_RUNS);
+  if (lowest == 0 || lowest > map) return 0;
+  let mapPage = <u32>(map >>> PAGE_BITS);
+  let left: usize = pageKind(mapPage - 1) == PAGE_FREE ? <usize>load<u32>(map - 4) : 0;
+  let right: usize = map + PAGE_SIZE;
+  let rightPages: u32 = 0;
+  if (pageKind(mapPage + 1) == PAGE_FREE) rightPages = runPages(right);
+  // The run the map's page would join: the free pages on both sides of it,
+  // less the page the map moves to if that is the left run's first.
+  let joined = <u64>(left != 0 ? runPages(left) : 0) + rightPages + (lowest == left ? 0 : 1);
+  let end = right + (<usize>rightPages << PAGE_BITS);
+  if (end == <usize>load<u32>(heap, H_TOP)) {
+    let current = <u32>memory.size();
+    let maxPages = load<u32>(heap, H_MAX_PAGES);
+    if (maxPages > current) joined += maxPages - current;
   }
-  return runTake(run, pages);
+  if (joined < <u64>pages) return 0;
+  let to = runTake(lowest, 1);
+  memory.copy(to, map, PAGE_SIZE);
+  store<u32>(heap, <u32>to, H_PAGE_MAP);
+  setPageKind(<u32>(to >>> PAGE_BITS), PAGE_META);
+  pagesRelease(map, 1);
+  return bestFitRun(pages);
 }
 
 /**

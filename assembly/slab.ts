@@ -29,7 +29,8 @@
 // Pages with a free slot are on their class's list. A page that empties goes
 // back to the page layer, unless it is the class's last page with room (kept
 // to avoid taking and returning a page on every malloc/free pair); the page
-// layer reclaims such kept pages before it grows memory.
+// layer reclaims such kept pages before it grows memory, and at the memory
+// limit (reclaim.ts).
 //
 // Invariants (checked by heapCheck):
 //   - header magic and class agree with objSize/capacity of the class;
@@ -229,19 +230,47 @@ function pageEmptied(cls: u32, page: usize): void {
   }
 }
 
-/** Give back the empty pages classes kept; true if any. Called before growing memory. */
+/**
+ * Give back the empty page each class kept, if it is first on the class's
+ * list; true if any. Called before growing memory: O(classes).
+ */
 export function slabReclaimEmpty(): bool {
   let any = false;
   for (let cls: u32 = 0; cls < SLAB_CLASSES; cls++) {
     let page: usize = load<u32>(classAt(cls));
     if (page != 0 && slabInUse(page) == 0) {
-      unlinkPage(cls, page);
-      pagesRelease(page, 1);
-      addClassPages(cls, -1);
+      releaseEmpty(cls, page);
       any = true;
     }
   }
   return any;
+}
+
+/**
+ * Give back every empty page the classes hold; true if any. A class keeps at
+ * most one (pageEmptied), but it stays first on the class's list only until
+ * another page gains room, so at the memory limit the whole lists are walked.
+ */
+export function slabReclaimAllEmpty(): bool {
+  let any = false;
+  for (let cls: u32 = 0; cls < SLAB_CLASSES; cls++) {
+    let page: usize = load<u32>(classAt(cls));
+    while (page != 0) {
+      let next = slabNext(page);
+      if (slabInUse(page) == 0) {
+        releaseEmpty(cls, page);
+        any = true;
+      }
+      page = next;
+    }
+  }
+  return any;
+}
+
+@inline function releaseEmpty(cls: u32, page: usize): void {
+  unlinkPage(cls, page);
+  pagesRelease(page, 1);
+  addClassPages(cls, -1);
 }
 
 /** Usable size of slots of class `cls`. */

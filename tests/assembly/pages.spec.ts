@@ -9,8 +9,10 @@ import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api"
 import { heapCheck } from "../../assembly/check";
 import {
   POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
-  LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS
+  LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS, POLICY_FIRST, OPTION_NO_SLABS, SEGMENT_PROLOGUE,
 } from "../../assembly/constants";
+import { HEAP_STATE_SIZE } from "../../assembly/state";
+import { slabCapacity } from "../../assembly/slab";
 import { pageKind } from "../../assembly/pagemap";
 import { heapPages } from "../../assembly/pages";
 import {
@@ -366,6 +368,62 @@ describe("pages moving between layers", () => {
     let c = cMalloc(600000);
     expect(c).not.toBe(0);
     expect(<u32>memory.size()).toBeLessThanOrEqual(maxPages);
+    expect(heapCheck()).toBe(0);
+  });
+});
+
+describe("reclaim at the memory limit", () => {
+  it("every whole page of a free boundary-tag block goes back, also where no remainder is left beside it", () => {
+    let policies: u32[] = [POLICY_FIRST, POLICY_SEGREGATED];
+    for (let i = 0; i < policies.length; i++) {
+      freshHeap(policies[i], OPTION_NO_SLABS, 6 << 16); // six pages: the state's and five more
+      let p0 = (<usize>memory.size() - 1) << 16;      // the heap state's page, holding segment 0
+      // x fills segment 0: the block after it starts 4 bytes before the next page.
+      let x = cMalloc(PAGE_SIZE - 4 - (HEAP_STATE_SIZE + SEGMENT_PROLOGUE) - 4);
+      // y extends segment 0 by pages and runs 12 bytes past a page: [P1-4, P4+12).
+      let y = cMalloc(3 * PAGE_SIZE + 16 - 4);
+      let z = cMalloc(1000);
+      let p1 = p0 + PAGE_SIZE;
+      expect(x - 4 + cMallocUsableSize(x) + 4).toBe(p1 - 4);
+      expect(y - 4).toBe(p1 - 4);
+      expect(z - 4).toBe(p1 + 3 * PAGE_SIZE + 12);
+      store<u64>(x, 0x1111); store<u64>(z, 0x3333);
+      cFree(y); // three whole pages inside it, none given back (fewer than TRIM_MIN_PAGES)
+      expect(pageKind(pageIndex(p1))).toBe(PAGE_HEAP);
+      let failed = cMalloc(8 * PAGE_SIZE); // past the limit: everything free comes back, then 0
+      expect(failed).toBe(0);
+      expect(pageKind(pageIndex(p1))).toBe(PAGE_FREE);
+      expect(pageKind(pageIndex(p1) + 1)).toBe(PAGE_FREE);
+      expect(pageKind(pageIndex(p1) + 2)).toBe(PAGE_FREE);
+      expect(pageKind(pageIndex(p1) + 3)).toBe(PAGE_HEAP); // z's page
+      expect(load<u64>(x)).toBe(0x1111);
+      expect(load<u64>(z)).toBe(0x3333);
+      expect(heapCheck()).toBe(0);
+      let run = cMalloc(3 * PAGE_SIZE); // the three pages, as a run
+      expect(run).toBe(p1);
+      cFree(run); cFree(x); cFree(z);
+      expect(heapCheck()).toBe(0);
+    }
+  });
+
+  it("an empty slab page that is no longer first on its class's list goes back", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS, 4 << 16); // the state's page and three more
+    let first = cMalloc(16);
+    let capacity = slabCapacity(first & ~<usize>(PAGE_SIZE - 1));
+    let slots = new StaticArray<usize>(capacity);
+    slots[0] = first;
+    for (let i: u32 = 1; i < capacity; i++) slots[i] = cMalloc(16); // page A, full
+    let b = cMalloc(16);                                             // page B, first on the list
+    let pageB = pageIndex(b);
+    expect(pageB).not.toBe(pageIndex(first));
+    cFree(b);        // B empty: kept, the class's only page with room
+    cFree(slots[0]); // A has room again: first on the list, B behind it
+    expect(pageKind(pageB)).toBe(PAGE_SLAB);
+    let failed = cMalloc(4 * PAGE_SIZE); // past the limit
+    expect(failed).toBe(0);
+    expect(pageKind(pageB)).toBe(PAGE_FREE);
+    expect(heapCheck()).toBe(0);
+    for (let i: u32 = 1; i < capacity; i++) cFree(slots[i]);
     expect(heapCheck()).toBe(0);
   });
 });

@@ -1,0 +1,44 @@
+// Reclaim: pages the layers above hold without using them, handed back to
+// the page layer when it has no run long enough (pages.ts, pagesAlloc).
+//
+// Wasm memory never shrinks, so a page moves between layers instead: a page
+// one layer holds empty is a page another layer cannot have. The page layer
+// asks at two moments, in this order:
+//
+//   before growth (reclaimBeforeGrowth), cheap, every time a run is missing:
+//     1. quick lists flushed: held blocks coalesce (quick.ts)
+//     2. free boundary-tag blocks of TRIM_MIN_PAGES + 1 pages or more give
+//        their whole pages back (medium.ts, mediumTrimFree)
+//     3. the empty page a slab class keeps, if first on its list (slab.ts,
+//        slabReclaimEmpty)
+//
+//   at the limit (reclaimAtLimit), when growth is refused: everything free
+//     1. quick lists flushed
+//     2. every whole page of every free boundary-tag block goes back: the
+//        pages inside a block, the tail of segment 0, whole empty segments,
+//        the top segment's free end (the reserve) included
+//     3. every empty slab page, wherever it sits on its class's list
+//        (slabReclaimAllEmpty)
+//   then the page layer moves its page map down if that joins the run it
+//   needs (pages.ts, pageMapMoveFor), and tries its runs and growth again.
+//
+// The second is the slow path of running out of memory only: a program that
+// never reaches its limit never takes it. After it, a heap whose blocks are
+// all freed serves one block of its whole limit less two pages: its first
+// (the heap state) and the page map's (docs/reclaim.md has the figures).
+
+import { TRIM_MIN_PAGES } from "./constants";
+import { quickFlush } from "./quick";
+import { mediumTrimFree, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "./medium";
+import { slabReclaimEmpty, slabReclaimAllEmpty } from "./slab";
+
+/** Before memory grows: the held quick blocks, large free blocks' pages, kept empty slab pages. True if any page may have come back. */
+export function reclaimBeforeGrowth(): bool {
+  return quickFlush() | mediumTrimFree(TRIM_MIN_BLOCK, TRIM_MIN_PAGES) | slabReclaimEmpty();
+}
+
+/** When memory cannot grow: every whole free page the layers above hold. True if any came back. */
+export function reclaimAtLimit(): bool {
+  quickFlush();
+  return mediumTrimFree(TRIM_ANY_BLOCK, 1) | slabReclaimAllEmpty();
+}
