@@ -28,6 +28,8 @@ export const BUDDY: bool = isDefined(WASM_MALLOC_BUDDY);
 /** A Wasm page: the unit of `memory.grow` and of the page layer. */
 export const PAGE_SIZE: u32 = 65536;
 export const PAGE_BITS: u32 = 16;
+/** Pages a heap may span at most (4 GiB less one page): every address, top included, fits a u32. */
+export const MAX_MEMORY_PAGES: u32 = 65535;
 /** Every pointer returned is aligned to this (wasm32 max_align_t, v128). */
 export const ALIGNMENT: u32 = 16;
 export const ALIGN_MASK: u32 = ALIGNMENT - 1;

@@ -11,6 +11,7 @@
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, MIN_BLOCK,
+  MAX_MEMORY_PAGES,
 } from "./constants";
 import {
   heap, setHeap, HEAP_MAGIC, HEAP_STATE_SIZE, H_INITIALIZED, H_POLICY, H_OPTIONS,
@@ -31,8 +32,6 @@ import { BUDDY } from "./constants";
 import { H_BUDDY } from "./state";
 import { buddyInit } from "./buddy";
 
-/** Pages the heap may span at most (4 GiB less one page). */
-const MAX_MEMORY_PAGES: u32 = 65535; // keeps every address, top included, in a u32
 
 // ── heap_init's answers ─────────────────────────────────────────────────────
 // Exported as HEAP_INIT_* globals; include/wasm_malloc.h lists them for C.

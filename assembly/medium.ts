@@ -24,7 +24,7 @@ import {
 } from "./constants";
 import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "./state";
 import { pageKind, setPageKinds } from "./pagemap";
-import { pagesAlloc, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
+import { pagesAlloc, pagesAllocLowest, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
 import { quickFlush } from "./quick";
 import {
   blockSize, blockSizeFor, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
@@ -34,7 +34,7 @@ import {
   listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake, isSegregated,
   searchableSize, reserveBlock, mappingInsert, listHead, FL_COUNT, SL_BITS,
 } from "./freelists";
-import { startMark, startClear, startsBytesFor, startsInstall } from "./starts";
+import { startMark, startClear, startsBytesFor, startsBytesExact, startsInstall, startsMap } from "./starts";
 
 @inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
 @inline function alignDown(x: usize, a: usize): usize { return x & ~(a - 1); }
@@ -374,6 +374,61 @@ export function mediumStartsInit(): bool {
   if (map == 0) return false;
   startsInstall(map + BLOCK_HEADER, bytes);
   return true;
+}
+
+/**
+ * At the memory limit, once the free pages went back to the page layer: move
+ * the start map to the lowest place that holds a map covering the heap up to
+ * `limitTop` (no slack: the heap grows no further): a free block below it, or
+ * a segment made in the lowest free page run below it if that lies lower.
+ * Out of the way of a large request's run. True if it moved. The slow path
+ * of running out of memory only (reclaim.ts); a second call finds nothing
+ * lower and only walks the blocks below the map.
+ */
+export function mediumStartsMoveDown(limitTop: usize): bool {
+  let map = startsMap();
+  if (map == 0) return false;
+  let old = map - BLOCK_HEADER;
+  let bytes = startsBytesExact(limitTop);
+  let size = blockSizeFor(bytes);
+  let block = lowestFreeBlock(size, old);
+  let pages = <u32>((<u64>size + SEGMENT_PROLOGUE + SEGMENT_EPILOGUE + PAGE_SIZE - 1) >> PAGE_BITS);
+  let run = pagesAllocLowest(pages);
+  if (run != 0) {
+    if (run < (block != 0 ? block : old)) {
+      segmentAdd(run, pages);
+      block = lowestFreeBlock(size, old);
+    } else {
+      pagesRelease(run, pages);
+    }
+  }
+  if (block == 0) return false;
+  take(block, size);
+  startsInstall(block + BLOCK_HEADER, bytes);
+  mediumFree(old);
+  return true;
+}
+
+/** The free block of at least `size` bytes lowest in memory, below `below`; 0 if none (or the blocks look damaged). */
+function lowestFreeBlock(size: u32, below: usize): usize {
+  let topPage = <u32>(load<u32>(heap, H_TOP) >>> PAGE_BITS);
+  let block: usize = load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE;
+  while (block < below) {
+    let h = header(block);
+    let have = h & ~TAG_MASK;
+    if (have == 0) {
+      // An epilogue: the next segment starts on the next boundary-tag page.
+      let page = <u32>((block + SEGMENT_EPILOGUE) >>> PAGE_BITS);
+      while (page < topPage && pageKind(page) != PAGE_HEAP) page++;
+      if (page >= topPage) return 0;
+      block = (<usize>page << PAGE_BITS) + SEGMENT_PROLOGUE;
+      continue;
+    }
+    if (have < MIN_BLOCK) return 0; // a damaged header: no guess is safe
+    if ((h & TAG_IN_USE) == 0 && have >= size) return block;
+    block += have;
+  }
+  return 0;
 }
 
 /** takeFree as a call: a block for the allocator's own metadata (never marked live). */

@@ -177,6 +177,16 @@ function bestFitRun(pages: u32): usize {
   return best != 0 ? best : atTop;
 }
 
+/**
+ * Take `pages` pages from the lowest free run that holds them (first fit: the
+ * list is address ordered), without growing; 0 if no run is long enough. For
+ * metadata moved down at the limit, out of the way of large requests.
+ */
+export function pagesAllocLowest(pages: u32): usize {
+  let run = firstFitRun(pages);
+  return run == 0 ? 0 : runTake(run, pages);
+}
+
 /** True if a free run of at least `pages` pages exists (no growth needed). */
 export function pagesAvailable(pages: u32): bool { return firstFitRun(pages) != 0; }
 

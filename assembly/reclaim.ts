@@ -19,6 +19,9 @@
 //        the top segment's free end (the reserve) included
 //     3. every empty slab page, wherever it sits on its class's list
 //        (slabReclaimAllEmpty)
+//     4. the start map moves to the lowest place that holds it, sized for
+//        the whole limit, and the pages it leaves go back (medium.ts,
+//        mediumStartsMoveDown)
 //   then the page layer moves its page map down if that joins the run it
 //   needs (pages.ts, pageMapMoveFor), and tries its runs and growth again.
 //
@@ -27,9 +30,10 @@
 // all freed serves one block of its whole limit less two pages: its first
 // (the heap state) and the page map's (docs/reclaim.md has the figures).
 
-import { TRIM_MIN_PAGES } from "./constants";
+import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES } from "./constants";
+import { heap, H_MAX_PAGES, H_TOP } from "./state";
 import { quickFlush } from "./quick";
-import { mediumTrimFree, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "./medium";
+import { mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "./medium";
 import { slabReclaimEmpty, slabReclaimAllEmpty } from "./slab";
 
 /** Before memory grows: the held quick blocks, large free blocks' pages, kept empty slab pages. True if any page may have come back. */
@@ -40,5 +44,17 @@ export function reclaimBeforeGrowth(): bool {
 /** When memory cannot grow: every whole free page the layers above hold. True if any came back. */
 export function reclaimAtLimit(): bool {
   quickFlush();
-  return mediumTrimFree(TRIM_ANY_BLOCK, 1) | slabReclaimAllEmpty();
+  let any = mediumTrimFree(TRIM_ANY_BLOCK, 1) | slabReclaimAllEmpty();
+  // The start map moves down into what came back; the pages it leaves go back too.
+  if (mediumStartsMoveDown(limitTop())) any = mediumTrimFree(TRIM_ANY_BLOCK, 1) | any;
+  return any;
+}
+
+/** The highest top the heap may reach: its cap, or (no cap: growth was refused) where it is. */
+function limitTop(): usize {
+  let maxPages = load<u32>(heap, H_MAX_PAGES);
+  let top: usize = load<u32>(heap, H_TOP);
+  if (maxPages >= MAX_MEMORY_PAGES) return top;
+  let cap = <usize>maxPages << PAGE_BITS;
+  return cap > top ? cap : top;
 }

@@ -85,6 +85,12 @@ export function startsBytesFor(top: usize): u32 {
   return <u32>(((cover + 2047) >> 11) << 4);
 }
 
+/** Map bytes that cover the heap up to `top` exactly (a heap that will not grow past it). */
+export function startsBytesExact(top: usize): u32 {
+  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  return <u32>(((<u64>(top - base) + 2047) >> 11) << 4);
+}
+
 /**
  * Install `map` (a payload of `bytes` bytes) as the start map: the old map's
  * bits are copied, the rest cleared. Returns the old map's payload (0 if none)
