@@ -2,6 +2,8 @@
 //
 //   large run (n pages at R):  [ PAGE_LARGE | PAGE_LARGE_TAIL × (n-1) ]   payload at R (no header)
 //   freed:                     [ PAGE_FREE × n ]   merged with free neighbours into one run
+import { startsBlock } from "../../assembly/starts";
+import { blockSize } from "../../assembly/block";
 import {
   freshHeap, countEntries, entrySize, lastReportKind, lastReportReason, reportCount, clearReport,
 } from "./helpers";
@@ -378,8 +380,8 @@ describe("reclaim at the memory limit", () => {
     for (let i = 0; i < policies.length; i++) {
       freshHeap(policies[i], OPTION_NO_SLABS, 6 << 16); // six pages: the state's and five more
       let p0 = (<usize>memory.size() - 1) << 16;      // the heap state's page, holding segment 0
-      // x fills segment 0: the block after it starts 4 bytes before the next page.
-      let x = cMalloc(PAGE_SIZE - 4 - (HEAP_STATE_SIZE + SEGMENT_PROLOGUE) - 4);
+      // x fills segment 0 after the start map: the block after it starts 4 bytes before the next page.
+      let x = cMalloc(PAGE_SIZE - 4 - (HEAP_STATE_SIZE + SEGMENT_PROLOGUE + blockSize(startsBlock())) - 4);
       // y extends segment 0 by pages and runs 12 bytes past a page: [P1-4, P4+12).
       let y = cMalloc(3 * PAGE_SIZE + 16 - 4);
       let z = cMalloc(1000);
