@@ -323,11 +323,8 @@ function grow(size: u32): bool {
 /** takeHot as a call (takeHot is inlined into mediumAlloc). */
 function take(block: usize, size: u32): void { takeHot(block, size, isSegregated()); }
 
-/**
- * Take a free block of exactly `size` bytes (a valid block size) and put it
- * in use, unmarked in the start map; 0 if memory runs out.
- */
-function takeFree(size: u32): usize {
+/** A live in-use block of exactly `size` bytes (a valid block size), or 0. */
+export function mediumAlloc(size: u32): usize {
   let seg = isSegregated();
   let block = seg ? segFindOrReserve(size) : listFind(size);
   if (block == 0) {
@@ -339,15 +336,14 @@ function takeFree(size: u32): usize {
     }
   }
   takeHot(block, size, seg);
+  // Live from now on (starts.ts); past the map's end, a larger map first
+  // (the map's own block is unmarked again by takeMeta).
+  if (!startMark(block + BLOCK_HEADER) && !placingStarts && !startsGrowFor(block)) return 0;
   return block;
 }
 
-/** A live in-use block of exactly `size` bytes (a valid block size), or 0. */
-export function mediumAlloc(size: u32): usize {
-  let block = takeFree(size);
-  if (block != 0 && !startMark(block + BLOCK_HEADER) && !startsGrowFor(block)) return 0;
-  return block;
-}
+/** Set while takeMeta allocates: a block past the start map's end is not a reason to grow the map. */
+let placingStarts = false;
 
 /**
  * In-use `block` starts past the start map: replace the map with one that
@@ -431,9 +427,14 @@ function lowestFreeBlock(size: u32, below: usize): usize {
   return 0;
 }
 
-/** takeFree as a call: a block for the allocator's own metadata (never marked live). */
-function takeMeta(size: u32): usize { return takeFree(size); }
-
+/** A block for the allocator's own metadata: taken like any other, never marked live. */
+function takeMeta(size: u32): usize {
+  placingStarts = true;
+  let block = mediumAlloc(size);
+  placingStarts = false;
+  if (block != 0) startClear(block + BLOCK_HEADER);
+  return block;
+}
 /**
  * An in-use block of `size` bytes whose payload is aligned to `align`
  * (32 … 64 KiB). The gap before it goes back to the free lists as a block.

@@ -45,13 +45,12 @@
 //   - quickBytes is the sum of the held blocks' sizes.
 
 import {
-  TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, PAGE_BITS, PAGE_HEAP, BUDDY,
+  TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, BUDDY,
   POLICY_SEGREGATED, OPTION_NO_SLABS,
 } from "./constants";
-import { heap, H_QUICK, H_TOP, H_QUICK_ON, H_QUICK_BYTES } from "./state";
+import { heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "./state";
 import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "./walk";
 import { releaseBlock } from "./medium";
-import { pageKind } from "./pagemap";
 import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
 import { startIsLive, startClear } from "./starts";
 
@@ -98,8 +97,10 @@ export function quickListsFor(policy: u32, options: u32): bool {
  * which of the two it is.
  */
 @inline function heldOfSize(block: usize, size: u32): bool {
-  return (block & 15) == 12 && block < <usize>load<u32>(heap, H_TOP) &&
-    pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_HEAP && startIsLive(block + 4) &&
+  // (A bit is set only at a boundary-tag block's payload, and the map ends
+  // before anything past it is read: no page-map look-up is needed. Below the
+  // heap the map would be read before its start.)
+  return (block & 15) == 12 && block > heap && startIsLive(block + 4) &&
     (load<u32>(block) & ~TAG_PREV_FREE) == (size | TAG_QUICK | TAG_IN_USE);
 }
 
