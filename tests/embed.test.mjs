@@ -6,20 +6,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import binaryen from "binaryen";
+import { assemble } from "./host/wat.mjs";
 import { linkAllocator, moduleInfo, linkableName, parseTrace, WasmMallocError } from "../dist/index.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-embed-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true })); // symlinks are removed, never followed
 
-function assemble(wat) {
-  const module = binaryen.parseText(wat);
-  module.setFeatures(binaryen.Features.All);
-  assert.ok(module.validate(), "the WAT is valid");
-  const bytes = module.emitBinary();
-  module.dispose();
-  return bytes;
-}
 
 // A client as clang would make one: imported memory, __heap_base exported, static data below it.
 const CLIENT = (heapBase = 70000, memory = "(memory 2)") => assemble(`(module

@@ -5,7 +5,7 @@
 // and worked around goes to onError or heap.errors; see docs/errors.md).
 import test from "node:test";
 import assert from "node:assert/strict";
-import binaryen from "binaryen";
+import { assemble } from "./host/wat.mjs";
 import { Heap, WasmMallocError, linkAllocator, allocatorImports } from "../dist/index.js";
 
 const U32_MAX = 2 ** 32 - 1;
@@ -280,14 +280,6 @@ test("Heap.create accepts maxMemory 0 and -0 (no limit), 2**32, and a quarantine
 });
 
 // ── Reports: rejected (thrown) or noticed (delivered) ──────────────────────
-function assemble(wat) {
-  const module = binaryen.parseText(wat);
-  module.setFeatures(binaryen.Features.All);
-  assert.ok(module.validate(), "the WAT is valid");
-  const bytes = module.emitBinary();
-  module.dispose();
-  return bytes;
-}
 
 // A stand-in allocator module: the exports Heap and linkAllocator use, and a
 // malloc that reports through env.wasm_malloc_report exactly as the real
