@@ -1,5 +1,6 @@
 // From samples to figures, and from figures to RESULTS.md, results.json and
 // the SVG charts.
+import { keptSections } from "./kept.mjs";
 import fs from "node:fs";
 import path from "node:path";
 import { REPO } from "./build.mjs";
@@ -240,7 +241,9 @@ export async function writeReport({ results, checked, workloads, allocators, dri
   }
 
   const mdFile = path.join(outDir, "RESULTS.md");
-  fs.writeFileSync(mdFile, out.join("\n"));
+  // Sections other scripts measured (bench/pointer-checks.mjs) stay.
+  const kept = keptSections(mdFile);
+  fs.writeFileSync(mdFile, out.join("\n") + (kept ? `\n${kept}` : ""));
   const jsonFile = path.join(outDir, "results.json");
   fs.writeFileSync(jsonFile, JSON.stringify({
     command, machine, rounds: opts.rounds, quick: opts.quick,
