@@ -18,6 +18,7 @@
 // insert (O(1) for segregated fit; O(1) after a merge for the address-ordered
 // list, otherwise a walk).
 
+import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "./report";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED,
@@ -119,6 +120,11 @@ export const TRIM_ANY_BLOCK: u32 = PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOG
  */
 @inline export function mediumTrimFree(minBlock: u32, minPages: u32): bool {
   let any = false;
+  // Links live in free memory: one leading out of the heap, back down the
+  // address-ordered list, or more steps than the heap holds blocks (a cycle)
+  // ends the walk, reported.
+  let top: usize = load<u32>(heap, H_TOP);
+  let steps = (top - heap) >> 4;
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
     let reserve = reserveBlock();
     if (reserve != 0 && blockSize(reserve) >= minBlock) {
@@ -136,6 +142,7 @@ export const TRIM_ANY_BLOCK: u32 = PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOG
       let block = listHead(index);
       while (block != 0) {
         let next = linkNext(block);
+        if (next != 0 && (next <= heap || next >= top || steps-- == 0)) next = trimWalkBroken(block);
         let size = blockSize(block);
         if (size >= minBlock) {
           listRemove(block, size);
@@ -152,6 +159,7 @@ export const TRIM_ANY_BLOCK: u32 = PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOG
   let block: usize = load<u32>(heap, H_FREE_HEAD);
   while (block != 0) {
     let next = linkNext(block);
+    if (next != 0 && (next <= block || next >= top)) next = trimWalkBroken(block);
     let size = blockSize(block);
     if (size >= minBlock) {
       let hint = listRemove(block, size);
@@ -161,6 +169,11 @@ export const TRIM_ANY_BLOCK: u32 = PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOG
     block = next;
   }
   return any;
+}
+
+function trimWalkBroken(block: usize): usize {
+  notice(ERR_CORRUPTION, REASON_NONE, OP_MALLOC, block + BLOCK_HEADER, block, blockSize(block));
+  return 0;
 }
 
 /** True if `block` is the first block of a page-aligned segment. */

@@ -35,6 +35,7 @@
 //   - no two free runs touch (they would have merged);
 //   - the number of PAGE_FREE pages equals the sum of run lengths.
 
+import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "./report";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META,
 } from "./constants";
@@ -70,11 +71,43 @@ const GROW_SHIFT: u32 = 5;
   else store<u32>(heap, <u32>run, H_FREE_RUNS);
 }
 
+/**
+ * The free run after `run` on the address-ordered list, 0 at its end. A run's
+ * links live in its free pages: one that does not lead up the memory (a
+ * cycle, a wild pointer, after a write into freed pages) ends the walk and is
+ * reported, so no walk loops or reads past the memory.
+ */
+@inline function nextRun(run: usize): usize {
+  let next = runNext(run);
+  if (next != 0 && (next <= run || next >= <usize>load<u32>(heap, H_TOP))) return runsBroken(run);
+  return next;
+}
+
+function runsBroken(run: usize): usize {
+  notice(ERR_CORRUPTION, REASON_NONE, OP_MALLOC, run, run, 0);
+  return 0;
+}
+
+/**
+ * Free run `run`'s length in pages, if its footer and the top agree with it;
+ * else 0, reported (a write into the freed pages changed it): the run is not
+ * used or merged, and the heap check names it.
+ */
+function runLength(run: usize): u32 {
+  let pages = runPages(run);
+  let end = <u64>run + (<u64>pages << PAGE_BITS);
+  if (pages == 0 || end > <u64>load<u32>(heap, H_TOP) || load<u32>(<usize>end - 4) != <u32>run) {
+    runsBroken(run);
+    return 0;
+  }
+  return pages;
+}
+
 /** Link unlisted `run` into the address-ordered list: a walk from the head. */
 function runLink(run: usize): void {
   let prev: usize = 0;
   let next: usize = load<u32>(heap, H_FREE_RUNS);
-  while (next != 0 && next < run) { prev = next; next = runNext(next); }
+  while (next != 0 && next < run) { prev = next; next = nextRun(next); }
   runLinkBetween(run, prev, next);
 }
 
@@ -107,10 +140,12 @@ export function pagesRelease(start: usize, pages: u32): void {
   let first = <u32>(start >>> PAGE_BITS);
   let after = first + pages;
   setPageKinds(first, pages, PAGE_FREE);
-  let rightFree = pageKind(after) == PAGE_FREE;
   let right = <usize>after << PAGE_BITS;
-  if (pageKind(first - 1) == PAGE_FREE) {
-    let left: usize = load<u32>(start - 4);
+  // A neighbour's length and footer sit in its free pages: merged only if they agree.
+  let rightFree = pageKind(after) == PAGE_FREE && runLength(right) != 0;
+  let left: usize = pageKind(first - 1) == PAGE_FREE ? <usize>load<u32>(start - 4) : 0;
+  if (left != 0 && (left >= start || runLength(left) == 0 || runEnd(left) != start)) left = 0;
+  if (left != 0) {
     pages += runPages(left);
     if (rightFree) {
       runRemove(right);
@@ -143,8 +178,9 @@ function runTake(run: usize, pages: u32): usize {
 function firstFitRun(pages: u32): usize {
   let run: usize = load<u32>(heap, H_FREE_RUNS);
   while (run != 0) {
-    if (runPages(run) >= pages) return run;
-    run = runNext(run);
+    let have = runLength(run);
+    if (have >= pages) return run; // (a run whose length lies is passed over: 0)
+    run = nextRun(run);
   }
   return 0;
 }
@@ -166,13 +202,13 @@ function bestFitRun(pages: u32): usize {
   let top: usize = load<u32>(heap, H_TOP);
   let atTop: usize = 0;
   while (run != 0) {
-    let have = runPages(run);
+    let have = runLength(run); // (a run whose length lies is passed over: 0)
     if (have >= pages && have < bestPages) {
       if (have == pages) return run;
       if (runEnd(run) == top) atTop = run;
       else { best = run; bestPages = have; }
     }
-    run = runNext(run);
+    run = nextRun(run);
   }
   return best != 0 ? best : atTop;
 }
