@@ -8,7 +8,7 @@ import { ERR_USE_AFTER_FREE } from "../../assembly/report";
 import { startIsLive, startsEnd, startsBlock } from "../../assembly/starts";
 import { blockSize } from "../../assembly/block";
 
-const BLOCKS = 24;
+const BLOCKS = 12; // blocks of 300 … 2,170 bytes
 
 // Fill the payload of the block at `p` (`size` bytes) by pattern `kind`.
 function fill(p: usize, size: usize, kind: u32, seed: u32): void {
