@@ -51,7 +51,7 @@ const checked = builds.length - 2;
 const md = [
   "## What the release build's pointer checks cost (instructions per operation)",
   "",
-  `\`node bench/pointer-checks.mjs${extra.map((b) => ` --label ${b.label}=…`).join("")}\`: exact instructions per operation (callgrind, Wasm driver, bench/instructions.mjs).`,
+  `\`node bench/pointer-checks.mjs${extra.map((b) => ` --label "${b.label}=…"`).join("")}\`: exact instructions per operation (callgrind, Wasm driver, bench/instructions.mjs).`,
   "The unchecked build trusts every pointer given to free and realloc (no page-map, slot, start-map or header checks) but keeps the start map up to date.",
   "",
   `| workload | ${builds.map((b) => b.label).join(" | ")} | checks cost |`,
