@@ -21,6 +21,8 @@ import {
 import { setPageKinds } from "./pagemap";
 import { pagesRelease } from "./pages";
 import { segmentInit, mediumStartsInit } from "./medium";
+import { STARTS_FIRST_BYTES } from "./starts";
+import { blockSizeFor } from "./block";
 import { slabInit } from "./slab";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
 import { EMBED, CHECKED } from "./constants";
@@ -90,7 +92,9 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   if (maxBytes != 0 && maxBytes < (<u64>MAX_MEMORY_PAGES << PAGE_BITS)) limitPages = <u32>(maxBytes >> PAGE_BITS);
   // The state, then a first segment holding at least a few blocks (in 64
   // bits: a base near 4 GiB must fail here, not wrap around).
-  let needEnd: u64 = start + HEAP_STATE_SIZE + SEGMENT_PROLOGUE + 4 * MIN_BLOCK + SEGMENT_EPILOGUE;
+  // The first segment holds the first start map (starts.ts) too.
+  let needEnd: u64 = start + HEAP_STATE_SIZE + SEGMENT_PROLOGUE + (BUDDY ? 0 : blockSizeFor(STARTS_FIRST_BYTES)) +
+    4 * MIN_BLOCK + SEGMENT_EPILOGUE;
   if (needEnd > (<u64>limitPages << PAGE_BITS)) return false;
   let needPages = <u32>((needEnd + PAGE_SIZE - 1) >> PAGE_BITS);
   let current = <u32>memory.size();
@@ -126,7 +130,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
     pagesRelease(segmentEnd, current - needPages);
   }
   // The start map (starts.ts) comes first in segment 0, below every block.
-  if (!BUDDY && !mediumStartsInit()) return false;
+  if (!BUDDY && !mediumStartsInit()) { setHeap(0); return false; } // (room was made for it above)
   store<u32>(at, HEAP_MAGIC, H_INITIALIZED);
   return true;
 }

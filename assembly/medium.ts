@@ -35,7 +35,7 @@ import {
   listInsert, listRemove, listInsertHot, listRemoveHot, listReplaceHot, listFind, segFindOrReserve, roverAfterTake, isSegregated,
   searchableSize, reserveBlock, mappingInsert, listHead, FL_COUNT, SL_BITS,
 } from "./freelists";
-import { startMark, startClear, startsBytesFor, startsBytesExact, startsInstall, startsMap } from "./starts";
+import { startMark, startClear, startsBytesFor, startsBytesExact, startsInstall, startsMap, STARTS_FIRST_BYTES } from "./starts";
 
 @inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
 @inline function alignDown(x: usize, a: usize): usize { return x & ~(a - 1); }
@@ -374,11 +374,13 @@ function startsGrowFor(block: usize): bool {
 }
 
 /**
- * Give the heap its first start map, covering it up to its top, at the start
+ * Give the heap its first start map, covering its first 512 KiB, at the start
  * of segment 0 (called once, at initialisation; false if memory runs out).
  */
 export function mediumStartsInit(): bool {
-  let bytes = startsBytesFor(load<u32>(heap, H_TOP));
+  // A fixed size, which heap setup has made room for (a larger first heap
+  // replaces it when a block starts past it).
+  let bytes = STARTS_FIRST_BYTES;
   let map = takeMeta(blockSizeFor(bytes));
   if (map == 0) return false;
   startsInstall(map + BLOCK_HEADER, bytes);

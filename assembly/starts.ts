@@ -41,6 +41,8 @@ import { heap, H_STARTS, H_STARTS_BIAS, H_STARTS_END, H_BASE_PAGE } from "./stat
  * wherever the boundary-tag layer finds room.
  */
 const STARTS_FIRST_COVER: u64 = 512 << 10;
+/** The first map's bytes (heap setup reserves its block in segment 0). */
+export const STARTS_FIRST_BYTES: u32 = <u32>(STARTS_FIRST_COVER >> 7);
 
 /** Address of the map's block payload, 0 before the first boundary-tag malloc. */
 @inline export function startsMap(): usize { return load<u32>(heap, H_STARTS); }
