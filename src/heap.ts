@@ -352,14 +352,18 @@ export class Heap {
 
   // ── The C API ───────────────────────────────────────────────────────────
   // Each argument is checked before the Wasm call (see the class comment).
-  /** C malloc: a pointer, or 0 when out of memory. */
-  malloc(size: number): number {
-    size = byteCount("malloc", "size", size);
-    const p = this.exports.malloc(size) >>> 0;
+  /** The end of an allocating call that returned `p` for `size` bytes: reports first (a rejection throws), then the record, then what was noticed. */
+  private allocated(p: number, size: number): number {
     const noticed = this.raise();
     this.remember(p, size);
     this.deliver(noticed);
     return p;
+  }
+
+  /** C malloc: a pointer, or 0 when out of memory. */
+  malloc(size: number): number {
+    size = byteCount("malloc", "size", size);
+    return this.allocated(this.exports.malloc(size) >>> 0, size);
   }
   free(ptr: number): void {
     ptr = address("free", "pointer", ptr);
@@ -371,11 +375,7 @@ export class Heap {
   calloc(count: number, size: number): number {
     count = elementCount("calloc", "count", count);
     size = byteCount("calloc", "size", size);
-    const p = this.exports.calloc(count, size) >>> 0;
-    const noticed = this.raise();
-    this.remember(p, count * size);
-    this.deliver(noticed);
-    return p;
+    return this.allocated(this.exports.calloc(count, size) >>> 0, count * size);
   }
   /** C realloc: the moved (or same) pointer; 0 with `ptr` untouched when out of memory; realloc(p, 0) frees p and returns 0. */
   realloc(ptr: number, size: number): number {
@@ -395,11 +395,7 @@ export class Heap {
   alignedAlloc(align: number, size: number): number {
     align = alignment("alignedAlloc", "alignment", align);
     size = byteCount("alignedAlloc", "size", size);
-    const p = this.exports.aligned_alloc(align, size) >>> 0;
-    const noticed = this.raise();
-    this.remember(p, size);
-    this.deliver(noticed);
-    return p;
+    return this.allocated(this.exports.aligned_alloc(align, size) >>> 0, size);
   }
   usableSize(ptr: number): number {
     ptr = address("usableSize", "pointer", ptr);

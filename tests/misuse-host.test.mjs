@@ -88,7 +88,7 @@ const NO_MODULE_ARGUMENTS = [
   "notice", "memory",
 ];
 const PRIVATE = [
-  "constructor", "observe", "forget", "raise", "deliver", "remember", "span", "guarded", "walkRaw",
+  "constructor", "observe", "forget", "raise", "deliver", "remember", "allocated", "span", "guarded", "walkRaw",
   "outOfMemory", "walkError", "walkBound", "nameAt", "walkTop", "walkCorruption", "followList",
 ];
 
