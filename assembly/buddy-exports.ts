@@ -2,16 +2,16 @@
 // beside index.ts): the buddy engine's constants, check codes and the
 // inspection the host's buddyinfo() reads. Other builds do not include it.
 
-import { heap } from "./state";
-import { buddyFreeCount, buddyCountBroken, CHECK_BUDDY_LIST } from "./buddy";
-import { inspectBegin, walkStop } from "./walk";
+import { heap } from "./base/state";
+import { buddyFreeCount, buddyCountBroken, CHECK_BUDDY_LIST } from "./buddy/buddy";
+import { inspectBegin, walkStop } from "./inspect/walk";
 
 export {
   BUDDY_MIN_ORDER, BUDDY_MAX_ORDER, BUDDY_MAX_SIZE, BUDDY_PAGE_HEADER,
   CHECK_BUDDY_TAG, CHECK_BUDDY_MERGE, CHECK_BUDDY_LIST, CHECK_BUDDY_BITMAP, CHECK_BUDDY_COUNT,
-} from "./buddy";
-export { LAYER_BUDDY } from "./walk";
-export { PAGE_BUDDY, BUDDY } from "./constants";
+} from "./buddy/buddy";
+export { LAYER_BUDDY } from "./inspect/walk";
+export { PAGE_BUDDY, BUDDY } from "./base/constants";
 
 /**
  * Free buddy blocks of `order` (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER) on all

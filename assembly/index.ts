@@ -4,21 +4,21 @@
 // inspection exports the host library reads. Layout constants are exported
 // as globals so the host never keeps a copy of them.
 
-import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, cName } from "./api";
+import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, cName } from "./api/calls";
 import {
   traceOp, beginCall, rejected, OP_MALLOC, OP_FREE, OP_CALLOC, OP_REALLOC, OP_ALIGNED_ALLOC,
-} from "./report";
-import { heapInit } from "./init";
-import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./state";
-import { heapCheck, checkAddress } from "./check";
-import { guardSetQuarantine } from "./guard";
-import { walkFirst, walkEnd, walkEntry } from "./walk";
-import { pageKind } from "./pagemap";
-import { listCount, listHead } from "./freelists";
-import { linkNext, linkPrev, blockSize } from "./block";
-import { POLICY_COUNT, POLICY_SEGREGATED, QUICK_MAX, CHECKED as IS_CHECKED } from "./constants";
-import { quickHead } from "./quick";
-import { freeListNext, quickListNext } from "./inspect-lists";
+} from "./base/report";
+import { heapInit } from "./api/init";
+import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./base/state";
+import { heapCheck, checkAddress } from "./inspect/check";
+import { guardSetQuarantine } from "./api/guard";
+import { walkFirst, walkEnd, walkEntry } from "./inspect/walk";
+import { pageKind } from "./pages/pagemap";
+import { listCount, listHead } from "./blocks/freelists";
+import { linkNext, linkPrev, blockSize } from "./blocks/block";
+import { POLICY_COUNT, POLICY_SEGREGATED, QUICK_MAX, CHECKED as IS_CHECKED } from "./base/constants";
+import { quickHead } from "./blocks/quick";
+import { freeListNext, quickListNext } from "./inspect/lists";
 
 // ── The C API ───────────────────────────────────────────────────────────────
 // The traced and checked builds log each successful call (traceOp compiles
@@ -148,29 +148,29 @@ export {
   walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer, walk_error, walk_error_address,
   LAYER_STATE, LAYER_MEDIUM, LAYER_SLAB, LAYER_LARGE, LAYER_PAGES, LAYER_PAGE_MAP, LAYER_SLAB_HEADER, LAYER_START_MAP,
   STATE_FREE, STATE_IN_USE, STATE_METADATA,
-} from "./walk";
+} from "./inspect/walk";
 export {
   PAGE_SIZE, ALIGNMENT, MAX_ALIGNMENT, MAX_REQUEST, BLOCK_HEADER, MIN_BLOCK, SEGMENT_PROLOGUE,
   SEGMENT_EPILOGUE, SLAB_MAX, SLAB_CLASSES, LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES,
   PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_META,
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, POLICY_DEFAULT,
   OPTION_NO_SLABS, OPTION_EAGER_SLABS, SLAB_START_BYTES, SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG, CHECKED, EMBED, TAG_QUICK, QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
-} from "./constants";
+} from "./base/constants";
 export {
   STAT_IN_USE, STAT_PEAK_IN_USE, STAT_LIVE, STAT_REQUESTED, STAT_MALLOCS, STAT_FREES, STAT_CALLOCS,
   STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_GROWS, STAT_GROWN_PAGES, STAT_ERRORS,
   STAT_REALLOC_IN_PLACE, STAT_TRIMMED_PAGES, STAT_QUARANTINED, HEAP_STATE_SIZE,
-} from "./state";
+} from "./base/state";
 export {
   CHECK_GUARD, CHECK_CANARY, CHECK_POISON, CHECK_QUARANTINE, GUARD_HEADER, GUARD_TAIL, CANARY, POISON,
   QUARANTINE_DEFAULT,
-} from "./guard";
+} from "./api/guard";
 export {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
   ERR_OUT_OF_MEMORY, ERR_CORRUPTION, ERR_NOT_INITIALIZED, REASON_NONE, REASON_MISALIGNED,
   REASON_NOT_OWNED, REASON_INTERIOR, REASON_NOT_ALLOCATED, OP_FREE, OP_REALLOC, OP_USABLE_SIZE,
   OP_CHECK, OP_MALLOC, OP_CALLOC, OP_ALIGNED_ALLOC, OP_NAME, TRACED,
-} from "./report";
+} from "./base/report";
 export {
   CHECK_PAGE_KIND, CHECK_PAGE_BEYOND_TOP, CHECK_RUN_LINKS, CHECK_RUN_ORDER, CHECK_RUN_PAGES,
   CHECK_RUN_FOOTER, CHECK_RUN_COUNT, CHECK_BLOCK_SIZE, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT,
@@ -178,8 +178,8 @@ export {
   CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP, CHECK_LIST_DUPLICATE, CHECK_ROVER,
   CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST, CHECK_LARGE,
   CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
-} from "./check";
-export { EINVAL, ENOMEM } from "./api";
+} from "./inspect/check";
+export { EINVAL, ENOMEM } from "./api/calls";
 export {
   HEAP_INIT_OK, HEAP_INIT_ALREADY, HEAP_INIT_BAD_POLICY, HEAP_INIT_NO_ROOM, HEAP_INIT_BAD_RANGE, HEAP_INIT_IN_USE,
-} from "./init";
+} from "./api/init";

@@ -32,9 +32,9 @@ import {
   aligned_alloc as heapAlignedAlloc, posix_memalign as heapPosixMemalign,
   malloc_usable_size as heapUsableSize, heap_check as heapCheck,
 } from "./index";
-import { heap } from "./state";
-import { heapSetup } from "./init";
-import { POLICY_DEFAULT, PAGE_BITS } from "./constants";
+import { heap } from "./base/state";
+import { heapSetup } from "./api/init";
+import { POLICY_DEFAULT, PAGE_BITS } from "./base/constants";
 
 // ── Linked: the program runs on wasm-malloc's runtime ────────────────────────
 @external("env", "wasm_malloc") declare function linkedMalloc(size: usize): usize;

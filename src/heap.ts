@@ -505,7 +505,7 @@ export class Heap {
 
   /**
    * Checked build: the guarded allocation inside the raw block at `raw` of `usable` bytes (see
-   * assembly/guard.ts). Its first word says where: a word pointing outside the block is corruption.
+   * assembly/api/guard.ts). Its first word says where: a word pointing outside the block is corruption.
    */
   private guarded(raw: number, usable: number): { pointer: number; size: number; quarantined: boolean } | null {
     const view = new DataView(this.memory.buffer);
@@ -542,7 +542,7 @@ export class Heap {
 
   // ── Bounded walks ─────────────────────────────────────────────────────────
   // Sizes and links are read from memory a program may have overwritten. The module checks each
-  // step (assembly/walk.ts, inspect-lists.ts) and leaves a broken one in walk_error; the host also
+  // step (assembly/inspect/walk.ts, inspect/lists.ts) and leaves a broken one in walk_error; the host also
   // stops a cursor that does not move forward or leaves the heap, and any walk of more steps than
   // the memory could hold 16-byte blocks. Either way: a HeapCorruptionError, never a hang.
 

@@ -62,7 +62,7 @@ export interface AllocatorExports {
  */
 export const REPORT_NOTICED = 0x100;
 
-/** A misuse report as the Wasm side sends it (see assembly/report.ts), `op` split in two. */
+/** A misuse report as the Wasm side sends it (see assembly/base/report.ts), `op` split in two. */
 export interface RawReport {
   kind: number;
   reason: number;

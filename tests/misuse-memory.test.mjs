@@ -1,7 +1,7 @@
 // Running out of memory under a cap (maxMemory): freed memory is usable memory.
 //
 // Before malloc returns 0 at the cap, every page the layers hold free goes
-// back to the page layer (assembly/reclaim.ts): held quick blocks, whole pages
+// back to the page layer (assembly/engines/reclaim.ts): held quick blocks, whole pages
 // of free boundary-tag blocks, empty segments (the first one's tail and the
 // top one too), empty slab pages; the start map moves down next to the heap
 // state, and the page map's page moves down when it parts the run a request

@@ -5,15 +5,15 @@ import {
 } from "./helpers";
 import {
   cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, EINVAL,
-} from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
-import { POLICY_SEGREGATED, LARGE_MIN, MAX_ALIGNMENT, OPTION_EAGER_SLABS } from "../../assembly/constants";
+} from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
+import { POLICY_SEGREGATED, LARGE_MIN, MAX_ALIGNMENT, OPTION_EAGER_SLABS } from "../../assembly/base/constants";
 import {
   statGet, heapStart, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_MALLOCS, STAT_FAILED, STAT_ERRORS,
-} from "../../assembly/state";
+} from "../../assembly/base/state";
 import {
   ERR_INVALID_FREE, REASON_MISALIGNED, REASON_NOT_OWNED,
-} from "../../assembly/report";
+} from "../../assembly/base/report";
 
 /** Sizes across every layer: slabs, boundary tags, large runs. */
 const SIZES: StaticArray<usize> = [

@@ -1,8 +1,8 @@
 import { freshHeap, countEntries, entrySize } from "./helpers";
-import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
-import { POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE } from "../../assembly/constants";
-import { LAYER_MEDIUM, STATE_FREE, STATE_IN_USE } from "../../assembly/walk";
+import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
+import { POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE } from "../../assembly/base/constants";
+import { LAYER_MEDIUM, STATE_FREE, STATE_IN_USE } from "../../assembly/inspect/walk";
 
 describe("boundary-tag blocks", () => {
   it("allocate 8, 16, 32, 48, 64 bytes and free them all: one free block remains", () => {

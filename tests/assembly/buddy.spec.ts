@@ -11,9 +11,9 @@ import {
   buddyContaining, buddyIsFree, buddyIsUsed, buddyNode, foundBuddyOff, foundBuddyOrder,
   BUDDY_MIN_ORDER, BUDDY_MAX_ORDER, BUDDY_PAGE_HEADER,
   CHECK_BUDDY_TAG, CHECK_BUDDY_MERGE, CHECK_BUDDY_BITMAP, CHECK_BUDDY_LIST,
-} from "../../assembly/buddy";
-import { pageKind } from "../../assembly/pagemap";
-import { PAGE_BUDDY, PAGE_FREE } from "../../assembly/constants";
+} from "../../assembly/buddy/buddy";
+import { pageKind } from "../../assembly/pages/pagemap";
+import { PAGE_BUDDY, PAGE_FREE } from "../../assembly/base/constants";
 
 @inline function pageOf(p: usize): usize { return p & ~<usize>0xFFFF; }
 

@@ -4,20 +4,20 @@
 // runs heapCheck(), restores the word, and checks the heap is clean again,
 // so the code is known to come from that word alone.
 import { freshHeap, lastFreeMedium, entrySize } from "./helpers";
-import { cMalloc, cFree } from "../../assembly/api";
+import { cMalloc, cFree } from "../../assembly/api/calls";
 import {
   heapCheck, checkAddress, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_BLOCK_SIZE,
   CHECK_EPILOGUE, CHECK_LIST_LINKS, CHECK_LISTED_NOT_FREE, CHECK_SLAB_COUNT, CHECK_RUN_FOOTER,
   CHECK_COUNTERS, CHECK_QUICK_LIST, CHECK_LARGE,
-} from "../../assembly/check";
+} from "../../assembly/inspect/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   LARGE_MIN, PAGE_SIZE, OPTION_EAGER_SLABS, TAG_QUICK, PAGE_LARGE, PAGE_LARGE_TAIL,
-} from "../../assembly/constants";
-import { listHead } from "../../assembly/freelists";
-import { linkNext } from "../../assembly/block";
-import { SLAB_HEADER } from "../../assembly/slab";
-import { statAdd, statSub, STAT_LIVE, heap, H_PAGE_MAP, H_BASE_PAGE } from "../../assembly/state";
+} from "../../assembly/base/constants";
+import { listHead } from "../../assembly/blocks/freelists";
+import { linkNext } from "../../assembly/blocks/block";
+import { SLAB_HEADER } from "../../assembly/slabs/slab";
+import { statAdd, statSub, STAT_LIVE, heap, H_PAGE_MAP, H_BASE_PAGE } from "../../assembly/base/state";
 
 /** Store `value` at `at`, run the checker, restore the old word; returns the checker's code. */
 function checkWith(at: usize, value: u32): u32 {

@@ -1,6 +1,6 @@
 // Shared helpers for the as-pect specs: a fresh heap per test, report access.
-import { heapSetup } from "../../assembly/init";
-import { POLICY_SEGREGATED } from "../../assembly/constants";
+import { heapSetup } from "../../assembly/api/init";
+import { POLICY_SEGREGATED } from "../../assembly/base/constants";
 
 @external("env", "test_last_report")
 declare function test_last_report(field: u32): u32;
@@ -23,7 +23,7 @@ export function lastReportPtr(): u32 { return test_last_report(3); }
 export function reportCount(): u32 { return test_last_report(6); }
 export function clearReport(): void { test_clear_report(); }
 
-import { walkFirst, walkEnd, walkEntry, walk_layer, walk_state, walk_size, walk_address } from "../../assembly/walk";
+import { walkFirst, walkEnd, walkEntry, walk_layer, walk_state, walk_size, walk_address } from "../../assembly/inspect/walk";
 
 /** Number of walk entries of `layer` in `state`. */
 export function countEntries(layer: u32, state: u32): u32 {
@@ -60,8 +60,8 @@ export function entrySize(address: usize): usize {
   return 0;
 }
 
-import { buddyInit, BUDDY_STATE_SIZE } from "../../assembly/buddy";
-import { cMalloc } from "../../assembly/api";
+import { buddyInit, BUDDY_STATE_SIZE } from "../../assembly/buddy/buddy";
+import { cMalloc } from "../../assembly/api/calls";
 
 /**
  * A fresh heap whose buddy engine can be driven directly (buddyAlloc/buddyFree):

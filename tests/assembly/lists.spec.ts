@@ -3,9 +3,9 @@
 // memory; the walk ends and the damage is reported (freelists.ts nextListed,
 // pages.ts nextRun, medium.ts mediumTrimFree).
 import { freshHeap, reportCount, clearReport, lastReportKind } from "./helpers";
-import { cMalloc, cFree } from "../../assembly/api";
-import { POLICY_FIRST, POLICY_BEST, POLICY_NEXT, POLICY_SEGREGATED, OPTION_NO_SLABS } from "../../assembly/constants";
-import { ERR_CORRUPTION } from "../../assembly/report";
+import { cMalloc, cFree } from "../../assembly/api/calls";
+import { POLICY_FIRST, POLICY_BEST, POLICY_NEXT, POLICY_SEGREGATED, OPTION_NO_SLABS } from "../../assembly/base/constants";
+import { ERR_CORRUPTION } from "../../assembly/base/report";
 
 const policies: u32[] = [POLICY_FIRST, POLICY_NEXT, POLICY_BEST];
 const walking: u32[] = [POLICY_FIRST, POLICY_BEST]; // (next fit may find a fit before the bad link)

@@ -2,27 +2,27 @@
 //
 //   large run (n pages at R):  [ PAGE_LARGE | PAGE_LARGE_TAIL × (n-1) ]   payload at R (no header)
 //   freed:                     [ PAGE_FREE × n ]   merged with free neighbours into one run
-import { startsBlock } from "../../assembly/starts";
-import { blockSize } from "../../assembly/block";
+import { startsBlock } from "../../assembly/blocks/starts";
+import { blockSize } from "../../assembly/blocks/block";
 import {
   freshHeap, countEntries, entrySize, lastReportKind, lastReportReason, reportCount, clearReport,
 } from "./helpers";
-import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
+import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
 import {
   POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
   LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS, POLICY_FIRST, OPTION_NO_SLABS, SEGMENT_PROLOGUE,
-} from "../../assembly/constants";
-import { HEAP_STATE_SIZE } from "../../assembly/state";
-import { slabCapacity } from "../../assembly/slab";
-import { pageKind } from "../../assembly/pagemap";
-import { heapPages } from "../../assembly/pages";
+} from "../../assembly/base/constants";
+import { HEAP_STATE_SIZE } from "../../assembly/base/state";
+import { slabCapacity } from "../../assembly/slabs/slab";
+import { pageKind } from "../../assembly/pages/pagemap";
+import { heapPages } from "../../assembly/pages/pages";
 import {
   statGet, STAT_LIVE, STAT_FREES, STAT_GROWS, STAT_FAILED, STAT_TRIMMED_PAGES, STAT_REALLOC_IN_PLACE,
-} from "../../assembly/state";
-import { ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/report";
-import { LAYER_PAGES, LAYER_LARGE, STATE_FREE, STATE_IN_USE } from "../../assembly/walk";
-import { walkFirst, walkEnd, walkEntry, walk_layer, walk_state, walk_size } from "../../assembly/walk";
+} from "../../assembly/base/state";
+import { ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/base/report";
+import { LAYER_PAGES, LAYER_LARGE, STATE_FREE, STATE_IN_USE } from "../../assembly/inspect/walk";
+import { walkFirst, walkEnd, walkEntry, walk_layer, walk_state, walk_size } from "../../assembly/inspect/walk";
 
 @inline function pageIndex(ptr: usize): u32 { return <u32>(ptr >>> 16); }
 @inline function kindOf(ptr: usize): u8 { return pageKind(pageIndex(ptr)); }

@@ -10,14 +10,14 @@
 //   384 bytes    400     400                   400    400    (only hole big enough)
 //   128 bytes    176     160 (after the 400)   144    240
 import { freshHeap, countEntries, lastFreeMedium, entrySize } from "./helpers";
-import { cMalloc, cFree } from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
+import { cMalloc, cFree } from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
 import {
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, OPTION_NO_SLABS,
-} from "../../assembly/constants";
-import { listHead } from "../../assembly/freelists";
-import { linkNext } from "../../assembly/block";
-import { LAYER_MEDIUM, STATE_FREE } from "../../assembly/walk";
+} from "../../assembly/base/constants";
+import { listHead } from "../../assembly/blocks/freelists";
+import { linkNext } from "../../assembly/blocks/block";
+import { LAYER_MEDIUM, STATE_FREE } from "../../assembly/inspect/walk";
 
 const HOLE_BLOCKS: StaticArray<u32> = [176, 112, 400, 160, 144, 240];
 /** Holes are freed out of address order, so an ordered list had to be kept ordered. */

@@ -1,18 +1,18 @@
 // Quick lists: freed small boundary-tag blocks held for reuse at their size (assembly/quick.ts).
 import { freshHeap, lastReportKind, lastReportReason, reportCount, countEntries } from "./helpers";
-import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
+import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_QUICK, TAG_IN_USE, TAG_PREV_FREE, QUICK_MAX, PAGE_HEAP,
   QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
-} from "../../assembly/constants";
-import { quickHead, quickBytes } from "../../assembly/quick";
-import { CHECK_QUICK_LIST, CHECK_COUNTERS } from "../../assembly/check";
-import { heap, H_QUICK_BYTES, H_SMALL_LIVE } from "../../assembly/state";
-import { pageKind } from "../../assembly/pagemap";
-import { statGet, STAT_LIVE, STAT_IN_USE, STAT_GROWS } from "../../assembly/state";
-import { ERR_DOUBLE_FREE, ERR_USE_AFTER_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/report";
-import { LAYER_MEDIUM, STATE_FREE, STATE_IN_USE } from "../../assembly/walk";
+} from "../../assembly/base/constants";
+import { quickHead, quickBytes } from "../../assembly/blocks/quick";
+import { CHECK_QUICK_LIST, CHECK_COUNTERS } from "../../assembly/inspect/check";
+import { heap, H_QUICK_BYTES, H_SMALL_LIVE } from "../../assembly/base/state";
+import { pageKind } from "../../assembly/pages/pagemap";
+import { statGet, STAT_LIVE, STAT_IN_USE, STAT_GROWS } from "../../assembly/base/state";
+import { ERR_DOUBLE_FREE, ERR_USE_AFTER_FREE, ERR_INVALID_FREE, REASON_INTERIOR } from "../../assembly/base/report";
+import { LAYER_MEDIUM, STATE_FREE, STATE_IN_USE } from "../../assembly/inspect/walk";
 
 @inline function held(ptr: usize): bool { return (load<u32>(ptr - 4) & TAG_QUICK) != 0; }
 

@@ -3,18 +3,18 @@
 //   class:  0   1   2   3   4   5    6    7    8    9    10   11
 //   size:   16  32  48  64  80  96   112  128  160  192  224  256
 import { freshHeap, lastReportKind, lastReportReason, lastReportPtr, reportCount, clearReport } from "./helpers";
-import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
+import { cMalloc, cFree, cMallocUsableSize } from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
 import {
   POLICY_SEGREGATED, OPTION_NO_SLABS, PAGE_SLAB, PAGE_FREE, PAGE_HEAP, SLAB_MAX, OPTION_EAGER_SLABS, SLAB_START_BYTES,
   SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG,
-} from "../../assembly/constants";
-import { pageKind } from "../../assembly/pagemap";
-import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slab";
-import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS } from "../../assembly/state";
+} from "../../assembly/base/constants";
+import { pageKind } from "../../assembly/pages/pagemap";
+import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slabs/slab";
+import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS } from "../../assembly/base/state";
 import {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_NONE, REASON_INTERIOR, REASON_NOT_ALLOCATED,
-} from "../../assembly/report";
+} from "../../assembly/base/report";
 
 @inline function pageOf(ptr: usize): usize { return ptr & ~<usize>0xFFFF; }
 @inline function kindOf(ptr: usize): u8 { return pageKind(<u32>(ptr >>> 16)); }

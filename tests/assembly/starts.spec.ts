@@ -1,12 +1,12 @@
 // The start map: no pointer into a boundary-tag block passes as a live block,
 // whatever the block holds (assembly/starts.ts).
 import { freshHeap, reportCount, clearReport, lastReportKind } from "./helpers";
-import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api";
-import { heapCheck } from "../../assembly/check";
-import { POLICY_SEGREGATED, POLICY_FIRST, POLICY_BEST, OPTION_NO_SLABS, TAG_IN_USE, TAG_QUICK, BLOCK_HEADER } from "../../assembly/constants";
-import { ERR_USE_AFTER_FREE } from "../../assembly/report";
-import { startIsLive, startsEnd, startsBlock } from "../../assembly/starts";
-import { blockSize } from "../../assembly/block";
+import { cMalloc, cFree, cRealloc, cMallocUsableSize } from "../../assembly/api/calls";
+import { heapCheck } from "../../assembly/inspect/check";
+import { POLICY_SEGREGATED, POLICY_FIRST, POLICY_BEST, OPTION_NO_SLABS, TAG_IN_USE, TAG_QUICK, BLOCK_HEADER } from "../../assembly/base/constants";
+import { ERR_USE_AFTER_FREE } from "../../assembly/base/report";
+import { startIsLive, startsEnd, startsBlock } from "../../assembly/blocks/starts";
+import { blockSize } from "../../assembly/blocks/block";
 
 const BLOCKS = 12; // blocks of 300 … 2,170 bytes
 

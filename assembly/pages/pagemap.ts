@@ -20,8 +20,8 @@
 //     someone else grew between our growths (NONE: foreign);
 //   - every entry at or past top is NONE.
 
-import { PAGE_NONE } from "./constants";
-import { heap, H_PAGE_MAP, H_PAGE_MAP_CAP, H_BASE_PAGE } from "./state";
+import { PAGE_NONE } from "../base/constants";
+import { heap, H_PAGE_MAP, H_PAGE_MAP_CAP, H_BASE_PAGE } from "../base/state";
 
 @inline export function pageKind(page: u32): u8 {
   let index = page - load<u32>(heap, H_BASE_PAGE);

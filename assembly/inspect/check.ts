@@ -8,30 +8,30 @@
 // corrupted heap yields a code, not a trap.
 // The buddy build also checks every buddy page, list and bitmap (buddyCheck).
 
-import { startsMap, startsEnd, startsBlock, startIsLive } from "./starts";
+import { startsMap, startsEnd, startsBlock, startIsLive } from "../blocks/starts";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
   MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
   POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
-} from "./constants";
+} from "../base/constants";
 import {
   heap, H_QUICK_BYTES, H_SMALL_LIVE, SMALL_LIVE_MAX, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
-} from "./state";
-import { pageKind } from "./pagemap";
-import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "./freelists";
-import { linkNext, linkPrev } from "./block";
-import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "./slab";
-import { largePages } from "./large";
+} from "../base/state";
+import { pageKind } from "../pages/pagemap";
+import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "../blocks/freelists";
+import { linkNext, linkPrev } from "../blocks/block";
+import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "../slabs/slab";
+import { largePages } from "../runs/large";
 import { walkStateOk, slabHeaderOk } from "./walk";
-import { guardCheck, guardCheckAddress } from "./guard";
-import { quickHead, isQuick, quickBytes } from "./quick";
-import { smallLive } from "./medium";
-import { TAG_QUICK, QUICK_MAX } from "./constants";
-import { CHECKED } from "./constants";
+import { guardCheck, guardCheckAddress } from "../api/guard";
+import { quickHead, isQuick, quickBytes } from "../blocks/quick";
+import { smallLive } from "../blocks/medium";
+import { TAG_QUICK, QUICK_MAX } from "../base/constants";
+import { CHECKED } from "../base/constants";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
-import { BUDDY, PAGE_KIND_MAX } from "./constants";
-import { buddyCheck, buddyCheckAddress, buddySeenInUse, buddySeenLive } from "./buddy";
+import { BUDDY, PAGE_KIND_MAX } from "../base/constants";
+import { buddyCheck, buddyCheckAddress, buddySeenInUse, buddySeenLive } from "../buddy/buddy";
 
 export const CHECK_OK: u32 = 0;
 export const CHECK_PAGE_KIND: u32 = 1;          // a page map entry names no kind

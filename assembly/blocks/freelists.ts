@@ -43,14 +43,14 @@
 
 import {
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED,
-} from "./constants";
+} from "../base/constants";
 import {
   heap, H_POLICY, H_FREE_HEAD, H_ROVER, H_FL_BITMAP, H_SL_BITMAP, H_HEADS, H_RESERVE,
-} from "./state";
+} from "../base/state";
 import { blockSize, linkNext, linkPrev, setLinkNext, setLinkPrev } from "./block";
-import { reachesTop } from "./pages";
-import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "./report";
-import { H_TOP } from "./state";
+import { reachesTop } from "../pages/pages";
+import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
+import { H_TOP } from "../base/state";
 
 export const SL_BITS: u32 = 4;
 export const SL_COUNT: u32 = 1 << SL_BITS;

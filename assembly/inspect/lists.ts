@@ -17,10 +17,10 @@
 // walk thus visits each block once, at most (top - heap) / 16 steps. Quick
 // lists are singly linked: the host keeps the blocks it has seen.
 
-import { MIN_BLOCK, PAGE_BITS, PAGE_HEAP, TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_MARK, TAG_QUICK, BLOCK_HEADER } from "./constants";
-import { heap, H_TOP } from "./state";
-import { pageKind } from "./pagemap";
-import { header, linkNext, linkPrev } from "./block";
+import { MIN_BLOCK, PAGE_BITS, PAGE_HEAP, TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_MARK, TAG_QUICK, BLOCK_HEADER } from "../base/constants";
+import { heap, H_TOP } from "../base/state";
+import { pageKind } from "../pages/pagemap";
+import { header, linkNext, linkPrev } from "../blocks/block";
 import { CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_QUICK_LIST } from "./check";
 import { inspectBegin, pagesOfKind, walkStop } from "./walk";
 

@@ -30,11 +30,11 @@
 // all freed serves one block of its whole limit less two pages: its first
 // (the heap state) and the page map's (docs/reclaim.md has the figures).
 
-import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES } from "./constants";
-import { heap, H_MAX_PAGES, H_TOP } from "./state";
-import { quickFlush } from "./quick";
-import { mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "./medium";
-import { slabReclaimEmpty, slabReclaimAllEmpty } from "./slab";
+import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES } from "../base/constants";
+import { heap, H_MAX_PAGES, H_TOP } from "../base/state";
+import { quickFlush } from "../blocks/quick";
+import { mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "../blocks/medium";
+import { slabReclaimEmpty, slabReclaimAllEmpty } from "../slabs/slab";
 
 /** Before memory grows: the held quick blocks, large free blocks' pages, kept empty slab pages. True if any page may have come back. */
 export function reclaimBeforeGrowth(): bool {

@@ -34,20 +34,20 @@
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK, MIN_BLOCK, SLAB_CLASSES,
-} from "./constants";
-import { heap, H_TOP, H_SEGMENT0, H_PAGE_MAP, H_PAGE_MAP_CAP, H_SLAB_CLASSES, HEAP_STATE_SIZE } from "./state";
-import { pageKind } from "./pagemap";
-import { header } from "./block";
-import { runPages } from "./pages";
-import { SLAB_MAGIC, SLAB_HEADER, slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabClassSize } from "./slab";
-import { largePages } from "./large";
-import { startsBlock } from "./starts";
+} from "../base/constants";
+import { heap, H_TOP, H_SEGMENT0, H_PAGE_MAP, H_PAGE_MAP_CAP, H_SLAB_CLASSES, HEAP_STATE_SIZE } from "../base/state";
+import { pageKind } from "../pages/pagemap";
+import { header } from "../blocks/block";
+import { runPages } from "../pages/pages";
+import { SLAB_MAGIC, SLAB_HEADER, slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabClassSize } from "../slabs/slab";
+import { largePages } from "../runs/large";
+import { startsBlock } from "../blocks/starts";
 import {
   CHECK_STATE, CHECK_BLOCK_SIZE, CHECK_SLAB_HEADER, CHECK_RUN_PAGES, CHECK_LARGE, CHECK_WALK_CURSOR,
 } from "./check";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
-import { BUDDY, PAGE_BUDDY } from "./constants";
-import { buddyEntry, buddyEntrySize, buddyEntryState, BUDDY_ENTRY_BROKEN, CHECK_BUDDY_TAG } from "./buddy";
+import { BUDDY, PAGE_BUDDY } from "../base/constants";
+import { buddyEntry, buddyEntrySize, buddyEntryState, BUDDY_ENTRY_BROKEN, CHECK_BUDDY_TAG } from "../buddy/buddy";
 
 export const LAYER_STATE: u32 = 0;     // the heap structure (and inline page map)
 export const LAYER_MEDIUM: u32 = 1;    // a boundary-tag block

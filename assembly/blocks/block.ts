@@ -44,7 +44,7 @@
 //   - no two adjacent blocks are free (coalescing is immediate);
 //   - a free block's footer equals its size.
 
-import { BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, ALIGN_MASK } from "./constants";
+import { BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, ALIGN_MASK } from "../base/constants";
 
 @inline export function header(block: usize): u32 { return load<u32>(block); }
 @inline export function blockSize(block: usize): u32 { return load<u32>(block) & ~TAG_MASK; }

@@ -24,10 +24,10 @@
 // Invariants (checked by heapCheck):
 //   - every PAGE_LARGE_TAIL page follows a PAGE_LARGE or PAGE_LARGE_TAIL page.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL, LARGE_MIN, RUN_MIN } from "./constants";
-import { heap, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP } from "./state";
-import { setPageKind, setPageKinds } from "./pagemap";
-import { pagesAlloc, pagesRelease, pagesTakeAt } from "./pages";
+import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL, LARGE_MIN, RUN_MIN } from "../base/constants";
+import { heap, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP } from "../base/state";
+import { setPageKind, setPageKinds } from "../pages/pagemap";
+import { pagesAlloc, pagesRelease, pagesTakeAt } from "../pages/pages";
 
 @inline export function largePagesFor(size: usize): u32 {
   return <u32>((<u64>size + PAGE_SIZE - 1) >> PAGE_BITS);

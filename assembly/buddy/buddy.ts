@@ -46,10 +46,10 @@
 //     is set; list links agree both ways; an order's bitmap bit is set exactly
 //     when its list is non-empty.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_BUDDY } from "./constants";
-import { heap, H_BASE_PAGE, H_TOP } from "./state";
-import { pageKind, setPageKind } from "./pagemap";
-import { pagesAlloc, pagesRelease } from "./pages";
+import { PAGE_SIZE, PAGE_BITS, PAGE_BUDDY } from "../base/constants";
+import { heap, H_BASE_PAGE, H_TOP } from "../base/state";
+import { pageKind, setPageKind } from "../pages/pagemap";
+import { pagesAlloc, pagesRelease } from "../pages/pages";
 
 export const BUDDY_MIN_ORDER: u32 = 4;
 export const BUDDY_MAX_ORDER: u32 = 15;

@@ -61,20 +61,20 @@
 import {
   MAX_REQUEST, MAX_ALIGNMENT, PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_QUICK, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE,
-} from "./constants";
+} from "../base/constants";
 import {
   heap, H_QUARANTINE_HEAD, H_QUARANTINE_TAIL, H_QUARANTINE_BYTES, H_QUARANTINE_LIMIT,
   H_TOP, H_BASE_PAGE, H_SEGMENT0, statAdd, statSub, statGet, STAT_QUARANTINED, STAT_FAILED,
-} from "./state";
-import { pageKind } from "./pagemap";
+} from "../base/state";
+import { pageKind } from "../pages/pagemap";
 import {
   report, beginCall, ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
   ERR_CORRUPTION, REASON_INTERIOR, REASON_NONE, OP_FREE,
-} from "./report";
-import { allocateCall, classify, validate, releaseRaw, rawUsable, countRaw } from "./api";
-import { slabMagicOk, slabFirst, slabObjSize } from "./slab";
-import { largePages, largeUsable } from "./large";
-import { walkFirst, walkEnd, walkEntry, walk_state, walk_payload, walk_usable, walk_error, walk_error_address, STATE_IN_USE } from "./walk";
+} from "../base/report";
+import { allocateCall, classify, validate, releaseRaw, rawUsable, countRaw } from "./calls";
+import { slabMagicOk, slabFirst, slabObjSize } from "../slabs/slab";
+import { largePages, largeUsable } from "../runs/large";
+import { walkFirst, walkEnd, walkEntry, walk_state, walk_payload, walk_usable, walk_error, walk_error_address, STATE_IN_USE } from "../inspect/walk";
 
 export const GUARD_HEADER: u32 = 32;
 export const GUARD_TAIL: u32 = 16;

@@ -47,11 +47,11 @@
 import {
   TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, BUDDY,
   POLICY_SEGREGATED, OPTION_NO_SLABS,
-} from "./constants";
-import { heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "./state";
-import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "./walk";
+} from "../base/constants";
+import { heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "../base/state";
+import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "../inspect/walk";
 import { releaseBlock } from "./medium";
-import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
+import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "../base/report";
 import { startIsLive, startClear } from "./starts";
 
 /** Does a heap of this policy and these options hold freed small blocks? (Set once, in H_QUICK_ON.) */

@@ -12,27 +12,27 @@ import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, MIN_BLOCK,
   MAX_MEMORY_PAGES,
-} from "./constants";
+} from "../base/constants";
 import {
   heap, setHeap, HEAP_MAGIC, HEAP_STATE_SIZE, H_INITIALIZED, H_POLICY, H_OPTIONS,
   H_MAX_PAGES, H_TOP, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP, H_INLINE_MAP,
   INLINE_MAP_ENTRIES,
-} from "./state";
-import { setPageKinds } from "./pagemap";
-import { pagesRelease } from "./pages";
-import { segmentInit, mediumStartsInit } from "./medium";
-import { STARTS_FIRST_BYTES } from "./starts";
-import { blockSizeFor } from "./block";
-import { slabInit } from "./slab";
-import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "./report";
-import { EMBED, CHECKED } from "./constants";
+} from "../base/state";
+import { setPageKinds } from "../pages/pagemap";
+import { pagesRelease } from "../pages/pages";
+import { segmentInit, mediumStartsInit } from "../blocks/medium";
+import { STARTS_FIRST_BYTES } from "../blocks/starts";
+import { blockSizeFor } from "../blocks/block";
+import { slabInit } from "../slabs/slab";
+import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "../base/report";
+import { EMBED, CHECKED } from "../base/constants";
 import { QUARANTINE_DEFAULT } from "./guard";
-import { H_QUARANTINE_LIMIT, H_QUICK_ON } from "./state";
-import { quickListsFor } from "./quick";
+import { H_QUARANTINE_LIMIT, H_QUICK_ON } from "../base/state";
+import { quickListsFor } from "../blocks/quick";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
-import { BUDDY } from "./constants";
-import { H_BUDDY } from "./state";
-import { buddyInit } from "./buddy";
+import { BUDDY } from "../base/constants";
+import { H_BUDDY } from "../base/state";
+import { buddyInit } from "../buddy/buddy";
 
 
 // ── heap_init's answers ─────────────────────────────────────────────────────

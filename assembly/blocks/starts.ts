@@ -31,8 +31,8 @@
 //   - every bit at or past the map's coverage would be 0 (no block starts
 //     there unmarked).
 
-import { PAGE_BITS, BLOCK_HEADER } from "./constants";
-import { heap, H_STARTS, H_STARTS_BIAS, H_STARTS_END, H_BASE_PAGE } from "./state";
+import { PAGE_BITS, BLOCK_HEADER } from "../base/constants";
+import { heap, H_STARTS, H_STARTS_BIAS, H_STARTS_END, H_BASE_PAGE } from "../base/state";
 
 /**
  * The first map covers this much heap (4 KiB of map, placed at the start of

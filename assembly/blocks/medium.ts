@@ -18,14 +18,14 @@
 // insert (O(1) for segregated fit; O(1) after a merge for the address-ordered
 // list, otherwise a walk).
 
-import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "./report";
+import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED,
-} from "./constants";
-import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "./state";
-import { pageKind, setPageKinds } from "./pagemap";
-import { pagesAlloc, pagesAllocLowest, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "./pages";
+} from "../base/constants";
+import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "../base/state";
+import { pageKind, setPageKinds } from "../pages/pagemap";
+import { pagesAlloc, pagesAllocLowest, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "../pages/pages";
 import { quickFlush } from "./quick";
 import {
   blockSize, blockSizeFor, header, setHeader, setFooter, isPrevFree, prevFreeBlock,

@@ -35,16 +35,16 @@
 //   - no two free runs touch (they would have merged);
 //   - the number of PAGE_FREE pages equals the sum of run lengths.
 
-import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "./report";
+import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META,
-} from "./constants";
+} from "../base/constants";
 import {
   heap, H_TOP, H_FREE_RUNS, H_MAX_PAGES, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP,
   H_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
-} from "./state";
+} from "../base/state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
-import { reclaimBeforeGrowth, reclaimAtLimit } from "./reclaim";
+import { reclaimBeforeGrowth, reclaimAtLimit } from "../engines/reclaim";
 
 /** Below this many pages (16 MiB) growth is exact: a growth is cheap there. */
 const GROW_EXACT_BELOW: u32 = 256;

@@ -24,34 +24,34 @@ import {
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, PAGE_META, SEGMENT_PROLOGUE, SLAB_START_BYTES,
   SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG,
   QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
-} from "./constants";
+} from "../base/constants";
 import {
   heap, HEAP_STATE_SIZE, H_OPTIONS, H_SEGMENT0, H_TOP, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS,
   STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_REALLOC_IN_PLACE,
-} from "./state";
-import { pageKind } from "./pagemap";
+} from "../base/state";
+import { pageKind } from "../pages/pagemap";
 import { heapEnsure } from "./init";
 import {
   report, ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_CORRUPTION, REASON_MISALIGNED, REASON_NOT_OWNED,
   REASON_INTERIOR, REASON_NOT_ALLOCATED, REASON_NONE, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME,
   wasm_malloc_named,
-} from "./report";
-import { blockSizeFor, blockSize, header, usableOf } from "./block";
-import { quickPush, quickPop, isQuick, quickOn } from "./quick";
-import { startIsLive, startsHolds } from "./starts";
-import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive, countSmall } from "./medium";
+} from "../base/report";
+import { blockSizeFor, blockSize, header, usableOf } from "../blocks/block";
+import { quickPush, quickPop, isQuick, quickOn } from "../blocks/quick";
+import { startIsLive, startsHolds } from "../blocks/starts";
+import { mediumAlloc, mediumAllocAligned, mediumFree, mediumResize, smallLive, countSmall } from "../blocks/medium";
 import {
   slabAlloc, slabFree, slabClassOf, classPages, slabMagicOk, slabFirst, slabObjSize, slabBump,
   slabIndex, slabBit, slabTake, slabClassSize, classPartial,
-} from "./slab";
+} from "../slabs/slab";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
-import { largeAlloc, largeFree, largeResize, largeUsable, largePages, largePagesFor, isLarge } from "./large";
+import { largeAlloc, largeFree, largeResize, largeUsable, largePages, largePagesFor, isLarge } from "../runs/large";
 // ── buddy engine hooks (WASM_MALLOC_BUDDY builds only; `BUDDY` folds to false elsewhere) ──
-import { BUDDY, PAGE_BUDDY } from "./constants";
+import { BUDDY, PAGE_BUDDY } from "../base/constants";
 import {
   buddyAlloc, buddyFree, buddyResize, buddyUsedOrder, buddyContaining, buddyOrderFor,
   foundBuddyOff, foundBuddyOrder, BUDDY_MAX_SIZE, BUDDY_MAX_ORDER,
-} from "./buddy";
+} from "../buddy/buddy";
 
 export const EINVAL: i32 = 22;
 export const ENOMEM: i32 = 12;

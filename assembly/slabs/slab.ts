@@ -39,11 +39,11 @@
 //     below bump with its bit clear, no slot twice;
 //   - a page is on its class list exactly when inUse < capacity.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX } from "./constants";
-import { heap, H_SLAB_CLASSES, H_CLASS_PAGES } from "./state";
-import { setPageKind } from "./pagemap";
-import { pagesAlloc, pagesRelease } from "./pages";
-import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "./report";
+import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX } from "../base/constants";
+import { heap, H_SLAB_CLASSES, H_CLASS_PAGES } from "../base/state";
+import { setPageKind } from "../pages/pagemap";
+import { pagesAlloc, pagesRelease } from "../pages/pages";
+import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "../base/report";
 
 export const SLAB_MAGIC: u32 = 0x534C4100; // "SLA" + class
 export const SLAB_HEADER: u32 = 48;
