@@ -6,12 +6,16 @@
 
 import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, cName } from "./api/calls";
 import {
+  checkedMalloc, checkedFree, checkedCalloc, checkedRealloc, checkedAlignedAlloc, checkedPosixMemalign,
+  checkedUsableSize, checkedName,
+} from "./api/checked";
+import {
   traceOp, beginCall, rejected, OP_MALLOC, OP_FREE, OP_CALLOC, OP_REALLOC, OP_ALIGNED_ALLOC,
 } from "./base/report";
 import { heapInit } from "./api/init";
 import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./base/state";
-import { heapCheck, checkAddress } from "./inspect/check";
-import { guardSetQuarantine } from "./api/guard";
+import { heapCheck, checkAddress, checkFailed } from "./inspect/check";
+import { guardSetQuarantine, guardCheck, guardCheckAddress } from "./api/guard";
 import { walkFirst, walkEnd, walkEntry } from "./inspect/walk";
 import { pageKind } from "./pages/pagemap";
 import { listCount, listHead } from "./blocks/freelists";
@@ -21,47 +25,51 @@ import { quickHead } from "./blocks/quick";
 import { freeListNext, quickListNext } from "./inspect/lists";
 
 // ── The C API ───────────────────────────────────────────────────────────────
-// The traced and checked builds log each successful call (traceOp compiles
+// The checked build wraps every call in its guard layer (api/checked.ts);
+// the traced and checked builds log each successful call (traceOp compiles
 // to nothing in the release build).
 export function malloc(size: usize): usize {
-  let ptr = cMalloc(size);
+  let ptr = IS_CHECKED ? checkedMalloc(size) : cMalloc(size);
   if (ptr) traceOp(OP_MALLOC, size, 0, ptr);
   return ptr;
 }
 export function free(ptr: usize): void {
   beginCall();
-  cFree(ptr);
+  if (IS_CHECKED) checkedFree(ptr);
+  else cFree(ptr);
   if (ptr && !rejected) traceOp(OP_FREE, ptr, 0, 0);
 }
 export function calloc(count: usize, size: usize): usize {
-  let ptr = cCalloc(count, size);
+  let ptr = IS_CHECKED ? checkedCalloc(count, size) : cCalloc(count, size);
   if (ptr) traceOp(OP_CALLOC, count, size, ptr);
   return ptr;
 }
 export function realloc(ptr: usize, size: usize): usize {
   beginCall();
-  let result = cRealloc(ptr, size);
+  let result = IS_CHECKED ? checkedRealloc(ptr, size) : cRealloc(ptr, size);
   if (!rejected && (result != 0 || (ptr != 0 && size == 0))) traceOp(OP_REALLOC, ptr, size, result);
   return result;
 }
 export function aligned_alloc(align: usize, size: usize): usize {
-  let ptr = cAlignedAlloc(align, size);
+  let ptr = IS_CHECKED ? checkedAlignedAlloc(align, size) : cAlignedAlloc(align, size);
   if (ptr) traceOp(OP_ALIGNED_ALLOC, align, size, ptr);
   return ptr;
 }
 export function posix_memalign(out: usize, align: usize, size: usize): i32 {
-  let status = cPosixMemalign(out, align, size);
+  let status = IS_CHECKED ? checkedPosixMemalign(out, align, size) : cPosixMemalign(out, align, size);
   if (status == 0) traceOp(OP_ALIGNED_ALLOC, align, size, load<u32>(out));
   return status;
 }
-export function malloc_usable_size(ptr: usize): usize { return cMallocUsableSize(ptr); }
+export function malloc_usable_size(ptr: usize): usize { return IS_CHECKED ? checkedUsableSize(ptr) : cMallocUsableSize(ptr); }
 
 /**
  * Name the live block at `ptr` with the `length` UTF-8 bytes at `label` (for
  * inspection: walks, dumps, error messages). Returns 0, or -1 if `ptr` is
  * not a live block (reported like an invalid free).
  */
-export function malloc_name(ptr: usize, label: usize, length: usize): i32 { return cName(ptr, label, length); }
+export function malloc_name(ptr: usize, label: usize, length: usize): i32 {
+  return IS_CHECKED ? checkedName(ptr, label, length) : cName(ptr, label, length);
+}
 
 // ── Set-up ──────────────────────────────────────────────────────────────────
 // Each returns a HEAP_INIT_* code (init.ts): 0, or a negative code, having
@@ -122,7 +130,15 @@ export function heap_base_page(): u32 { return heap == 0 ? 0 : load<u32>(heap, H
 /** Counter `id` (STAT_*) as a double (exact below 2^53). */
 export function heap_stat(id: u32): f64 { return heap == 0 || id >= STAT_COUNT ? 0 : <f64>statGet(id); }
 /** 0 if every invariant holds, else a CHECK_* code; see heap_check_address. */
-export function heap_check(): u32 { return heapCheck(); }
+export function heap_check(): u32 {
+  let code = heapCheck();
+  // The checked build's own invariants (canaries, poison, quarantine), once the heap's hold.
+  if (IS_CHECKED && code == 0 && heap != 0) {
+    let guardCode = guardCheck();
+    if (guardCode != 0) code = checkFailed(guardCode, guardCheckAddress);
+  }
+  return code;
+}
 export function heap_check_address(): usize { return checkAddress; }
 export function page_kind(page: u32): u32 { return heap == 0 ? 0 : <u32>pageKind(page); }
 export function walk_first(): usize { return heap == 0 ? 0 : walkFirst(); }
@@ -178,7 +194,7 @@ export {
   CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP, CHECK_LIST_DUPLICATE, CHECK_ROVER,
   CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST, CHECK_LARGE,
   CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
-} from "./inspect/check";
+} from "./inspect/violations";
 export { EINVAL, ENOMEM } from "./api/calls";
 export {
   HEAP_INIT_OK, HEAP_INIT_ALREADY, HEAP_INIT_BAD_POLICY, HEAP_INIT_NO_ROOM, HEAP_INIT_BAD_RANGE, HEAP_INIT_IN_USE,

@@ -53,7 +53,10 @@
 // returns 0 (a host that throws would otherwise lose the new block). One
 // report per call: releasing stops at the first.
 //
-// Invariants (checked by guardCheck, part of heapCheck in this build):
+// The C functions of the checked build (checked.ts) call these instead of
+// calls.ts's; nothing below the API knows of them.
+//
+// Invariants (checked by guardCheck, run after heapCheck in this build):
 //   - every in-use raw block holds a guarded allocation with a valid magic;
 //   - live allocations have intact canaries; quarantined ones intact poison;
 //   - the quarantine list holds exactly STAT_QUARANTINED blocks.
@@ -62,6 +65,7 @@ import {
   MAX_REQUEST, MAX_ALIGNMENT, PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_QUICK, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE,
 } from "../base/constants";
+export { QUARANTINE_DEFAULT } from "../base/constants";
 import {
   heap, H_QUARANTINE_HEAD, H_QUARANTINE_TAIL, H_QUARANTINE_BYTES, H_QUARANTINE_LIMIT,
   H_TOP, H_BASE_PAGE, H_SEGMENT0, statAdd, statSub, statGet, STAT_QUARANTINED, STAT_FAILED,
@@ -71,7 +75,8 @@ import {
   report, beginCall, ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
   ERR_CORRUPTION, REASON_INTERIOR, REASON_NONE, OP_FREE,
 } from "../base/report";
-import { allocateCall, classify, validate, releaseRaw, rawUsable, countRaw } from "./calls";
+import { allocateCall, validate, releaseRaw, rawUsable, countRaw } from "./calls";
+import { classify } from "../engines/engine";
 import { slabMagicOk, slabFirst, slabObjSize } from "../slabs/slab";
 import { largePages, largeUsable } from "../runs/large";
 import { walkFirst, walkEnd, walkEntry, walk_state, walk_payload, walk_usable, walk_error, walk_error_address, STATE_IN_USE } from "../inspect/walk";
@@ -81,7 +86,6 @@ export const GUARD_TAIL: u32 = 16;
 export const CANARY: u8 = 0xCB;
 export const POISON: u8 = 0xDF;
 export const GUARD_MAGIC: u32 = 0x47415244; // "GARD"
-export const QUARANTINE_DEFAULT: u32 = 1 << 20;
 @inline const FREED: u32 = 1;
 @inline const ALIGNED: u32 = 2;
 /** Farthest a payload lies from the start of its raw block (an alignment of 64 KiB). */

@@ -9,30 +9,18 @@
 // there) before anything is written, and answers with a HEAP_INIT_* code.
 
 import {
-  PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, MIN_BLOCK,
-  MAX_MEMORY_PAGES,
+  PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, MIN_BLOCK,
+  MAX_MEMORY_PAGES, EMBED, CHECKED, QUARANTINE_DEFAULT,
 } from "../base/constants";
 import {
-  heap, setHeap, HEAP_MAGIC, HEAP_STATE_SIZE, H_INITIALIZED, H_POLICY, H_OPTIONS,
-  H_MAX_PAGES, H_TOP, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP, H_INLINE_MAP,
-  INLINE_MAP_ENTRIES,
+  heap, setHeap, HEAP_MAGIC, HEAP_STATE_SIZE, H_INITIALIZED, H_POLICY, H_OPTIONS, H_MAX_PAGES, H_TOP, H_BASE_PAGE,
+  H_PAGE_MAP, H_PAGE_MAP_CAP, H_INLINE_MAP, INLINE_MAP_ENTRIES, H_QUARANTINE_LIMIT,
 } from "../base/state";
-import { setPageKinds } from "../pages/pagemap";
-import { pagesRelease } from "../pages/pages";
-import { segmentInit, mediumStartsInit } from "../blocks/medium";
-import { STARTS_FIRST_BYTES } from "../blocks/starts";
-import { blockSizeFor } from "../blocks/block";
-import { slabInit } from "../slabs/slab";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "../base/report";
-import { EMBED, CHECKED } from "../base/constants";
-import { QUARANTINE_DEFAULT } from "./guard";
-import { H_QUARANTINE_LIMIT, H_QUICK_ON } from "../base/state";
-import { quickListsFor } from "../blocks/quick";
-// buddy hook (WASM_MALLOC_BUDDY builds only)
-import { BUDDY } from "../base/constants";
-import { H_BUDDY } from "../base/state";
-import { buddyInit } from "../buddy/buddy";
+import { setPageKinds } from "../pages/pagemap";
+import { pagesRelease, pagesAllowGrowth, GROWTH_NONE } from "../pages/pages";
+import { segmentInit } from "../blocks/medium";
+import { SEGMENT0_RESERVED, engineSetUp, engineSegment0Ready } from "../engines/engine";
 
 
 // ── heap_init's answers ─────────────────────────────────────────────────────
@@ -92,9 +80,8 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   if (maxBytes != 0 && maxBytes < (<u64>MAX_MEMORY_PAGES << PAGE_BITS)) limitPages = <u32>(maxBytes >> PAGE_BITS);
   // The state, then a first segment holding at least a few blocks (in 64
   // bits: a base near 4 GiB must fail here, not wrap around).
-  // The first segment holds the first start map (starts.ts) too.
-  let needEnd: u64 = start + HEAP_STATE_SIZE + SEGMENT_PROLOGUE + (BUDDY ? 0 : blockSizeFor(STARTS_FIRST_BYTES)) +
-    4 * MIN_BLOCK + SEGMENT_EPILOGUE;
+  // The first segment holds what the engine keeps there (the first start map) too.
+  let needEnd: u64 = start + HEAP_STATE_SIZE + SEGMENT_PROLOGUE + SEGMENT0_RESERVED + 4 * MIN_BLOCK + SEGMENT_EPILOGUE;
   if (needEnd > (<u64>limitPages << PAGE_BITS)) return false;
   let needPages = <u32>((needEnd + PAGE_SIZE - 1) >> PAGE_BITS);
   let current = <u32>memory.size();
@@ -105,14 +92,13 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   memory.fill(at, 0, HEAP_STATE_SIZE);
   store<u32>(at, policy < POLICY_COUNT ? policy : POLICY_DEFAULT, H_POLICY);
   store<u32>(at, options, H_OPTIONS);
-  store<u32>(at, quickListsFor(load<u32>(at, H_POLICY), options) ? 1 : 0, H_QUICK_ON);
   store<u32>(at, limitPages, H_MAX_PAGES);
   let basePage = <u32>(at >>> PAGE_BITS);
   store<u32>(at, basePage, H_BASE_PAGE);
   store<u32>(at, <u32>(at + H_INLINE_MAP), H_PAGE_MAP);
   store<u32>(at, INLINE_MAP_ENTRIES, H_PAGE_MAP_CAP);
-  slabInit();
-  if (BUDDY) buddyInit(at + H_BUDDY); // buddy hook
+  engineSetUp();
+  pagesAllowGrowth(GROWTH_NONE); // (no allocation is in progress: the engine decides when memory may grow)
   if (CHECKED) store<u32>(at, QUARANTINE_DEFAULT, H_QUARANTINE_LIMIT);
   // Segment 0 fills the pages after the state; any memory already beyond
   // them becomes a free run.
@@ -129,8 +115,8 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
     store<u32>(at, current << PAGE_BITS, H_TOP);
     pagesRelease(segmentEnd, current - needPages);
   }
-  // The start map (starts.ts) comes first in segment 0, below every block.
-  if (!BUDDY && !mediumStartsInit()) { setHeap(0); return false; } // (room was made for it above)
+  // (Room was made above for what the engine puts in segment 0.)
+  if (!engineSegment0Ready()) { setHeap(0); return false; }
   store<u32>(at, HEAP_MAGIC, H_INITIALIZED);
   return true;
 }

@@ -101,6 +101,10 @@ export const SLAB_START_BYTES: u32 = 4096;
 export const SLAB_SMALL_OBJECT: u32 = 128;
 export const SLAB_START_BYTES_BIG: u32 = 65536;
 
+// ── The checked build's quarantine (api/guard.ts) ──────────────────────────
+/** Bytes of freed blocks the checked build holds back before releasing the oldest, unless heap_set_quarantine says otherwise. */
+export const QUARANTINE_DEFAULT: u32 = 1 << 20;
+
 // ── Page runs (large layer) ─────────────────────────────────────────────────
 /** Requests of at least this many bytes get a run of whole pages. */
 export const LARGE_MIN: u32 = 262144;

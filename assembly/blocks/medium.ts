@@ -21,12 +21,12 @@
 import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED, QUICK_MAX,
 } from "../base/constants";
 import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "../base/state";
 import { pageKind, setPageKinds } from "../pages/pagemap";
 import { pagesAlloc, pagesAllocLowest, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "../pages/pages";
-import { quickFlush } from "./quick";
+import { quickBytes, quickCheckLinks, quickTakeList, quickEmptied } from "./quick";
 import {
   blockSize, blockSizeFor, header, setHeader, setFooter, isPrevFree, prevFreeBlock,
   setPrevFree, clearPrevFree, linkNext,
@@ -102,6 +102,29 @@ import { startMark, startClear, startsBytesFor, startsBytesExact, startsInstall,
 /** releaseBlock as a call, for the paths other than free (releaseBlockHot is inlined into mediumFree). */
 export function releaseBlock(block: usize, size: u32, prevFreeTag: u32): void {
   releaseBlockHot(block, size, prevFreeTag, isSegregated(), false);
+}
+
+/**
+ * Release every block held on the quick lists (quick.ts) as an ordinary free:
+ * coalesced and listed. True if there was any. Before this layer grows (a
+ * search failed: held blocks may merge into what is needed), and when the
+ * page layer is short of pages (engines/reclaim.ts).
+ */
+export function quickFlush(): bool {
+  if (quickBytes() == 0) return false; // (held bytes > 0: some list holds a block)
+  quickCheckLinks();
+  quickEmptied();
+  for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
+    let block = quickTakeList(size);
+    while (block != 0) {
+      let next: usize = load<u32>(block, 4);
+      let h = header(block);
+      startClear(block + BLOCK_HEADER);
+      releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
+      block = next;
+    }
+  }
+  return true;
 }
 
 /** Before growth, blocks of this size or more give their whole pages back (they hold TRIM_MIN_PAGES of them wherever they lie). */

@@ -27,7 +27,8 @@
 // To its neighbours a quick block is in use, so nothing merges with it.
 // That costs memory only if it is kept while memory grows: every quick block
 // is released (coalesced as a normal free) before the heap grows, or when a
-// search for a larger block fails (quickFlush; quickBytes makes an empty
+// search for a larger block fails (medium.ts, quickFlush: the boundary-tag
+// layer takes the lists and frees their blocks; quickBytes makes an empty
 // flush one load). Not before the reserve is carved: a program whose few
 // live blocks come from the reserve would flush on every malloc of a size
 // not held (s1: 8x slower), and over six seeds of s2 and s5 it saved nothing. It is not live: the counters and the
@@ -37,27 +38,18 @@
 // The link sits in freed memory, where a use-after-free write can reach it:
 // a pop trusts the next link only if it names a held block of the same size
 // (on a boundary-tag page, tagged, 12 mod 16); otherwise the misuse is
-// reported and the lists are rebuilt from a heap walk (quickRescue).
+// reported and the lists are rebuilt from the start map (quickRescue).
 //
 // Invariants (checked by heapCheck):
 //   - every block on list i has size 16·i and TAG_QUICK | TAG_IN_USE set;
 //   - every block with TAG_QUICK is on exactly one quick list;
 //   - quickBytes is the sum of the held blocks' sizes.
 
-import {
-  TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, BUDDY,
-  POLICY_SEGREGATED, OPTION_NO_SLABS,
-} from "../base/constants";
+import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX } from "../base/constants";
 import { heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "../base/state";
-import { walkFirst, walkEnd, walkEntry, walk_address, walk_layer, LAYER_MEDIUM } from "../inspect/walk";
-import { releaseBlock } from "./medium";
 import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "../base/report";
-import { startIsLive, startClear } from "./starts";
+import { startIsLive, startsNextSet } from "./starts";
 
-/** Does a heap of this policy and these options hold freed small blocks? (Set once, in H_QUICK_ON.) */
-export function quickListsFor(policy: u32, options: u32): bool {
-  return !BUDDY && policy == POLICY_SEGREGATED && (options & OPTION_NO_SLABS) == 0;
-}
 /** Does free() hold small blocks on quick lists in this heap? */
 @inline export function quickOn(): bool { return load<u32>(heap, H_QUICK_ON) != 0; }
 /** Bytes held on the quick lists. */
@@ -116,19 +108,19 @@ function linkCorrupted(block: usize, size: u32): usize {
   return load<u32>(headAt(size));
 }
 
-/** Empty the lists, then list again every tagged block the heap walk (walk.ts) meets. */
+/**
+ * Empty the lists, then list again every held block: the start map (starts.ts)
+ * has a bit at every live or held block, whatever the headers and links
+ * around it say; its header says which it is.
+ */
 function quickRescue(): void {
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) store<u32>(headAt(size), 0);
   let bytes: u32 = 0;
-  let end = walkEnd();
-  let cursor = walkFirst();
-  while (cursor < end) {
-    cursor = walkEntry(cursor);
-    if (walk_layer != LAYER_MEDIUM) continue;
-    let block = walk_address;
+  for (let payload = startsNextSet(0); payload != 0; payload = startsNextSet(payload + 16)) {
+    let block = payload - 4;
     let h = load<u32>(block);
     let size = h & ~TAG_MASK;
-    if (isQuick(h) && size <= QUICK_MAX) {
+    if (isQuick(h) && size >= 16 && size <= QUICK_MAX) {
       let at = headAt(size);
       store<u32>(block, load<u32>(at), 4);
       store<u32>(at, <u32>block);
@@ -138,14 +130,15 @@ function quickRescue(): void {
   store<u32>(heap, bytes, H_QUICK_BYTES);
 }
 
-/** Release every held block as an ordinary free (coalesced, listed); true if there was any. */
-export function quickFlush(): bool {
-  if (quickBytes() == 0) return false; // (held bytes > 0: some list holds a block)
+/**
+ * Before the held blocks are released (medium.ts, quickFlush): every link is
+ * checked before a list is touched, since a link overwritten after free would
+ * otherwise make a free block of foreign memory. A bad one is reported and
+ * the lists are rebuilt (quickRescue).
+ */
+export function quickCheckLinks(): void {
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
-    let at = headAt(size);
-    // Every link is checked before the list is touched: a link overwritten
-    // after free would otherwise have a free block made of foreign memory.
-    let block: usize = load<u32>(at);
+    let block: usize = load<u32>(headAt(size));
     let bound = quickBytes() / size; // more links than held blocks: a cycle
     while (block != 0) {
       if (bound-- == 0 || !heldOfSize(block, size)) {
@@ -156,21 +149,18 @@ export function quickFlush(): bool {
       block = load<u32>(block, 4);
     }
   }
-  store<u32>(heap, 0, H_QUICK_BYTES);
-  for (let size: u32 = 16; size <= QUICK_MAX; size += 16) {
-    let at = headAt(size);
-    let block: usize = load<u32>(at);
-    store<u32>(at, 0);
-    while (block != 0) {
-      let next: usize = load<u32>(block, 4);
-      let h = load<u32>(block);
-      startClear(block + 4);
-      releaseBlock(block, h & ~TAG_MASK, h & TAG_PREV_FREE);
-      block = next;
-    }
-  }
-  return true;
 }
+
+/** Take the whole list of block size `size` (its links checked by quickCheckLinks): its first block, 0 if empty. */
+@inline export function quickTakeList(size: u32): usize {
+  let at = headAt(size);
+  let block: usize = load<u32>(at);
+  store<u32>(at, 0);
+  return block;
+}
+
+/** Once every list is taken: no bytes held. */
+@inline export function quickEmptied(): void { store<u32>(heap, 0, H_QUICK_BYTES); }
 
 /** First block of the quick list for `size` (for the checker and inspection). */
 export function quickHead(size: u32): usize { return load<u32>(headAt(size)); }

@@ -124,3 +124,22 @@ export function startsHolds(addr: usize, length: usize): bool {
 
 /** The block of the map's payload (for walks: it is metadata). */
 @inline export function startsBlock(): usize { return startsMap() - BLOCK_HEADER; }
+
+/**
+ * The first payload at or after `from` (16-aligned) whose bit is set, 0 if
+ * none: every live or held boundary-tag block, in address order, whatever
+ * its header says (quick.ts rebuilds its lists from them when a link was
+ * overwritten). A byte at a time: for slow paths only.
+ */
+export function startsNextSet(from: usize): usize {
+  let map = startsMap();
+  if (map == 0) return 0;
+  let at = max<u64>(<u64>from, <u64>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS);
+  let end = <u64>startsEnd();
+  while (at < end) {
+    let bits = <u32>load<u8>(byteOf(<usize>at)) >> (<u32>(at >> 4) & 7);
+    if (bits != 0) return <usize>at + (<usize>ctz<u32>(bits) << 4);
+    at = (at | 127) + 1; // the first payload the next byte covers
+  }
+  return 0;
+}

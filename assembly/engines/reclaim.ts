@@ -1,12 +1,21 @@
-// Reclaim: pages the layers above hold without using them, handed back to
-// the page layer when it has no run long enough (pages.ts, pagesAlloc).
+// Reclaim: pages the layers hold without using them, handed back to the
+// page layer when an allocation finds no free run long enough, before memory
+// may grow (pages.ts takes free runs only until the engine allows growth).
 //
 // Wasm memory never shrinks, so a page moves between layers instead: a page
-// one layer holds empty is a page another layer cannot have. The page layer
-// asks at two moments, in this order:
+// one layer holds empty is a page another layer cannot have. An engine whose
+// allocation failed for want of pages tries it again under pressure, step by
+// step (pressureStep), until one succeeds:
+//
+//   step 0  reclaimBeforeGrowth; again, from free runs (if any page came back)
+//   step 1  again, memory may grow (GROWTH_ALLOWED)
+//   step 2  reclaimAtLimit; again, the page map may move too (GROWTH_AT_LIMIT)
+//
+// and then pressureEnd (free runs only, as between allocations). What each
+// reclaim asks of the layers:
 //
 //   before growth (reclaimBeforeGrowth), cheap, every time a run is missing:
-//     1. quick lists flushed: held blocks coalesce (quick.ts)
+//     1. quick lists flushed: held blocks coalesce (medium.ts, quickFlush)
 //     2. free boundary-tag blocks of TRIM_MIN_PAGES + 1 pages or more give
 //        their whole pages back (medium.ts, mediumTrimFree)
 //     3. the empty page a slab class keeps, if first on its list (slab.ts,
@@ -32,17 +41,33 @@
 
 import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES } from "../base/constants";
 import { heap, H_MAX_PAGES, H_TOP } from "../base/state";
-import { quickFlush } from "../blocks/quick";
-import { mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "../blocks/medium";
+import { pagesAllowGrowth, GROWTH_NONE, GROWTH_ALLOWED, GROWTH_AT_LIMIT } from "../pages/pages";
+import { quickFlush, mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "../blocks/medium";
 import { slabReclaimEmpty, slabReclaimAllEmpty } from "../slabs/slab";
 
+/** pressureStep's answers. */
+export const PRESSURE_DONE: u32 = 0;   // no step left: the allocation fails
+export const PRESSURE_RETRY: u32 = 1;  // try the allocation again
+export const PRESSURE_SKIP: u32 = 2;   // nothing changed: go on to the next step
+
+/** Take step `step` (0, 1, 2, …) of relieving page pressure: what to do next. */
+export function pressureStep(step: u32): u32 {
+  if (step == 0) return reclaimBeforeGrowth() ? PRESSURE_RETRY : PRESSURE_SKIP;
+  if (step == 1) { pagesAllowGrowth(GROWTH_ALLOWED); return PRESSURE_RETRY; }
+  if (step == 2) { reclaimAtLimit(); pagesAllowGrowth(GROWTH_AT_LIMIT); return PRESSURE_RETRY; }
+  return PRESSURE_DONE;
+}
+
+/** After the last step: free runs only again. */
+export function pressureEnd(): void { pagesAllowGrowth(GROWTH_NONE); }
+
 /** Before memory grows: the held quick blocks, large free blocks' pages, kept empty slab pages. True if any page may have come back. */
-export function reclaimBeforeGrowth(): bool {
+function reclaimBeforeGrowth(): bool {
   return quickFlush() | mediumTrimFree(TRIM_MIN_BLOCK, TRIM_MIN_PAGES) | slabReclaimEmpty();
 }
 
 /** When memory cannot grow: every whole free page the layers above hold. True if any came back. */
-export function reclaimAtLimit(): bool {
+function reclaimAtLimit(): bool {
   quickFlush();
   let any = mediumTrimFree(TRIM_ANY_BLOCK, 1) | slabReclaimAllEmpty();
   // The start map moves down into what came back; the pages it leaves go back too.

@@ -6,7 +6,9 @@
 // every large run, then compares the counters with what it saw: O(heap).
 // Pointers read from the heap are bounded before they are followed, so a
 // corrupted heap yields a code, not a trap.
-// The buddy build also checks every buddy page, list and bitmap (buddyCheck).
+// The buddy build also checks every buddy page, list and bitmap (buddyCheck);
+// the checked build's guard layer adds its own (api/guard.ts, guardCheck,
+// run after this one by heap_check). The codes: violations.ts.
 
 import { startsMap, startsEnd, startsBlock, startIsLive } from "../blocks/starts";
 import {
@@ -24,47 +26,19 @@ import { linkNext, linkPrev } from "../blocks/block";
 import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "../slabs/slab";
 import { largePages } from "../runs/large";
 import { walkStateOk, slabHeaderOk } from "./walk";
-import { guardCheck, guardCheckAddress } from "../api/guard";
+import {
+  CHECK_OK, CHECK_PAGE_KIND, CHECK_PAGE_BEYOND_TOP, CHECK_RUN_LINKS, CHECK_RUN_ORDER, CHECK_RUN_PAGES, CHECK_RUN_FOOTER,
+  CHECK_RUN_COUNT, CHECK_BLOCK_SIZE, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_ADJACENT_FREE, CHECK_EPILOGUE,
+  CHECK_FREE_NOT_LISTED, CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP,
+  CHECK_LIST_DUPLICATE, CHECK_ROVER, CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST,
+  CHECK_LARGE, CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
+} from "./violations";
 import { quickHead, isQuick, quickBytes } from "../blocks/quick";
 import { smallLive } from "../blocks/medium";
 import { TAG_QUICK, QUICK_MAX } from "../base/constants";
-import { CHECKED } from "../base/constants";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
 import { BUDDY, PAGE_KIND_MAX } from "../base/constants";
 import { buddyCheck, buddyCheckAddress, buddySeenInUse, buddySeenLive } from "../buddy/buddy";
-
-export const CHECK_OK: u32 = 0;
-export const CHECK_PAGE_KIND: u32 = 1;          // a page map entry names no kind
-export const CHECK_PAGE_BEYOND_TOP: u32 = 2;    // a page past the top is claimed
-export const CHECK_RUN_LINKS: u32 = 3;          // free run list links disagree
-export const CHECK_RUN_ORDER: u32 = 4;          // free runs out of order, or touching
-export const CHECK_RUN_PAGES: u32 = 5;          // a free run's page is not PAGE_FREE
-export const CHECK_RUN_FOOTER: u32 = 6;         // a free run's footer does not name it
-export const CHECK_RUN_COUNT: u32 = 7;          // free pages not all on the run list
-export const CHECK_BLOCK_SIZE: u32 = 8;         // a block size is not a multiple of 16, too small, or overruns
-export const CHECK_BLOCK_FOOTER: u32 = 9;       // a free block's footer differs from its header
-export const CHECK_PREV_FREE_BIT: u32 = 10;     // P bit disagrees with the previous block
-export const CHECK_ADJACENT_FREE: u32 = 11;     // two free blocks side by side
-export const CHECK_EPILOGUE: u32 = 12;          // a segment does not end with its epilogue
-export const CHECK_FREE_NOT_LISTED: u32 = 13;   // a free block is on no list
-export const CHECK_LISTED_NOT_FREE: u32 = 14;   // a list holds a block that is not free (or not a block)
-export const CHECK_LIST_LINKS: u32 = 15;        // free list links disagree
-export const CHECK_LIST_ORDER: u32 = 16;        // address-ordered list out of order
-export const CHECK_WRONG_LIST: u32 = 17;        // a free block on another size's list
-export const CHECK_BITMAP: u32 = 18;            // bitmap bit and list emptiness disagree
-export const CHECK_LIST_DUPLICATE: u32 = 19;    // a block twice on the lists
-export const CHECK_ROVER: u32 = 20;             // next fit's rover is not a listed block
-export const CHECK_SLAB_HEADER: u32 = 21;       // slab page header corrupt
-export const CHECK_SLAB_COUNT: u32 = 22;        // in-use count disagrees with the bitmap
-export const CHECK_SLAB_FREE_LIST: u32 = 23;    // slab free list names a bad slot, or misses some
-export const CHECK_SLAB_LIST: u32 = 24;         // class page list wrong (missing, duplicate, full page)
-export const CHECK_LARGE: u32 = 25;             // a large-run tail page with no run before it, or a run past the top
-export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
-export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
-export const CHECK_QUICK_LIST: u32 = 32;        // a quick list names a bad block, or a held block is on none
-// (28 … 31: guard.ts; 40 … 44: buddy.ts)
-export const CHECK_WALK_CURSOR: u32 = 33;       // a walk reached an address where no entry starts (walk.ts)
-export const CHECK_START_MAP: u32 = 34;         // a live block's start bit is clear, or a bit is set where no live block starts
 
 export let checkAddress: usize = 0;
 
@@ -79,6 +53,8 @@ function startsSetBits(): u32 {
 }
 
 @inline function fail(code: u32, at: usize): u32 { checkAddress = at; return code; }
+/** Record a violation found by a check outside this file (the checked build's guardCheck); its code. */
+export function checkFailed(code: u32, at: usize): u32 { return fail(code, at); }
 
 /** True if [at, at+bytes) lies in one of our HEAP pages up to the top. */
 @inline function inHeapPage(at: usize): bool {
@@ -145,10 +121,6 @@ export function heapCheck(): u32 {
   if (census != seenSmall) return fail(CHECK_COUNTERS, heap + H_SMALL_LIVE);
   // Every set bit of the start map belongs to a block the walk met.
   if (startsSetBits() != seenStarts) return fail(CHECK_START_MAP, startsMap());
-  if (CHECKED) {
-    let guardCode = guardCheck();
-    if (guardCode) return fail(guardCode, guardCheckAddress);
-  }
   return CHECK_OK;
 }
 

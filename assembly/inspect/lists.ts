@@ -21,7 +21,7 @@ import { MIN_BLOCK, PAGE_BITS, PAGE_HEAP, TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, T
 import { heap, H_TOP } from "../base/state";
 import { pageKind } from "../pages/pagemap";
 import { header, linkNext, linkPrev } from "../blocks/block";
-import { CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_QUICK_LIST } from "./check";
+import { CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_QUICK_LIST } from "./violations";
 import { inspectBegin, pagesOfKind, walkStop } from "./walk";
 
 /** Is there a boundary-tag block header at `block` (alignment, page, below the top)? */

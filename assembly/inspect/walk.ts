@@ -44,7 +44,7 @@ import { largePages } from "../runs/large";
 import { startsBlock } from "../blocks/starts";
 import {
   CHECK_STATE, CHECK_BLOCK_SIZE, CHECK_SLAB_HEADER, CHECK_RUN_PAGES, CHECK_LARGE, CHECK_WALK_CURSOR,
-} from "./check";
+} from "./violations";
 // buddy hook (WASM_MALLOC_BUDDY builds only)
 import { BUDDY, PAGE_BUDDY } from "../base/constants";
 import { buddyEntry, buddyEntrySize, buddyEntryState, BUDDY_ENTRY_BROKEN, CHECK_BUDDY_TAG } from "../buddy/buddy";

@@ -3,9 +3,12 @@
 // Every other layer takes its memory from here: boundary-tag segments, slab
 // pages and large runs. Pages that come back form free runs; adjacent free
 // runs merge at once, so free space at the top of memory is always one run and
-// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim:
-// when no run is long enough the layers above are asked for the pages they
-// hold free (reclaim.ts), a little before growth, everything at the limit.
+// no page is stranded. Wasm memory never shrinks, so reuse is the only reclaim.
+// Whether memory may grow is the engine's decision (engines/reclaim.ts):
+// pagesAlloc takes pages from free runs only, until the engine, having
+// asked the layers above for the pages they hold free, allows growth
+// (pagesAllowGrowth). The page layer knows nothing of those layers; an
+// allocation that finds no run fails, and the engine tries it again.
 //
 // ╒════ Free page run (n pages, starting at page-aligned R) ════╕
 //   R+0          u32  n          length in pages
@@ -44,7 +47,23 @@ import {
   H_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
 } from "../base/state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
-import { reclaimBeforeGrowth, reclaimAtLimit } from "../engines/reclaim";
+
+// ── Growth: allowed by the engine ───────────────────────────────────────────
+/** pagesAlloc takes free runs only (the engine reclaims before memory grows). */
+export const GROWTH_NONE: u32 = 0;
+/** pagesAlloc grows memory when no run is long enough. */
+export const GROWTH_ALLOWED: u32 = 1;
+/** At the limit, after every free page came back: the page map may move out of the way too (pageMapMoveFor). */
+export const GROWTH_AT_LIMIT: u32 = 2;
+
+// A module global, not heap state: each instance (each thread, one day) says
+// what its own allocation in progress may do.
+let growth: u32 = 0; // GROWTH_NONE (a literal: a constant here would cost the module a start function)
+
+/** Set what pagesAlloc may do when no free run is long enough (GROWTH_*). */
+export function pagesAllowGrowth(mode: u32): void { growth = mode; }
+/** What pagesAlloc may do now (GROWTH_*). */
+@inline export function pagesGrowth(): u32 { return growth; }
 
 /** Below this many pages (16 MiB) growth is exact: a growth is cheap there. */
 const GROW_EXACT_BELOW: u32 = 256;
@@ -289,27 +308,18 @@ function relocatePageMap(page: usize): void {
 }
 
 /**
- * Allocate a run of `pages` pages (best fit). In order: a free run; the pages
- * the layers above hold cheaply (reclaimBeforeGrowth); growth; and, when
- * growth is refused (the limit, or the engine), every free page the layers
- * hold and a move of the page map (reclaimAtLimit, pageMapMoveFor), then the
- * runs and growth once more. 0 only when none of that yields the run.
+ * Take a run of `pages` pages (best fit): a free run; when none is long
+ * enough and the engine allows it (pagesAllowGrowth), growth, and at the
+ * limit first a move of the page map that joins the run (pageMapMoveFor).
+ * 0 if none of that yields the run.
  */
 export function pagesAlloc(pages: u32): usize {
   let run = bestFitRun(pages);
-  if (run == 0 && reclaimBeforeGrowth()) run = bestFitRun(pages);
-  if (run == 0) run = growFor(pages);
-  if (run == 0) run = runAtLimit(pages);
+  if (run == 0 && growth != GROWTH_NONE) {
+    if (growth == GROWTH_AT_LIMIT) run = pageMapMoveFor(pages);
+    if (run == 0) run = growFor(pages);
+  }
   return run == 0 ? 0 : runTake(run, pages);
-}
-
-/** The slow path of running out (never taken while memory can grow): reclaim everything, then try again. */
-function runAtLimit(pages: u32): usize {
-  reclaimAtLimit();
-  let run = bestFitRun(pages);
-  if (run == 0) run = pageMapMoveFor(pages);
-  if (run == 0) run = growFor(pages);
-  return run;
 }
 
 /** Grow memory so that a free run of `pages` pages exists; the run, or 0 if memory cannot grow. */

@@ -5,11 +5,10 @@
 // so the code is known to come from that word alone.
 import { freshHeap, lastFreeMedium, entrySize } from "./helpers";
 import { cMalloc, cFree } from "../../assembly/api/calls";
+import { heapCheck, checkAddress } from "../../assembly/inspect/check";
 import {
-  heapCheck, checkAddress, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_BLOCK_SIZE,
-  CHECK_EPILOGUE, CHECK_LIST_LINKS, CHECK_LISTED_NOT_FREE, CHECK_SLAB_COUNT, CHECK_RUN_FOOTER,
-  CHECK_COUNTERS, CHECK_QUICK_LIST, CHECK_LARGE,
-} from "../../assembly/inspect/check";
+  CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_BLOCK_SIZE, CHECK_EPILOGUE, CHECK_LIST_LINKS, CHECK_LISTED_NOT_FREE, CHECK_SLAB_COUNT, CHECK_RUN_FOOTER, CHECK_COUNTERS, CHECK_QUICK_LIST, CHECK_LARGE,
+} from "../../assembly/inspect/violations";
 import {
   POLICY_SEGREGATED, POLICY_FIRST, OPTION_NO_SLABS, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   LARGE_MIN, PAGE_SIZE, OPTION_EAGER_SLABS, TAG_QUICK, PAGE_LARGE, PAGE_LARGE_TAIL,

@@ -62,17 +62,20 @@ export function entrySize(address: usize): usize {
 
 import { buddyInit, BUDDY_STATE_SIZE } from "../../assembly/buddy/buddy";
 import { cMalloc } from "../../assembly/api/calls";
+import { pagesAllowGrowth, GROWTH_ALLOWED } from "../../assembly/pages/pages";
 
 /**
  * A fresh heap whose buddy engine can be driven directly (buddyAlloc/buddyFree):
  * the test build is not the buddy build, so the buddy state lives in a block of
  * its own. Returns the state's address. Use buddyCheck(), not heapCheck(): this
- * build's checker does not know buddy pages.
+ * build's checker does not know buddy pages. The test stands in for the engine,
+ * which would reclaim before it lets memory grow: here memory may always grow.
  */
 export function freshBuddyHeap(): usize {
   freshHeap();
   let state = cMalloc(BUDDY_STATE_SIZE);
   assert(state != 0, "buddy state");
   buddyInit(state);
+  pagesAllowGrowth(GROWTH_ALLOWED);
   return state;
 }

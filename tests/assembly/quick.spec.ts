@@ -7,7 +7,9 @@ import {
   QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
 } from "../../assembly/base/constants";
 import { quickHead, quickBytes } from "../../assembly/blocks/quick";
-import { CHECK_QUICK_LIST, CHECK_COUNTERS } from "../../assembly/inspect/check";
+import {
+  CHECK_QUICK_LIST, CHECK_COUNTERS,
+} from "../../assembly/inspect/violations";
 import { heap, H_QUICK_BYTES, H_SMALL_LIVE } from "../../assembly/base/state";
 import { pageKind } from "../../assembly/pages/pagemap";
 import { statGet, STAT_LIVE, STAT_IN_USE, STAT_GROWS } from "../../assembly/base/state";
