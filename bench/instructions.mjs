@@ -19,6 +19,7 @@ import { traceWorkload, synthetic, packed, SYNTHETIC } from "./lib/workloads.mjs
 import { OPS_BASE, CHUNK_OPS, SLOTS_BASE } from "./lib/allocators.mjs";
 import { DRIVER_TOP, OUT, importedMemoryPages } from "./lib/build.mjs";
 import { tracesDir } from "../tests/host/traces.mjs";
+import { LAYOUT } from "../dist/layout.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSES = 6;
@@ -39,7 +40,7 @@ function child(file, name, passes) {
   const env = { memory };
   for (const imp of WebAssembly.Module.imports(module)) if (imp.module === "env" && imp.kind === "function") env[imp.name] = () => {};
   const e = new WebAssembly.Instance(module, { env, bench: { grow: (p) => memory.grow(p) } }).exports;
-  if (e.heap_init_with && e.heap_init_with(DRIVER_TOP, 0, e.POLICY_DEFAULT.value, 0) !== 0) throw new Error("heap_init_with failed");
+  if (e.heap_init_with && e.heap_init_with(DRIVER_TOP, 0, LAYOUT.POLICY_DEFAULT, 0) !== 0) throw new Error("heap_init_with failed");
   const driver = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(path.join(OUT, "driver.wasm"))), {
     env: { memory }, alloc: { malloc: e.malloc, free: e.free, realloc: e.realloc },
   }).exports;
