@@ -1,17 +1,11 @@
 // The buddy build's extra exports (a second entry file of the `buddy` target,
-// beside index.ts): the buddy engine's constants, check codes and the
-// inspection the host's buddyinfo() reads. Other builds do not include it.
+// beside index.ts): the inspection the host's buddyinfo() reads. The buddy
+// engine's constants and check codes are in layout.ts. Other builds do not
+// include this file.
 
 import { heap } from "./base/state";
 import { buddyFreeCount, buddyCountBroken, CHECK_BUDDY_LIST } from "./buddy/buddy";
 import { inspectBegin, walkStop } from "./inspect/walk";
-
-export {
-  BUDDY_MIN_ORDER, BUDDY_MAX_ORDER, BUDDY_MAX_SIZE, BUDDY_PAGE_HEADER,
-  CHECK_BUDDY_TAG, CHECK_BUDDY_MERGE, CHECK_BUDDY_LIST, CHECK_BUDDY_BITMAP, CHECK_BUDDY_COUNT,
-} from "./buddy/buddy";
-export { LAYER_BUDDY } from "./inspect/walk";
-export { PAGE_BUDDY, BUDDY } from "./base/constants";
 
 /**
  * Free buddy blocks of `order` (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER) on all

@@ -1,8 +1,8 @@
 // wasm-malloc: the module's exports.
 //
 // The C API (exact C semantics, wasm32 pointers), the set-up calls, and the
-// inspection exports the host library reads. Layout constants are exported
-// as globals so the host never keeps a copy of them.
+// inspection exports the host library reads. The layout constants are not
+// exported here: layout.ts describes them once for the host and the C header.
 
 import { cMalloc, cFree, cCalloc, cRealloc, cAlignedAlloc, cPosixMemalign, cMallocUsableSize, cName } from "./api/calls";
 import {
@@ -13,7 +13,7 @@ import {
   traceOp, beginCall, rejected, OP_MALLOC, OP_FREE, OP_CALLOC, OP_REALLOC, OP_ALIGNED_ALLOC,
 } from "./base/report";
 import { heapInit } from "./api/init";
-import { heap, statGet, STAT_COUNT, H_TOP, H_POLICY, H_OPTIONS, H_BASE_PAGE, H_MAX_PAGES } from "./base/state";
+import { shared, heap, statGet, STAT_COUNT, S_TOP, H_POLICY, H_OPTIONS, S_BASE_PAGE, S_MAX_PAGES } from "./base/state";
 import { heapCheck, checkAddress, checkFailed } from "./inspect/check";
 import { guardSetQuarantine, guardCheck, guardCheckAddress } from "./api/guard";
 import { walkFirst, walkEnd, walkEntry } from "./inspect/walk";
@@ -115,18 +115,18 @@ export function heap_init_with(base: usize, limit: usize, policy: u32, options: 
 export function heap_set_quarantine(bytes: u32): void { if (IS_CHECKED && heap != 0) guardSetQuarantine(bytes); }
 
 // ── Inspection ──────────────────────────────────────────────────────────────
-/** Where the heap starts (its state structure); 0 before set-up. */
+/** Where the heap starts (its state: the per-heap part, then the shared part); 0 before set-up. */
 export function heap_start(): usize { return heap; }
 // `__heap_base` itself is exported too: where static data ends and the heap
 // may start; utilization is measured from it.
 export { __heap_base };
 /** The module's `__heap_base`, as a function. */
 export function heap_base(): usize { return __heap_base; }
-export function heap_top(): usize { return heap == 0 ? 0 : <usize>load<u32>(heap, H_TOP); }
+export function heap_top(): usize { return heap == 0 ? 0 : <usize>load<u32>(shared(), S_TOP); }
 export function heap_policy(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_POLICY); }
 export function heap_options(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_OPTIONS); }
-export function heap_max_pages(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_MAX_PAGES); }
-export function heap_base_page(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_BASE_PAGE); }
+export function heap_max_pages(): u32 { return heap == 0 ? 0 : load<u32>(shared(), S_MAX_PAGES); }
+export function heap_base_page(): u32 { return heap == 0 ? 0 : load<u32>(shared(), S_BASE_PAGE); }
 /** Counter `id` (STAT_*) as a double (exact below 2^53). */
 export function heap_stat(id: u32): f64 { return heap == 0 || id >= STAT_COUNT ? 0 : <f64>statGet(id); }
 /** 0 if every invariant holds, else a CHECK_* code; see heap_check_address. */
@@ -151,7 +151,7 @@ export function free_block_prev(block: usize): usize { return linkPrev(block); }
 export function free_block_size(block: usize): u32 { return blockSize(block); }
 /**
  * The block after free-list block `block` (whose predecessor is `prev`, 0 for
- * the head), each link checked first (inspect-lists.ts): 0 at the end, or 0
+ * the head), each link checked first (inspect/lists.ts): 0 at the end, or 0
  * with walk_error set when the link is broken.
  */
 export function free_list_next(block: usize, prev: usize): usize { return heap == 0 ? 0 : freeListNext(block, prev); }
@@ -160,42 +160,7 @@ export function quick_list_next(block: usize, size: u32): usize { return heap ==
 /** First block held on the quick list of block size `size` (16 … QUICK_MAX); free_block_next links on. */
 export function quick_list_head(size: u32): usize { return heap == 0 || size > QUICK_MAX || (size & 15) != 0 ? 0 : quickHead(size); }
 
+// The walk's results, set by each walk_* call.
 export {
   walk_address, walk_payload, walk_size, walk_usable, walk_state, walk_layer, walk_error, walk_error_address,
-  LAYER_STATE, LAYER_MEDIUM, LAYER_SLAB, LAYER_LARGE, LAYER_PAGES, LAYER_PAGE_MAP, LAYER_SLAB_HEADER, LAYER_START_MAP,
-  STATE_FREE, STATE_IN_USE, STATE_METADATA,
 } from "./inspect/walk";
-export {
-  PAGE_SIZE, ALIGNMENT, MAX_ALIGNMENT, MAX_REQUEST, BLOCK_HEADER, MIN_BLOCK, SEGMENT_PROLOGUE,
-  SEGMENT_EPILOGUE, SLAB_MAX, SLAB_CLASSES, LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES,
-  PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_META,
-  POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, POLICY_DEFAULT,
-  OPTION_NO_SLABS, OPTION_EAGER_SLABS, SLAB_START_BYTES, SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG, CHECKED, EMBED, TAG_QUICK, QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN,
-} from "./base/constants";
-export {
-  STAT_IN_USE, STAT_PEAK_IN_USE, STAT_LIVE, STAT_REQUESTED, STAT_MALLOCS, STAT_FREES, STAT_CALLOCS,
-  STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED, STAT_GROWS, STAT_GROWN_PAGES, STAT_ERRORS,
-  STAT_REALLOC_IN_PLACE, STAT_TRIMMED_PAGES, STAT_QUARANTINED, HEAP_STATE_SIZE,
-} from "./base/state";
-export {
-  CHECK_GUARD, CHECK_CANARY, CHECK_POISON, CHECK_QUARANTINE, GUARD_HEADER, GUARD_TAIL, CANARY, POISON,
-  QUARANTINE_DEFAULT,
-} from "./api/guard";
-export {
-  ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_USE_AFTER_FREE,
-  ERR_OUT_OF_MEMORY, ERR_CORRUPTION, ERR_NOT_INITIALIZED, REASON_NONE, REASON_MISALIGNED,
-  REASON_NOT_OWNED, REASON_INTERIOR, REASON_NOT_ALLOCATED, OP_FREE, OP_REALLOC, OP_USABLE_SIZE,
-  OP_CHECK, OP_MALLOC, OP_CALLOC, OP_ALIGNED_ALLOC, OP_NAME, TRACED,
-} from "./base/report";
-export {
-  CHECK_PAGE_KIND, CHECK_PAGE_BEYOND_TOP, CHECK_RUN_LINKS, CHECK_RUN_ORDER, CHECK_RUN_PAGES,
-  CHECK_RUN_FOOTER, CHECK_RUN_COUNT, CHECK_BLOCK_SIZE, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT,
-  CHECK_ADJACENT_FREE, CHECK_EPILOGUE, CHECK_FREE_NOT_LISTED, CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS,
-  CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP, CHECK_LIST_DUPLICATE, CHECK_ROVER,
-  CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST, CHECK_LARGE,
-  CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
-} from "./inspect/violations";
-export { EINVAL, ENOMEM } from "./api/calls";
-export {
-  HEAP_INIT_OK, HEAP_INIT_ALREADY, HEAP_INIT_BAD_POLICY, HEAP_INIT_NO_ROOM, HEAP_INIT_BAD_RANGE, HEAP_INIT_IN_USE,
-} from "./api/init";

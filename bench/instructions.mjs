@@ -3,7 +3,11 @@
 // (no JS per call) under valgrind's callgrind, run for 1 and for R passes of a
 // workload; (Ir(R) - Ir(1)) / ((R - 1) * operations) cancels start-up, so two
 // builds can be compared to a few instructions, where timings on a shared
-// machine move by ±25%. Needs valgrind; slow (about a minute per figure).
+// machine move by ±25%. V8's hash and random seeds are fixed: left random,
+// they moved a figure by up to 5% between runs of one module (amptjp-bal:
+// 209 and 213 on one build, 223 and 232 on the same code with its functions
+// in another order); fixed, two runs agree within 1. Needs valgrind; slow
+// (about a minute per figure).
 //
 //   node bench/instructions.mjs WORKLOAD FILE.wasm...      (after npm run bench built the peers)
 //   e.g. node bench/instructions.mjs cccp-bal.rep build/embed.wasm bench/build/tlsf-shared.wasm
@@ -19,6 +23,7 @@ import { traceWorkload, synthetic, packed, SYNTHETIC } from "./lib/workloads.mjs
 import { OPS_BASE, CHUNK_OPS, SLOTS_BASE } from "./lib/allocators.mjs";
 import { DRIVER_TOP, OUT, importedMemoryPages } from "./lib/build.mjs";
 import { tracesDir } from "../tests/host/traces.mjs";
+import { LAYOUT } from "../dist/layout.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const PASSES = 6;
@@ -39,7 +44,7 @@ function child(file, name, passes) {
   const env = { memory };
   for (const imp of WebAssembly.Module.imports(module)) if (imp.module === "env" && imp.kind === "function") env[imp.name] = () => {};
   const e = new WebAssembly.Instance(module, { env, bench: { grow: (p) => memory.grow(p) } }).exports;
-  if (e.heap_init_with && e.heap_init_with(DRIVER_TOP, 0, e.POLICY_DEFAULT.value, 0) !== 0) throw new Error("heap_init_with failed");
+  if (e.heap_init_with && e.heap_init_with(DRIVER_TOP, 0, LAYOUT.POLICY_DEFAULT, 0) !== 0) throw new Error("heap_init_with failed");
   const driver = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(path.join(OUT, "driver.wasm"))), {
     env: { memory }, alloc: { malloc: e.malloc, free: e.free, realloc: e.realloc },
   }).exports;
@@ -56,7 +61,7 @@ function child(file, name, passes) {
 function collected(file, name, passes) {
   const out = spawnSync("valgrind", [
     "--tool=callgrind", "--callgrind-out-file=/dev/null",
-    process.execPath, "--no-liftoff", "--single-threaded", "--predictable-gc-schedule", SELF, "--child", file, name, String(passes),
+    process.execPath, "--no-liftoff", "--single-threaded", "--predictable-gc-schedule", "--hash-seed=1", "--random-seed=1", SELF, "--child", file, name, String(passes),
   ], { encoding: "utf8", maxBuffer: 1 << 26 });
   const m = /Collected : (\d+)/.exec(out.stderr ?? "");
   if (!m) throw new Error(`valgrind failed on ${file}: ${(out.stderr ?? out.error?.message ?? "").slice(-400)}`);

@@ -15,6 +15,7 @@
 // seed's.
 import fs from "node:fs";
 import { synthetic, SYNTHETIC } from "./lib/workloads.mjs";
+import { LAYOUT } from "../dist/layout.js";
 
 const args = process.argv.slice(2);
 const policyAt = args.indexOf("--policy");
@@ -30,8 +31,8 @@ function utilization(module, w) {
   for (const imp of WebAssembly.Module.imports(module)) if (imp.kind === "function") env[imp.name] = () => 0;
   const e = new WebAssembly.Instance(module, { env }).exports;
   if (policy !== null) {
-    const id = e[`POLICY_${policy.toUpperCase()}`];
-    if (!id || e.heap_configure(id.value, 0, 0) !== 0) throw new Error(`unknown policy '${policy}'`);
+    const id = LAYOUT[`POLICY_${policy.toUpperCase()}`];
+    if (id === undefined || e.heap_configure(id, 0, 0) !== 0) throw new Error(`unknown policy '${policy}'`);
   }
   const slots = new Int32Array(w.slots);
   for (let i = 0; i < w.count; i++) {

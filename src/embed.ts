@@ -17,7 +17,8 @@
 // lists, page map, snapshot and the trace log see every block the client made.
 
 import { Heap } from "./heap.js";
-import { AllocatorExports, AllocatorHooks, RawReport, allocatorImports, constant } from "./module.js";
+import { AllocatorExports, AllocatorHooks, RawReport, allocatorImports } from "./module.js";
+import { LAYOUT, constant } from "./layout.js";
 import { PolicyName, policyNumber, resolvePolicy } from "./policy.js";
 import { WasmMallocError, errorFromReport } from "./errors.js";
 import { moduleInfo, ModuleInfo } from "./wasm-info.js";
@@ -189,7 +190,7 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   let allocator: AllocatorExports;
   const hooks: AllocatorHooks = {
     onReport: (report: RawReport) => {
-      const error = errorFromReport(allocator, report, heap?.nameOf(report.block) ?? heap?.nameOf(report.ptr), log?.operations);
+      const error = errorFromReport(report, heap?.nameOf(report.block) ?? heap?.nameOf(report.ptr), log?.operations);
       // Noticed and worked around: the allocator's call goes on after this returns.
       if (report.noticed) { if (heap) heap.notice(error); else (options.onError ?? console.warn)(error); return; }
       if (options.onMisuse) options.onMisuse(error);
@@ -208,16 +209,16 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   }
 
   // 4. The heap, before any client code runs (a start function may allocate).
-  const flags = options.slabs === false ? constant(allocator, "OPTION_NO_SLABS") : 0;
+  const flags = options.slabs === false ? LAYOUT.OPTION_NO_SLABS : 0;
   const init = (base: number) => {
-    const status = allocator.heap_init_with(base, options.maxMemory ?? 0, policyNumber(allocator, policy), flags);
+    const status = allocator.heap_init_with(base, options.maxMemory ?? 0, policyNumber(policy), flags);
     if (status === -3) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page above __heap_base ${base}; allow more`);
     if (status !== 0) throw new Error(`heap_init_with failed (${status})`);
   };
   if (heapBase !== undefined) init(heapBase);
   if (traced) {
     const { TraceLog } = await import("./trace-log.js");
-    const op = (name: string) => constant(allocator, `OP_${name}`);
+    const op = (name: string) => constant(`OP_${name}`);
     log = new TraceLog(options.trace!, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
       () => memory.buffer.byteLength);
   }

@@ -1,7 +1,8 @@
 // Errors the host throws or delivers: misuse reported by the Wasm side, and heap corruption.
 // docs/errors.md lists every kind, when it is thrown and when delivered, and what to do.
 
-import { AllocatorExports, RawReport, constantsWithPrefix } from "./module.js";
+import type { RawReport } from "./module.js";
+import { constantsWithPrefix } from "./layout.js";
 
 /** The error vocabulary (ERR_* names of the module, in kebab case). */
 export type ErrorKind =
@@ -12,10 +13,16 @@ function kebab(name: string): string {
   return name.toLowerCase().replace(/_/g, "-");
 }
 
-/** Reverse lookup of a prefix's constants: value → kebab-case name. */
-export function namesByValue(exports: AllocatorExports, prefix: string): Map<number, string> {
-  const map = new Map<number, string>();
-  for (const [name, value] of Object.entries(constantsWithPrefix(exports, prefix))) map.set(value, kebab(name));
+const byPrefix = new Map<string, ReadonlyMap<number, string>>();
+
+/** Reverse lookup of a prefix's layout constants: value → kebab-case name (made once per prefix). */
+export function namesByValue(prefix: string): ReadonlyMap<number, string> {
+  let map = byPrefix.get(prefix);
+  if (map === undefined) {
+    const names = new Map<number, string>();
+    for (const [name, value] of Object.entries(constantsWithPrefix(prefix))) names.set(value, kebab(name));
+    byPrefix.set(prefix, map = names);
+  }
   return map;
 }
 
@@ -88,11 +95,11 @@ export class WasmMallocError extends Error {
   }
 }
 
-/** Turn a raw report into an error, with names read from the module's constants. */
-export function errorFromReport(exports: AllocatorExports, report: RawReport, blockName?: string, traceIndex?: number): WasmMallocError {
-  const kind = namesByValue(exports, "ERR_").get(report.kind) ?? `error-${report.kind}`;
-  const reason = namesByValue(exports, "REASON_").get(report.reason) ?? "";
-  const op = namesByValue(exports, "OP_").get(report.op) ?? "call";
+/** Turn a raw report into an error, with names from the layout's ERR_*, REASON_* and OP_* constants. */
+export function errorFromReport(report: RawReport, blockName?: string, traceIndex?: number): WasmMallocError {
+  const kind = namesByValue("ERR_").get(report.kind) ?? `error-${report.kind}`;
+  const reason = namesByValue("REASON_").get(report.reason) ?? "";
+  const op = namesByValue("OP_").get(report.op) ?? "call";
   const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "calloc": "calloc", "aligned-alloc": "aligned_alloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;
   const overwritten = COUNTED[kind] ? report.reason : 0;
   return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName, overwritten, traceIndex, report.noticed === true);

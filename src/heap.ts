@@ -1,8 +1,9 @@
 // The Heap class: one allocator instance, its C API from JS, and a look inside.
 
 import {
-  AllocatorExports, BUILDS, Build, RawReport, buildUrl, constant, constantsWithPrefix, loadAllocator,
+  AllocatorExports, BUILDS, Build, RawReport, buildUrl, loadAllocator,
 } from "./module.js";
+import { LAYOUT, constant, constantsWithPrefix } from "./layout.js";
 import { POLICY_NAMES, PolicyName, policyName, policyNumber, resolvePolicy } from "./policy.js";
 import {
   U32_MAX, address, alignment, byteCount, elementCount, functionOption, integerOption, oneOfOption, optionsObject, show,
@@ -172,6 +173,11 @@ const LAYER_BY_NAME: Record<string, Layer> = {
   STATE: "state", MEDIUM: "medium", SLAB: "slab", LARGE: "large", PAGES: "pages",
   PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", START_MAP: "start-map", BUDDY: "buddy",
 };
+/** walk_layer's values (LAYER_*), walk_state's (STATE_*) and page_kind's (PAGE_*), by name. */
+const LAYER_NAMES = new Map(Object.entries(constantsWithPrefix("LAYER_")).map(([name, value]) => [value, LAYER_BY_NAME[name]]));
+const STATE_NAMES = new Map(Object.entries(constantsWithPrefix("STATE_"))
+  .map(([name, value]): [number, BlockState] => [value, name === "IN_USE" ? "in-use" : name === "FREE" ? "free" : "metadata"]));
+const PAGE_KINDS = namesByValue("PAGE_");
 
 /**
  * One allocator instance: the C API from JS, typed views on blocks, and a look inside.
@@ -207,9 +213,6 @@ export class Heap {
   private readonly pending: RawReport[];
   private readonly names = new Map<number, string>();
   private readonly requested = new Map<number, number>();
-  private readonly layerNames = new Map<number, Layer>();
-  private readonly stateNames = new Map<number, BlockState>();
-  private readonly pageKinds: Map<number, string>;
 
   private constructor(exports: AllocatorExports, options: {
     policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[];
@@ -223,11 +226,6 @@ export class Heap {
     this.maxMemory = options.maxMemory;
     this.trace = options.trace;
     this.pending = options.pending;
-    for (const [name, value] of Object.entries(constantsWithPrefix(exports, "LAYER_"))) this.layerNames.set(value, LAYER_BY_NAME[name]);
-    for (const [name, value] of Object.entries(constantsWithPrefix(exports, "STATE_"))) {
-      this.stateNames.set(value, name === "IN_USE" ? "in-use" : name === "FREE" ? "free" : "metadata");
-    }
-    this.pageKinds = namesByValue(exports, "PAGE_");
   }
 
   /** Instantiate an allocator and set its heap up with the chosen policy, engine and limit. */
@@ -252,14 +250,14 @@ export class Heap {
       onOp: (op, a, b, result) => heap?.hooks.onOp(op, a, b, result),
       onNamed: (ptr, label, length) => heap?.hooks.onNamed(ptr, label, length),
     });
-    const flags = options.slabs === false ? constant(exports, "OPTION_NO_SLABS")
-      : options.slabs === "eager" ? constant(exports, "OPTION_EAGER_SLABS") : 0;
-    const status = exports.heap_configure(policyNumber(exports, policy), flags, options.maxMemory ?? 0);
+    const flags = options.slabs === false ? LAYOUT.OPTION_NO_SLABS
+      : options.slabs === "eager" ? LAYOUT.OPTION_EAGER_SLABS : 0;
+    const status = exports.heap_configure(policyNumber(policy), flags, options.maxMemory ?? 0);
     if (status !== 0) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page; allow more`);
     if (options.quarantine !== undefined) exports.heap_set_quarantine(options.quarantine);
     if (options.trace) {
       const { TraceLog } = await import("./trace-log.js");
-      const op = (name: string) => constant(exports, `OP_${name}`);
+      const op = (name: string) => constant(`OP_${name}`);
       log = new TraceLog(options.trace, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
         () => exports.memory.buffer.byteLength);
     }
@@ -295,9 +293,8 @@ export class Heap {
   /** An operation reported by the traced/checked build (from JS or from another module). */
   private observe(op: number, a: number, b: number, result: number): void {
     this.trace?.record(op, a, b, result);
-    const e = this.exports;
-    if (op === constant(e, "OP_FREE")) this.forget(a);
-    else if (op === constant(e, "OP_REALLOC") && a !== 0 && a !== result) {
+    if (op === LAYOUT.OP_FREE) this.forget(a);
+    else if (op === LAYOUT.OP_REALLOC && a !== 0 && a !== result) {
       const name = this.names.get(a);
       this.forget(a);
       if (name !== undefined && result !== 0) this.names.set(result, name);
@@ -318,7 +315,7 @@ export class Heap {
   private raise(): WasmMallocError[] | null {
     if (this.pending.length === 0) return null;
     const errors = this.pending.splice(0).map((r) =>
-      errorFromReport(this.exports, r, this.names.get(r.block) ?? this.names.get(r.ptr), this.trace?.operations));
+      errorFromReport(r, this.names.get(r.block) ?? this.names.get(r.ptr), this.trace?.operations));
     const noticed = errors.filter((e) => e.noticed);
     const rejection = errors.find((e) => !e.noticed);
     if (rejection) { this.deliver(noticed); throw rejection; }
@@ -476,7 +473,7 @@ export class Heap {
   // ── Looking inside ──────────────────────────────────────────────────────
   stats(): HeapStats {
     const e = this.exports;
-    const stat = (name: string) => e.heap_stat(constant(e, `STAT_${name}`));
+    const stat = (name: string) => e.heap_stat(constant(`STAT_${name}`));
     const memoryBytes = e.memory.buffer.byteLength;
     const heapBase = e.heap_base() >>> 0;
     let free = 0, largestFree = 0, metadata = 0;
@@ -497,7 +494,7 @@ export class Heap {
       mallocs: stat("MALLOCS"), frees: stat("FREES"), callocs: stat("CALLOCS"), reallocs: stat("REALLOCS"),
       aligned: stat("ALIGNED"), failed: stat("FAILED"), grows: stat("GROWS"), grownPages: stat("GROWN_PAGES"),
       errors: stat("ERRORS"), reallocInPlace: stat("REALLOC_IN_PLACE"), trimmedPages: stat("TRIMMED_PAGES"),
-      heapBytes, memoryBytes, heapBase, pages: memoryBytes / constant(e, "PAGE_SIZE"),
+      heapBytes, memoryBytes, heapBase, pages: memoryBytes / LAYOUT.PAGE_SIZE,
       free, metadata, fragmentation: free > 0 ? 1 - largestFree / free : 0,
       utilization: heapBytes > 0 ? inUse / heapBytes : 0,
     };
@@ -509,7 +506,7 @@ export class Heap {
    */
   private guarded(raw: number, usable: number): { pointer: number; size: number; quarantined: boolean } | null {
     const view = new DataView(this.memory.buffer);
-    const header = constant(this.exports, "GUARD_HEADER");
+    const header = LAYOUT.GUARD_HEADER;
     const v = view.getUint32(raw, true);
     const p = (v & ~15) === raw ? raw + header : (v & 2) ? v & ~15 : 0;
     if (p === 0) return null;
@@ -527,7 +524,7 @@ export class Heap {
       return new OutOfMemoryError(size, this.maxMemory, this.stats().inUse, memoryBytes);
     } catch (error) {
       if (!(error instanceof HeapCorruptionError)) throw error;
-      return new OutOfMemoryError(size, this.maxMemory, this.exports.heap_stat(constant(this.exports, "STAT_IN_USE")), memoryBytes, error);
+      return new OutOfMemoryError(size, this.maxMemory, this.exports.heap_stat(LAYOUT.STAT_IN_USE), memoryBytes, error);
     }
   }
 
@@ -535,9 +532,9 @@ export class Heap {
   check(): void {
     const code = this.exports.heap_check();
     if (code === 0) return;
-    const name = namesByValue(this.exports, "CHECK_").get(code) ?? `check-${code}`;
+    const name = namesByValue("CHECK_").get(code) ?? `check-${code}`;
     const address = this.exports.heap_check_address() >>> 0;
-    throw new HeapCorruptionError(name, address, this.names.get(address + constant(this.exports, "BLOCK_HEADER")));
+    throw new HeapCorruptionError(name, address, this.names.get(address + LAYOUT.BLOCK_HEADER));
   }
 
   // ── Bounded walks ─────────────────────────────────────────────────────────
@@ -552,7 +549,7 @@ export class Heap {
     const code = e.walk_error === undefined ? 0 : Number((e.walk_error as WebAssembly.Global).value) >>> 0;
     if (code === 0) return null;
     const address = Number((e.walk_error_address as WebAssembly.Global).value) >>> 0;
-    return { violation: namesByValue(e, "CHECK_").get(code) ?? `check-${code}`, address };
+    return { violation: namesByValue("CHECK_").get(code) ?? `check-${code}`, address };
   }
 
   /** Most steps a walk of this memory can take: one per 16 bytes. */
@@ -560,8 +557,8 @@ export class Heap {
 
   /** The name of the block at `address`, however its layer and build put the pointer after it. */
   private nameAt(address: number): string | undefined {
-    const header = constant(this.exports, "BLOCK_HEADER");
-    const guard = this.build === "checked" ? constant(this.exports, "GUARD_HEADER") : 0;
+    const header = LAYOUT.BLOCK_HEADER;
+    const guard = this.build === "checked" ? LAYOUT.GUARD_HEADER : 0;
     for (const at of [address + header, address, address + header + guard, address + guard]) {
       const name = this.names.get(at);
       if (name !== undefined) return name;
@@ -574,7 +571,7 @@ export class Heap {
     const e = this.exports;
     const start = e.heap_start() >>> 0;
     const top = e.heap_top() >>> 0;
-    if (top % constant(e, "PAGE_SIZE") !== 0 || top <= start || top > this.memory.buffer.byteLength) {
+    if (top % LAYOUT.PAGE_SIZE !== 0 || top <= start || top > this.memory.buffer.byteLength) {
       throw new HeapCorruptionError("state", start, undefined, { during: "heap walk", note: `its top is ${top}, memory ends at ${this.memory.buffer.byteLength}` });
     }
     return top;
@@ -607,7 +604,7 @@ export class Heap {
       if (steps > bound) throw this.walkCorruption("walk-steps", cursor, before);
       const entry: Omit<Block, "payload" | "name"> = {
         address: g("walk_address"), pointer: g("walk_payload"), size: g("walk_size"), usable: g("walk_usable"),
-        state: this.stateNames.get(g("walk_state")) ?? "metadata", layer: this.layerNames.get(g("walk_layer")) ?? "state",
+        state: STATE_NAMES.get(g("walk_state")) ?? "metadata", layer: LAYER_NAMES.get(g("walk_layer")) ?? "state",
       };
       yield entry;
       before = entry;
@@ -689,7 +686,7 @@ export class Heap {
     if (!e.quick_list_head || e.heap_start() === 0) return [];
     const lists = [];
     this.walkTop();
-    for (let size = 16; size <= constant(e, "QUICK_MAX"); size += 16) {
+    for (let size = 16; size <= LAYOUT.QUICK_MAX; size += 16) {
       const step = e.quick_list_next ? (b: number) => e.quick_list_next!(b, size) : (b: number) => e.free_block_next(b);
       const blocks = this.followList(e.quick_list_head(size) >>> 0, step, "quick-list walk", `the quick list of ${size}-byte blocks`);
       if (blocks.length) lists.push({ size, blocks });
@@ -700,13 +697,13 @@ export class Heap {
   /** What owns each page of the heap, from the heap's first page to the top. */
   pageMap(): PageMapEntry[] {
     const e = this.exports;
-    const pageSize = constant(e, "PAGE_SIZE");
+    const pageSize = LAYOUT.PAGE_SIZE;
     const out: PageMapEntry[] = [];
     if (e.heap_start() === 0) return out;
     const first = Math.floor((e.heap_start() >>> 0) / pageSize);
     const top = this.walkTop() / pageSize;
     for (let page = first; page < top; page++) {
-      out.push({ page, address: page * pageSize, kind: (this.pageKinds.get(e.page_kind(page)) ?? "none") as PageMapEntry["kind"] });
+      out.push({ page, address: page * pageSize, kind: (PAGE_KINDS.get(e.page_kind(page)) ?? "none") as PageMapEntry["kind"] });
     }
     return out;
   }
@@ -721,8 +718,8 @@ export class Heap {
     const e = this.exports;
     const out: BuddyInfo[] = [];
     if (typeof e.buddy_free_count === "function") {
-      const min = constant(e, "BUDDY_MIN_ORDER");
-      const max = constant(e, "BUDDY_MAX_ORDER");
+      const min = LAYOUT.BUDDY_MIN_ORDER;
+      const max = LAYOUT.BUDDY_MAX_ORDER;
       const free: number[] = [];
       for (let order = min; order <= max; order++) {
         free.push((e.buddy_free_count as (o: number) => number)(order) >>> 0);
@@ -748,7 +745,7 @@ export class Heap {
       while (pages.length <= order) pages.push(0);
       pages[order]++;
     }
-    out.push({ zone: "pages", minOrder: 0, unit: constant(e, "PAGE_SIZE"), free: pages });
+    out.push({ zone: "pages", minOrder: 0, unit: LAYOUT.PAGE_SIZE, free: pages });
     return out;
   }
 
@@ -757,7 +754,7 @@ export class Heap {
    * read from the walk. Empty in the buddy build (it has no slabs).
    */
   slabinfo(): SlabInfo[] {
-    const pageSize = constant(this.exports, "PAGE_SIZE");
+    const pageSize = LAYOUT.PAGE_SIZE;
     const byPage = new Map<number, { size: number; total: number; active: number }>();
     for (const b of this.walkRaw()) {
       if (b.layer !== "slab") continue;
@@ -786,7 +783,7 @@ export class Heap {
   snapshot(extra: { title?: string; step?: number } = {}): HeapSnapshot {
     const e = this.exports;
     return {
-      policy: this.policy, heapStart: e.heap_start() >>> 0, top: e.heap_top() >>> 0, pageSize: constant(e, "PAGE_SIZE"),
+      policy: this.policy, heapStart: e.heap_start() >>> 0, top: e.heap_top() >>> 0, pageSize: LAYOUT.PAGE_SIZE,
       blocks: this.walk(), freeLists: this.freeLists(),
       // A buddy page has no gutter colour of its own in the renderer yet: it draws as a heap page.
       pageMap: this.pageMap().map(({ page, kind }) => ({ page, kind: kind === "buddy" ? "heap" : kind })), stats: this.stats(), ...extra,
@@ -794,7 +791,7 @@ export class Heap {
   }
 
   /** The name of the policy the module is running. */
-  runningPolicy(): PolicyName { return policyName(this.exports, this.exports.heap_policy()); }
+  runningPolicy(): PolicyName { return policyName(this.exports.heap_policy()); }
 
   /** Finish the trace log (header counts written). Safe to call more than once. */
   close(): void { this.trace?.close(); }

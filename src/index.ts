@@ -19,4 +19,6 @@ export type { LinkOptions, LinkedAllocator, WasiLike, WasmSource } from "./embed
 export { moduleInfo } from "./wasm-info.js";
 export type { ModuleInfo, MemoryImport } from "./wasm-info.js";
 export { allocatorImports } from "./module.js";
+export { LAYOUT } from "./layout.js";
+export type { LayoutName } from "./layout.js";
 export type { AllocatorHooks, RawReport } from "./module.js";

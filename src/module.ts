@@ -1,8 +1,8 @@
-// Loading the allocator's Wasm module, and the constants it exports.
+// Loading the allocator's Wasm module.
 //
-// The host keeps no copy of the heap layout: every constant (page size,
-// policies, page kinds, layers, error and check codes, counter ids) is read
-// from the module's exported globals.
+// The module exports functions (and walk_* results); the layout constants
+// (page size, policies, page kinds, layers, error and check codes, counter
+// ids) are in src/layout.ts, generated from assembly/layout.ts.
 
 import { instantiate, type Imports } from "@assemblyscript/loader";
 
@@ -10,7 +10,7 @@ import { instantiate, type Imports } from "@assemblyscript/loader";
 export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced" | "buddy";
 export const BUILDS: readonly Build[] = ["release", "checked", "traced", "embed", "embed-traced", "buddy"];
 
-/** What the allocator module exports (functions and constant globals). */
+/** What the allocator module exports: functions, the walk_* result globals and __heap_base. */
 export interface AllocatorExports {
   memory: WebAssembly.Memory;
   malloc(size: number): number;
@@ -78,22 +78,6 @@ export interface RawReport {
 export interface LoadedAllocator {
   exports: AllocatorExports;
   module: WebAssembly.Module;
-}
-
-/** Read an exported constant global. */
-export function constant(exports: AllocatorExports, name: string): number {
-  const value = exports[name];
-  if (value instanceof WebAssembly.Global) return Number(value.value);
-  throw new Error(`the allocator module exports no constant ${name}`);
-}
-
-/** All exported constants whose names start with `prefix`, as name → value (prefix removed). */
-export function constantsWithPrefix(exports: AllocatorExports, prefix: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, value] of Object.entries(exports)) {
-    if (name.startsWith(prefix) && value instanceof WebAssembly.Global) out[name.slice(prefix.length)] = Number(value.value);
-  }
-  return out;
 }
 
 /** The .wasm file of a build, next to the package's dist/ folder. */

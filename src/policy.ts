@@ -1,17 +1,17 @@
 // Placement policies by name, and how one is chosen.
 
-import { AllocatorExports, constant } from "./module.js";
+import { constant } from "./layout.js";
 
 export const POLICY_NAMES = ["first", "next", "best", "worst", "segregated"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
-/** The policy number the module uses for `name` (read from its POLICY_* exports). */
-export function policyNumber(exports: AllocatorExports, name: PolicyName): number {
-  return constant(exports, `POLICY_${name.toUpperCase()}`);
+/** The policy number the module uses for `name` (its POLICY_* constant). */
+export function policyNumber(name: PolicyName): number {
+  return constant(`POLICY_${name.toUpperCase()}`);
 }
 
-export function policyName(exports: AllocatorExports, value: number): PolicyName {
-  for (const name of POLICY_NAMES) if (policyNumber(exports, name) === value) return name;
+export function policyName(value: number): PolicyName {
+  for (const name of POLICY_NAMES) if (policyNumber(name) === value) return name;
   throw new Error(`unknown policy number ${value}`);
 }
 

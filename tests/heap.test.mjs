@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { Heap, OutOfMemoryError, WasmMallocError, TraceError, parseTrace, replay, buildUrl } from "../dist/index.js";
+import { LAYOUT } from "../dist/layout.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-test-"));
 const layout = (heap) => heap.walk().map(({ address, size, state, layer }) => ({ address, size, state, layer }));
@@ -209,7 +210,7 @@ test("the module works through asc's generated ESM bindings (build/release.js)",
     exports.free(p);
     exports.free(p);
     assert.equal(reports.length, 1);
-    assert.equal(reports[0][0], exports.ERR_DOUBLE_FREE.value);
+    assert.equal(reports[0][0], LAYOUT.ERR_DOUBLE_FREE);
     assert.equal(exports.heap_check(), 0);
   } finally {
     delete globalThis.wasm_malloc_report;

@@ -4,6 +4,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import { LAYOUT } from "../dist/layout.js";
 
 const EINVAL = 22;
 
@@ -13,7 +14,7 @@ function instance(build, limit = 0) {
   const reports = [];
   const env = { wasm_malloc_report: (kind, reason, op, ptr) => reports.push({ kind, reason, op, ptr: ptr >>> 0 }), wasm_malloc_op() {}, wasm_malloc_named() {} };
   const e = new WebAssembly.Instance(module, { env }).exports;
-  assert.equal(e.heap_configure(e.POLICY_DEFAULT.value, 0, limit), 0);
+  assert.equal(e.heap_configure(LAYOUT.POLICY_DEFAULT, 0, limit), 0);
   return { e, reports };
 }
 
@@ -37,7 +38,7 @@ for (const build of ["release", "checked"]) {
     ["memory size - 2 (no room for the 4-byte pointer)", (e) => e.memory.buffer.byteLength - 2],
     ["the first word of the heap state", (e) => e.heap_start()],
     ["inside the heap state", (e) => e.heap_start() + 128],
-    ["the last word of the heap state", (e) => e.heap_start() + e.HEAP_STATE_SIZE.value - 4],
+    ["the last word of the heap state", (e) => e.heap_start() + LAYOUT.HEAP_STATE_SIZE - 4],
     ["not 4-aligned", (e) => { const p = e.malloc(64) >>> 0; return p + 2; }],
   ];
   for (const [what, where] of badOut) {
@@ -84,14 +85,14 @@ test("checked: realloc of an overflowed block returns 0 with one overflow report
   new Uint8Array(e.memory.buffer, p, 41).fill(7);
   const before = snapshot(e);
   assert.equal(e.realloc(p, 4000) >>> 0, 0);
-  assert.deepEqual(reports.map((r) => [r.kind, r.reason, r.ptr]), [[e.ERR_OVERFLOW.value, 1, p]]);
-  // Past the state's scalars and counters (+256: free lists, page map, then the blocks), no byte changed.
-  const from = e.heap_start() + 256;
+  assert.deepEqual(reports.map((r) => [r.kind, r.reason, r.ptr]), [[LAYOUT.ERR_OVERFLOW, 1, p]]);
+  // Past the per-heap part's scalars and counters (class pages, free lists, then the blocks), no byte changed.
+  const from = e.heap_start() + LAYOUT.H_CLASS_PAGES;
   assert.ok(Buffer.compare(snapshot(e).bytes.subarray(from), before.bytes.subarray(from)) === 0, "no list, page or block changed");
-  assert.equal(e.heap_stat(e.STAT_LIVE.value), 1, "still exactly one live block");
-  assert.equal(e.heap_stat(e.STAT_MALLOCS.value), 1, "no new block");
-  assert.equal(e.heap_stat(e.STAT_QUARANTINED.value), 0, "the old block was not freed");
-  new Uint8Array(e.memory.buffer, p + 40, 1)[0] = e.CANARY.value;
+  assert.equal(e.heap_stat(LAYOUT.STAT_LIVE), 1, "still exactly one live block");
+  assert.equal(e.heap_stat(LAYOUT.STAT_MALLOCS), 1, "no new block");
+  assert.equal(e.heap_stat(LAYOUT.STAT_QUARANTINED), 0, "the old block was not freed");
+  new Uint8Array(e.memory.buffer, p + 40, 1)[0] = LAYOUT.CANARY;
   const q = e.realloc(p, 4000) >>> 0;
   assert.notEqual(q, 0, "once mended it moves");
   assert.ok(new Uint8Array(e.memory.buffer, q, 40).every((b) => b === 7));
@@ -105,7 +106,7 @@ test("checked: malloc under a limit releases the quarantine before it returns 0,
   e.free(a);
   assert.notEqual(e.malloc(600 << 10) >>> 0, 0);
   assert.equal(e.malloc(600 << 10) >>> 0, 0);
-  assert.equal(e.heap_stat(e.STAT_QUARANTINED.value), 0);
+  assert.equal(e.heap_stat(LAYOUT.STAT_QUARANTINED), 0);
   assert.equal(e.heap_check(), 0);
   assert.deepEqual(reports, [], "out of memory is not misuse");
 });

@@ -14,14 +14,14 @@
 
 import { UNCHECKED, ALIGN_MASK, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, PAGE_FREE, PAGE_META, PAGE_SLAB } from "../base/constants";
 import {
-  heap, HEAP_STATE_SIZE, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED,
+  heap, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED,
   STAT_FAILED, STAT_REALLOC_IN_PLACE,
 } from "../base/state";
 import { report, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME, wasm_malloc_named } from "../base/report";
 import { pageKind } from "../pages/pagemap";
 import { startsHolds } from "../blocks/starts";
 import { foundOwner, foundIndex, foundBlock, foundSize, allocUsable, slabSlotLive } from "../engines/pointers";
-import { allocate, allocateAligned, classify, ownNew, usable, release, resizeInPlace, freeFast } from "../engines/engine";
+import { HEAP_STATE_SIZE, allocate, allocateAligned, classify, ownNew, usable, release, resizeInPlace, freeFast } from "../engines/engine";
 import { heapEnsure } from "./init";
 
 export const EINVAL: i32 = 22;
@@ -151,13 +151,16 @@ export function posixMemalignRefusal(out: usize, align: usize): i32 {
   return 0;
 }
 
-export function cPosixMemalign(out: usize, align: usize, size: usize): i32 {
-  let refused = posixMemalignRefusal(out, align);
-  if (refused != 0) return refused;
-  let ptr = cAlignedAlloc(align, size);
+/** posix_memalign's answer once `ptr` is allocated (0: out of memory): the pointer stored at `out`, 0; or ENOMEM. */
+export function posixMemalignResult(out: usize, ptr: usize): i32 {
   if (ptr == 0) return ENOMEM;
   store<u32>(out, <u32>ptr);
   return 0;
+}
+
+export function cPosixMemalign(out: usize, align: usize, size: usize): i32 {
+  let refused = posixMemalignRefusal(out, align);
+  return refused != 0 ? refused : posixMemalignResult(out, cAlignedAlloc(align, size));
 }
 
 /**

@@ -8,7 +8,7 @@ import { MAX_REQUEST } from "../base/constants";
 import { statAdd, STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED, STAT_FAILED } from "../base/state";
 import { OP_REALLOC, OP_USABLE_SIZE, OP_NAME, wasm_malloc_named } from "../base/report";
 import { heapEnsure } from "./init";
-import { alignmentValid, posixMemalignRefusal, ENOMEM } from "./calls";
+import { alignmentValid, posixMemalignRefusal, posixMemalignResult } from "./calls";
 import { guardAlloc, guardFree, guardRealloc, guardUsable, guardIsLive } from "./guard";
 
 /** Count a failed guarded allocation (the guard layer counted a success). */
@@ -55,11 +55,7 @@ export function checkedAlignedAlloc(align: usize, size: usize): usize {
 
 export function checkedPosixMemalign(out: usize, align: usize, size: usize): i32 {
   let refused = posixMemalignRefusal(out, align);
-  if (refused != 0) return refused;
-  let ptr = checkedAlignedAlloc(align, size);
-  if (ptr == 0) return ENOMEM;
-  store<u32>(out, <u32>ptr);
-  return 0;
+  return refused != 0 ? refused : posixMemalignResult(out, checkedAlignedAlloc(align, size));
 }
 
 export function checkedUsableSize(ptr: usize): usize {

@@ -65,10 +65,9 @@ import {
   MAX_REQUEST, MAX_ALIGNMENT, PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE,
   BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_QUICK, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE,
 } from "../base/constants";
-export { QUARANTINE_DEFAULT } from "../base/constants";
 import {
-  heap, H_QUARANTINE_HEAD, H_QUARANTINE_TAIL, H_QUARANTINE_BYTES, H_QUARANTINE_LIMIT,
-  H_TOP, H_BASE_PAGE, H_SEGMENT0, statAdd, statSub, statGet, STAT_QUARANTINED, STAT_FAILED,
+  shared, heap, H_QUARANTINE_HEAD, H_QUARANTINE_TAIL, H_QUARANTINE_BYTES, H_QUARANTINE_LIMIT,
+  S_TOP, S_BASE_PAGE, H_SEGMENT0, statAdd, statSub, statGet, STAT_QUARANTINED, STAT_FAILED,
 } from "../base/state";
 import { pageKind } from "../pages/pagemap";
 import {
@@ -99,7 +98,7 @@ export const GUARD_MAGIC: u32 = 0x47415244; // "GARD"
 @inline function rawOf(h: usize): usize { return load<u32>(h) & ~15; }
 @inline function sizeOf(h: usize): u32 { return load<u32>(h, 4); }
 @inline function heldBytes(h: usize): u32 { return load<u32>(h, 16); }
-@inline function heapTop(): u64 { return <u64>load<u32>(heap, H_TOP); }
+@inline function heapTop(): u64 { return <u64>load<u32>(shared(), S_TOP); }
 
 /** Bytes in [from, to) that differ from `value` (8 at a time while they agree). */
 function countChanged(from: usize, to: usize, value: u8): u32 {
@@ -167,7 +166,7 @@ function rawSpan(raw: usize): u32 {
 function blockStartsAt(at: usize): bool {
   let page = <u32>(at >>> PAGE_BITS);
   if (pageKind(page) != PAGE_HEAP) return false;
-  let base = load<u32>(heap, H_BASE_PAGE);
+  let base = load<u32>(shared(), S_BASE_PAGE);
   // Contiguous boundary-tag pages are one segment; segment 0 starts after the heap state.
   while (page > base && pageKind(page - 1) == PAGE_HEAP) page--;
   let cursor: u64 = (page == base ? <u64>load<u32>(heap, H_SEGMENT0) : <u64>page << PAGE_BITS) + SEGMENT_PROLOGUE;

@@ -13,14 +13,14 @@ import {
   MAX_MEMORY_PAGES, EMBED, CHECKED, QUARANTINE_DEFAULT,
 } from "../base/constants";
 import {
-  heap, setHeap, HEAP_MAGIC, HEAP_STATE_SIZE, H_INITIALIZED, H_POLICY, H_OPTIONS, H_MAX_PAGES, H_TOP, H_BASE_PAGE,
-  H_PAGE_MAP, H_PAGE_MAP_CAP, H_INLINE_MAP, INLINE_MAP_ENTRIES, H_QUARANTINE_LIMIT,
+  heap, setHeap, HEAP_MAGIC, SHARED_AT, S_MAGIC, H_POLICY, H_OPTIONS, S_MAX_PAGES, S_TOP, S_BASE_PAGE,
+  S_PAGE_MAP, S_PAGE_MAP_CAP, S_INLINE_MAP, INLINE_MAP_ENTRIES, H_QUARANTINE_LIMIT,
 } from "../base/state";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "../base/report";
 import { setPageKinds } from "../pages/pagemap";
 import { pagesRelease, pagesAllowGrowth, GROWTH_NONE } from "../pages/pages";
 import { segmentInit } from "../blocks/medium";
-import { SEGMENT0_RESERVED, engineSetUp, engineSegment0Ready } from "../engines/engine";
+import { HEAP_STATE_SIZE, SEGMENT0_RESERVED, engineSetUp, engineSegment0Ready } from "../engines/engine";
 
 
 // ── heap_init's answers ─────────────────────────────────────────────────────
@@ -51,8 +51,8 @@ export const HEAP_INIT_IN_USE: i32 = -5;
  */
 function heapFoundAt(at: u64): bool {
   if (at + HEAP_STATE_SIZE > (<u64>memory.size() << PAGE_BITS)) return false;
-  let state = <usize>at;
-  return load<u32>(state, H_INITIALIZED) == HEAP_MAGIC && load<u32>(state, H_BASE_PAGE) == <u32>(at >> PAGE_BITS);
+  let state = <usize>at + SHARED_AT;
+  return load<u32>(state, S_MAGIC) == HEAP_MAGIC && load<u32>(state, S_BASE_PAGE) == <u32>(at >> PAGE_BITS);
 }
 
 /**
@@ -87,16 +87,18 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   let current = <u32>memory.size();
   if (current < needPages && memory.grow(<i32>(needPages - current)) < 0) return false;
   current = <u32>memory.size();
+  // This heap's part, then the shared part, in one block (base/state.ts).
   let at = <usize>start;
+  let sh = at + SHARED_AT;
   setHeap(at);
   memory.fill(at, 0, HEAP_STATE_SIZE);
   store<u32>(at, policy < POLICY_COUNT ? policy : POLICY_DEFAULT, H_POLICY);
   store<u32>(at, options, H_OPTIONS);
-  store<u32>(at, limitPages, H_MAX_PAGES);
+  store<u32>(sh, limitPages, S_MAX_PAGES);
   let basePage = <u32>(at >>> PAGE_BITS);
-  store<u32>(at, basePage, H_BASE_PAGE);
-  store<u32>(at, <u32>(at + H_INLINE_MAP), H_PAGE_MAP);
-  store<u32>(at, INLINE_MAP_ENTRIES, H_PAGE_MAP_CAP);
+  store<u32>(sh, basePage, S_BASE_PAGE);
+  store<u32>(sh, <u32>(sh + S_INLINE_MAP), S_PAGE_MAP);
+  store<u32>(sh, INLINE_MAP_ENTRIES, S_PAGE_MAP_CAP);
   engineSetUp();
   pagesAllowGrowth(GROWTH_NONE); // (no allocation is in progress: the engine decides when memory may grow)
   if (CHECKED) store<u32>(at, QUARANTINE_DEFAULT, H_QUARANTINE_LIMIT);
@@ -104,7 +106,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   // them becomes a free run.
   let segmentStart = at + HEAP_STATE_SIZE;
   let segmentEnd = <usize>needPages << PAGE_BITS;
-  store<u32>(at, <u32>segmentEnd, H_TOP);
+  store<u32>(sh, <u32>segmentEnd, S_TOP);
   setPageKinds(basePage, needPages - basePage, PAGE_HEAP);
   segmentInit(segmentStart, segmentEnd);
   // Memory present beyond what we asked for (an embedder's initial pages),
@@ -112,12 +114,12 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   if (current > limitPages) current = limitPages;
   if (current > needPages) {
     if (current - basePage > INLINE_MAP_ENTRIES) current = basePage + INLINE_MAP_ENTRIES;
-    store<u32>(at, current << PAGE_BITS, H_TOP);
+    store<u32>(sh, current << PAGE_BITS, S_TOP);
     pagesRelease(segmentEnd, current - needPages);
   }
   // (Room was made above for what the engine puts in segment 0.)
   if (!engineSegment0Ready()) { setHeap(0); return false; }
-  store<u32>(at, HEAP_MAGIC, H_INITIALIZED);
+  store<u32>(sh, HEAP_MAGIC, S_MAGIC);
   return true;
 }
 

@@ -1,7 +1,11 @@
-// Layout constants shared by every layer, and exported to the host.
+// Constants shared by every layer: build flags, memory geometry, block and
+// page-kind encodings, policies, options, and the tuning figures with the
+// measurements behind them.
 //
-// The host never keeps a second copy of these numbers: `index.ts` re-exports
-// them as Wasm globals and the JS side reads `exports.PAGE_SIZE.value` etc.
+// The host and the C header never keep a second copy of these numbers:
+// assembly/layout.ts re-exports the ones they need, and tools/layout.mjs
+// generates src/layout.ts and include/wasm_malloc.h's constants from it
+// (docs/layout.md).
 
 // ── Compile-time build flags ────────────────────────────────────────────────
 // `asc --use WASM_MALLOC_CHECKED=1` (the `checked` target) turns on the

@@ -1,101 +1,119 @@
-// The heap structure: every piece of allocator state, in one place in memory.
+// The heap state: every piece of allocator state, in two parts in memory.
 //
-// All state lives in this structure inside the managed region, found through
-// the single Wasm global `heap`. Nothing else is kept in globals, so a second
-// heap (one per thread, later) is a second structure, not a rewrite.
+// The per-heap part belongs to one heap: policy, free lists, slab classes,
+// quick lists, counters, the checked build's quarantine, the engine's own
+// state. The shared part belongs to the memory every heap over it takes
+// pages from: the page layer's runs and page map, the start map, the limits.
+// Nothing else is kept in globals that outlive a call, so a second heap over
+// the same pages (one per thread: the threads issue) is a second per-heap
+// part, not a rewrite.
 //
-// ╒════════════════ Heap state (at `heap`, 16-aligned) ═════════════════╕
-//   +0    u32  initialized (HEAP_MAGIC once set up)
-//   +4    u32  policy          placement policy of the boundary-tag layer
-//   +8    u32  options         OPTION_* flags
-//   +12   u32  maxPages        memory may not grow past this many pages
-//   +16   u32  top             end of our memory (page aligned)
-//   +20   u32  basePage        page index holding this structure
-//   +24   u32  segment0        start of the first boundary-tag segment
-//   +28   u32  pageMap         address of the page map (inline or a META page)
-//   +32   u32  pageMapCap      entries the page map holds
-//   +36   u32  freeRuns        first free page run (address ordered list)
-//   +40   u32  freeHead        first free block (first/next/best/worst lists)
-//   +44   u32  rover           next-fit's roving pointer
-//   +48   u32  flBitmap        segregated fit: non-empty first levels
-//   +52   u32  reserve         segregated fit: the free block at the top, kept off the lists
-//   +56   u16  slBitmap[25]    segregated fit: non-empty second levels
-//   +108  u32  quarantineHead  checked build: oldest freed block held back
-//   +112  u32  quarantineTail  newest
-//   +116  u32  quarantineBytes bytes held
-//   +120  u32  quarantineLimit bytes it may hold before the oldest is released
-//   +124  u32  quickOn         1 if free() holds small blocks on quick lists (quick.ts)
-//   +128  u64  counters[16]    statistics (STAT_*)
-//   +256  u32  heads[25*16]    segregated fit: free list heads
-//   +1856 u32×4 slabClass[12]  size classes: partial page, objSize, capacity, reciprocal
-//   +2048 u8   inlineMap[512]  page map for the first 32 MiB
-//   +2560 u32  classPages[12]  slab pages each size class holds
-//   +2608 u32  quickBytes      bytes held on the quick lists
-//   +2612 u32  starts          start map: payload of its block, 0 = none yet (starts.ts)
-//   +2616 u32  startsBias      its address less (heap base >> 7)
-//   +2620 u32  startsEnd       first payload address it does not cover
-//   +2624 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
-//   +3656 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
-// ╘══════════════════════════════ 4688 bytes ═════════════════════════════╛
-//   +4688 u32×14 buddy state  buddy build only (4752 bytes then): see buddy.ts
+// This build has one heap, and both parts lie in one block before segment 0,
+// found through one Wasm global, `heap`: the shared part at a constant offset
+// from it (`shared()`, SHARED_AT), so a field of either part is one load at a
+// constant offset, as when the state was one structure. A build with more
+// heaps keeps the shared part's address in a global of its own.
+//
+// ╒══════════ Per-heap part (at `heap`, 16-aligned) ══════════╕
+//   +0    u32  policy          placement policy of the boundary-tag layer
+//   +4    u32  options         OPTION_* flags
+//   +8    u32  segment0        start of the heap's first boundary-tag segment
+//   +12   u32  freeHead        first free block (first/next/best/worst lists)
+//   +16   u32  rover           next-fit's roving pointer
+//   +20   u32  flBitmap        segregated fit: non-empty first levels
+//   +24   u32  reserve         segregated fit: the free block at the top, kept off the lists
+//   +28   u32  quickOn         1 if free() holds small blocks on quick lists (quick.ts)
+//   +32   u32  quickBytes      bytes held on the quick lists
+//   +36   u32  quarantineHead  checked build: oldest freed block held back
+//   +40   u32  quarantineTail  newest
+//   +44   u32  quarantineBytes bytes held
+//   +48   u32  quarantineLimit bytes it may hold before the oldest is released
+//   +52   u16  slBitmap[25]    segregated fit: non-empty second levels
+//   +104  u64  counters[16]    statistics (STAT_*)
+//   +232  u32  classPages[12]  slab pages each size class holds
+//   +280  u32×4 slabClass[12]  size classes: partial page, objSize, capacity, reciprocal
+//   +472  u32  heads[25*16]    segregated fit: free list heads
+//   +2072 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
+//   +3104 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
+// ╘═════════════════════════ 4136 bytes ═════════════════════════╛
+// ╒════ Shared part (at shared() = heap + SHARED_AT = heap + 4136) ════╕
+//   +0    u32  magic           HEAP_MAGIC once set up
+//   +4    u32  maxPages        memory may not grow past this many pages
+//   +8    u32  top             end of our memory (page aligned)
+//   +12   u32  basePage        page index holding the heap state
+//   +16   u32  pageMap         address of the page map (inline or a META page)
+//   +20   u32  pageMapCap      entries the page map holds
+//   +24   u32  freeRuns        first free page run (address ordered list)
+//   +28   u32  starts          start map: payload of its block, 0 = none yet (starts.ts)
+//   +32   u32  startsBias      its address less (heap base >> 7)
+//   +36   u32  startsEnd       first payload address it does not cover
+//   +40   u8   inlineMap[512]  page map for the first 32 MiB
+// ╘═════════════════════════ 552 bytes ══════════════════════════╛
+//   +4688 (H_ENGINE) the engine's own state, per heap (engines/engine.ts,
+//         ENGINE_STATE_BYTES: the buddy engine's lists, 64 bytes; none in
+//         the standard engine)
+// In all: 4688 bytes (4752 in the buddy build), a multiple of 16, so
+// segment 0's blocks start 16-aligned.
 
-import { PAGE_BITS, BUDDY, QUICK_MAX } from "./constants";
+import { QUICK_MAX } from "./constants";
 
 export const HEAP_MAGIC: u32 = 0x6D616C63; // "malc"
 
-export const H_INITIALIZED: u32 = 0;
-export const H_POLICY: u32 = 4;
-export const H_OPTIONS: u32 = 8;
-export const H_MAX_PAGES: u32 = 12;
-export const H_TOP: u32 = 16;
-export const H_BASE_PAGE: u32 = 20;
-export const H_SEGMENT0: u32 = 24;
-export const H_PAGE_MAP: u32 = 28;
-export const H_PAGE_MAP_CAP: u32 = 32;
-export const H_FREE_RUNS: u32 = 36;
-export const H_FREE_HEAD: u32 = 40;
-export const H_ROVER: u32 = 44;
-export const H_FL_BITMAP: u32 = 48;
-export const H_RESERVE: u32 = 52;
-export const H_SL_BITMAP: u32 = 56;
-export const H_QUARANTINE_HEAD: u32 = 108;
-export const H_QUARANTINE_TAIL: u32 = 112;
-export const H_QUARANTINE_BYTES: u32 = 116;
-export const H_QUARANTINE_LIMIT: u32 = 120;
-export const H_QUICK_ON: u32 = 124;
-export const H_COUNTERS: u32 = 128;
-export const H_HEADS: u32 = 256;
-export const H_SLAB_CLASSES: u32 = 1856;
-export const H_INLINE_MAP: u32 = 2048;
+// ── The shared part ─────────────────────────────────────────────────────────
+export const S_MAGIC: u32 = 0;
+export const S_MAX_PAGES: u32 = 4;
+export const S_TOP: u32 = 8;                  // offset of the top of our memory in the shared part
+export const S_BASE_PAGE: u32 = 12;
+export const S_PAGE_MAP: u32 = 16;
+export const S_PAGE_MAP_CAP: u32 = 20;
+export const S_FREE_RUNS: u32 = 24;
+export const S_STARTS: u32 = 28;
+export const S_STARTS_BIAS: u32 = 32;
+export const S_STARTS_END: u32 = 36;
+export const S_INLINE_MAP: u32 = 40;          // offset of the inline page map: the shared part's scalars lie below it
 export const INLINE_MAP_ENTRIES: u32 = 512;
-export const H_CLASS_PAGES: u32 = 2560;
-export const H_QUICK_BYTES: u32 = 2608;
-export const H_STARTS: u32 = 2612;
-export const H_STARTS_BIAS: u32 = 2616;
-export const H_STARTS_END: u32 = 2620;
-export const H_QUICK: u32 = 2624;
+/** Bytes of the shared part. */
+export const SHARED_STATE_SIZE: u32 = S_INLINE_MAP + INLINE_MAP_ENTRIES; // 552
+
+// ── The per-heap part ───────────────────────────────────────────────────────
+export const H_POLICY: u32 = 0;
+export const H_OPTIONS: u32 = 4;
+export const H_SEGMENT0: u32 = 8;
+export const H_FREE_HEAD: u32 = 12;
+export const H_ROVER: u32 = 16;
+export const H_FL_BITMAP: u32 = 20;
+export const H_RESERVE: u32 = 24;
+export const H_QUICK_ON: u32 = 28;
+export const H_QUICK_BYTES: u32 = 32;
+export const H_QUARANTINE_HEAD: u32 = 36;
+export const H_QUARANTINE_TAIL: u32 = 40;
+export const H_QUARANTINE_BYTES: u32 = 44;
+export const H_QUARANTINE_LIMIT: u32 = 48;
+export const H_SL_BITMAP: u32 = 52;
+export const H_COUNTERS: u32 = 104;           // offset of the counters (u64 each, STAT_*) in the per-heap part
+/** Offset of the first per-heap field after the scalars and counters (what a report changes lies below it). */
+export const H_CLASS_PAGES: u32 = H_COUNTERS + 16 * 8;            // 232 (STAT_COUNT counters)
+export const H_SLAB_CLASSES: u32 = H_CLASS_PAGES + 12 * 4;         // 280
+export const H_HEADS: u32 = H_SLAB_CLASSES + 12 * 16;              // 472
+export const H_QUICK: u32 = H_HEADS + 25 * 16 * 4;                 // 2072
 /** Quick list heads and census entries: one per block size 16·i, i = 0 … QUICK_MAX / 16. */
 const SIZE_ENTRIES: u32 = (QUICK_MAX >> 4) + 1;
-export const H_SMALL_LIVE: u32 = H_QUICK + (SIZE_ENTRIES << 2);
+export const H_SMALL_LIVE: u32 = H_QUICK + (SIZE_ENTRIES << 2);    // 3104
 export const SMALL_LIVE_MAX: u32 = QUICK_MAX; // block sizes counted in smallLive
-export const H_BUDDY: u32 = (H_SMALL_LIVE + (SIZE_ENTRIES << 2) + 15) & ~15; // 4688: segments start 16-aligned
-export const HEAP_STATE_SIZE: u32 = BUDDY ? H_BUDDY + 64 : H_BUDDY;
+/** The per-heap part's fields (without the engine's state). */
+export const HEAP_PART_SIZE: u32 = H_SMALL_LIVE + (SIZE_ENTRIES << 2); // 4136
+/** Where the shared part lies, from `heap` (this build: right after the per-heap part). */
+export const SHARED_AT: u32 = HEAP_PART_SIZE;   // from heap_start(), in builds with one heap
+/** Where the engine's own state lies, from `heap` (this build: after the shared part). */
+export const H_ENGINE: u32 = SHARED_AT + SHARED_STATE_SIZE; // 4688
 
-/** Address of the heap structure; 0 until the heap is initialised. */
+/** This instance's heap: its per-heap part, the start of the heap state; 0 until set up. */
 export let heap: usize = 0;
+/** The shared part of the heap state (a constant offset from `heap`: no global of its own). */
+@inline export function shared(): usize { return heap + SHARED_AT; }
 
+/** Use the heap state at `at` (0: none). */
 export function setHeap(at: usize): void { heap = at; }
-
-@inline export function getU32(field: u32): u32 { return load<u32>(heap + field); }
-@inline export function setU32(field: u32, value: u32): void { store<u32>(heap + field, value); }
-
-@inline export function policy(): u32 { return load<u32>(heap, H_POLICY); }
-@inline export function options(): u32 { return load<u32>(heap, H_OPTIONS); }
-@inline export function top(): usize { return load<u32>(heap, H_TOP); }
-@inline export function basePage(): u32 { return load<u32>(heap, H_BASE_PAGE); }
-@inline export function segment0(): usize { return load<u32>(heap, H_SEGMENT0); }
-@inline export function heapStart(): usize { return heap; }
-@inline export function pageOf(addr: usize): u32 { return <u32>(addr >>> PAGE_BITS); }
 
 // ── Statistics counters ─────────────────────────────────────────────────────
 export const STAT_IN_USE: u32 = 0;       // bytes usable in live allocations

@@ -45,12 +45,12 @@ import {
   POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED,
 } from "../base/constants";
 import {
-  heap, H_POLICY, H_FREE_HEAD, H_ROVER, H_FL_BITMAP, H_SL_BITMAP, H_HEADS, H_RESERVE,
+  shared, heap, H_POLICY, H_FREE_HEAD, H_ROVER, H_FL_BITMAP, H_SL_BITMAP, H_HEADS, H_RESERVE,
 } from "../base/state";
 import { blockSize, linkNext, linkPrev, setLinkNext, setLinkPrev } from "./block";
 import { reachesTop } from "../pages/pages";
 import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
-import { H_TOP } from "../base/state";
+import { S_TOP } from "../base/state";
 
 export const SL_BITS: u32 = 4;
 export const SL_COUNT: u32 = 1 << SL_BITS;
@@ -143,7 +143,7 @@ export function searchableSize(size: u32): u32 {
  */
 @inline function nextListed(block: usize): usize {
   let next: usize = linkNext(block);
-  if (next != 0 && (next <= block || next >= <usize>load<u32>(heap, H_TOP))) return listBroken(block);
+  if (next != 0 && (next <= block || next >= <usize>load<u32>(shared(), S_TOP))) return listBroken(block);
   return next;
 }
 

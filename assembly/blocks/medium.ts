@@ -23,7 +23,7 @@ import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED, QUICK_MAX,
 } from "../base/constants";
-import { heap, H_POLICY, H_SEGMENT0, H_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "../base/state";
+import { shared, heap, H_POLICY, H_SEGMENT0, S_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "../base/state";
 import { pageKind, setPageKinds } from "../pages/pagemap";
 import { pagesAlloc, pagesAllocLowest, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "../pages/pages";
 import { quickBytes, quickCheckLinks, quickTakeList, quickEmptied } from "./quick";
@@ -146,7 +146,7 @@ export const TRIM_ANY_BLOCK: u32 = PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOG
   // Links live in free memory: one leading out of the heap, back down the
   // address-ordered list, or more steps than the heap holds blocks (a cycle)
   // ends the walk, reported.
-  let top: usize = load<u32>(heap, H_TOP);
+  let top: usize = load<u32>(shared(), S_TOP);
   let steps = (top - heap) >> 4;
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
     let reserve = reserveBlock();
@@ -302,7 +302,7 @@ function grow(size: u32): bool {
   if (!pagesAvailable(pages)) {
     // Where the top segment would end: the top, or the start of the free run
     // that reaches the top.
-    let top: usize = load<u32>(heap, H_TOP);
+    let top: usize = load<u32>(shared(), S_TOP);
     let end = top;
     if (pageKind(<u32>(top >>> PAGE_BITS) - 1) == PAGE_FREE) end = load<u32>(top - 4);
     if (pageKind(<u32>(end >>> PAGE_BITS) - 1) == PAGE_HEAP) {
@@ -387,7 +387,7 @@ let placingStarts = false;
  * new map, `block` is freed again and the allocation fails (false).
  */
 function startsGrowFor(block: usize): bool {
-  let bytes = startsBytesFor(load<u32>(heap, H_TOP));
+  let bytes = startsBytesFor(load<u32>(shared(), S_TOP));
   // The map's block has no bit of its own: no pointer to it is ever accepted.
   let map = takeMeta(blockSizeFor(bytes));
   if (map == 0) { mediumFree(block); return false; }
@@ -445,7 +445,7 @@ export function mediumStartsMoveDown(limitTop: usize): bool {
 
 /** The free block of at least `size` bytes lowest in memory, below `below`; 0 if none (or the blocks look damaged). */
 function lowestFreeBlock(size: u32, below: usize): usize {
-  let topPage = <u32>(load<u32>(heap, H_TOP) >>> PAGE_BITS);
+  let topPage = <u32>(load<u32>(shared(), S_TOP) >>> PAGE_BITS);
   let block: usize = load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE;
   while (block < below) {
     let h = header(block);

@@ -46,7 +46,7 @@
 //   - quickBytes is the sum of the held blocks' sizes.
 
 import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX } from "../base/constants";
-import { heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "../base/state";
+import { shared, heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "../base/state";
 import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "../base/report";
 import { startIsLive, startsNextSet } from "./starts";
 

@@ -32,7 +32,7 @@
 //     there unmarked).
 
 import { PAGE_BITS, BLOCK_HEADER } from "../base/constants";
-import { heap, H_STARTS, H_STARTS_BIAS, H_STARTS_END, H_BASE_PAGE } from "../base/state";
+import { shared, heap, S_STARTS, S_STARTS_BIAS, S_STARTS_END, S_BASE_PAGE } from "../base/state";
 
 /**
  * The first map covers this much heap (4 KiB of map, placed at the start of
@@ -45,11 +45,11 @@ const STARTS_FIRST_COVER: u64 = 512 << 10;
 export const STARTS_FIRST_BYTES: u32 = <u32>(STARTS_FIRST_COVER >> 7);
 
 /** Address of the map's block payload, 0 before the first boundary-tag malloc. */
-@inline export function startsMap(): usize { return load<u32>(heap, H_STARTS); }
+@inline export function startsMap(): usize { return load<u32>(shared(), S_STARTS); }
 /** First payload address the map does not cover. */
-@inline export function startsEnd(): usize { return load<u32>(heap, H_STARTS_END); }
+@inline export function startsEnd(): usize { return load<u32>(shared(), S_STARTS_END); }
 
-@inline function byteOf(payload: usize): usize { return <usize>load<u32>(heap, H_STARTS_BIAS) + (payload >> 7); }
+@inline function byteOf(payload: usize): usize { return <usize>load<u32>(shared(), S_STARTS_BIAS) + (payload >> 7); }
 @inline function bitOf(payload: usize): u32 { return 1 << (<u32>(payload >> 4) & 7); }
 
 /** Is a live block's payload at `payload` (16-aligned, on a boundary-tag page)? */
@@ -79,7 +79,7 @@ export const STARTS_FIRST_BYTES: u32 = <u32>(STARTS_FIRST_COVER >> 7);
  * times), at least STARTS_FIRST_COVER, in whole 16-byte granules.
  */
 export function startsBytesFor(top: usize): u32 {
-  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let base = <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS;
   let heapBytes = <u64>(top - base);
   let cover = heapBytes + (heapBytes >> 2);
   if (cover < STARTS_FIRST_COVER) cover = STARTS_FIRST_COVER;
@@ -89,7 +89,7 @@ export function startsBytesFor(top: usize): u32 {
 
 /** Map bytes that cover the heap up to `top` exactly (a heap that will not grow past it). */
 export function startsBytesExact(top: usize): u32 {
-  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let base = <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS;
   return <u32>(((<u64>(top - base) + 2047) >> 11) << 4);
 }
 
@@ -100,16 +100,16 @@ export function startsBytesExact(top: usize): u32 {
  */
 export function startsInstall(map: usize, bytes: u32): usize {
   let old = startsMap();
-  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let base = <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS;
   let oldBytes: u32 = old == 0 ? 0 : <u32>((startsEnd() - base) >> 7);
   if (oldBytes > bytes) oldBytes = bytes;
   if (oldBytes != 0) memory.copy(map, old, oldBytes);
   memory.fill(map + oldBytes, 0, bytes - oldBytes);
-  store<u32>(heap, <u32>map, H_STARTS);
-  store<u32>(heap, <u32>(map - (base >> 7)), H_STARTS_BIAS);
+  store<u32>(shared(), <u32>map, S_STARTS);
+  store<u32>(shared(), <u32>(map - (base >> 7)), S_STARTS_BIAS);
   // (A map for a heap near 4 GiB would end past 2^32: it covers every address then.)
   let end = <u64>base + (<u64>bytes << 7);
-  store<u32>(heap, end > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>end, H_STARTS_END);
+  store<u32>(shared(), end > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>end, S_STARTS_END);
   return old;
 }
 
@@ -117,7 +117,7 @@ export function startsInstall(map: usize, bytes: u32): usize {
 export function startsHolds(addr: usize, length: usize): bool {
   let map = startsMap();
   if (map == 0) return false;
-  let base = <usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS;
+  let base = <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS;
   let bytes = (startsEnd() - base + 127) >> 7;
   return <u64>addr + length > <u64>map - BLOCK_HEADER && addr < map + bytes;
 }
@@ -134,7 +134,7 @@ export function startsHolds(addr: usize, length: usize): bool {
 export function startsNextSet(from: usize): usize {
   let map = startsMap();
   if (map == 0) return 0;
-  let at = max<u64>(<u64>from, <u64>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS);
+  let at = max<u64>(<u64>from, <u64>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS);
   let end = <u64>startsEnd();
   while (at < end) {
     let bits = <u32>load<u8>(byteOf(<usize>at)) >> (<u32>(at >> 4) & 7);

@@ -47,7 +47,7 @@
 //     when its list is non-empty.
 
 import { PAGE_SIZE, PAGE_BITS, PAGE_BUDDY } from "../base/constants";
-import { heap, H_BASE_PAGE, H_TOP } from "../base/state";
+import { shared, heap, S_BASE_PAGE, S_TOP } from "../base/state";
 import { pageKind, setPageKind } from "../pages/pagemap";
 import { pagesAlloc, pagesRelease } from "../pages/pages";
 
@@ -272,7 +272,7 @@ export function buddyResize(ptr: usize, order: u32, newOrder: u32): bool {
 @inline function listableAt(block: usize, order: u32): bool {
   let page = block & ~<usize>(PAGE_SIZE - 1);
   let off = <u32>(block - page);
-  return block < <usize>load<u32>(heap, H_TOP) && pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_BUDDY &&
+  return block < <usize>load<u32>(shared(), S_TOP) && pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_BUDDY &&
     off >= BUDDY_PAGE_HEADER && (off & ((1 << order) - 1)) == 0 && buddyIsFree(page, order, off);
 }
 
@@ -290,7 +290,7 @@ export let buddyCountBroken: usize = 0;
 export function buddyFreeCount(order: u32): u32 {
   buddyCountBroken = 0;
   if (order < BUDDY_MIN_ORDER || order > BUDDY_MAX_ORDER) return 0;
-  let bound = <u32>((<usize>load<u32>(heap, H_TOP) - heap) >> BUDDY_MIN_ORDER);
+  let bound = <u32>((<usize>load<u32>(shared(), S_TOP) - heap) >> BUDDY_MIN_ORDER);
   let n: u32 = 0;
   let prev: usize = 0;
   let block = buddyListHead(order);
@@ -378,8 +378,8 @@ export function buddyCheckPage(page: usize): u32 {
 export function buddyCheck(): u32 {
   buddyCheckBegin();
   if (state == 0) return 0;
-  let topPage = <u32>(<usize>load<u32>(heap, H_TOP) >>> PAGE_BITS);
-  for (let page = load<u32>(heap, H_BASE_PAGE); page < topPage; page++) {
+  let topPage = <u32>(<usize>load<u32>(shared(), S_TOP) >>> PAGE_BITS);
+  for (let page = load<u32>(shared(), S_BASE_PAGE); page < topPage; page++) {
     if (pageKind(page) != PAGE_BUDDY) continue;
     let code = buddyCheckPage(<usize>page << PAGE_BITS);
     if (code) return code;

@@ -13,14 +13,14 @@
 // is one of the shared layers' (pointers.ts).
 
 import { UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, BLOCK_HEADER, PAGE_BUDDY } from "../base/constants";
-import { heap, H_BUDDY, countFree } from "../base/state";
+import { heap, H_ENGINE, countFree } from "../base/state";
 import { ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_NOT_OWNED, REASON_INTERIOR, REASON_NONE } from "../base/report";
 import { pageKind } from "../pages/pagemap";
 import { blockSizeFor } from "../blocks/block";
 import { mediumAllocAligned } from "../blocks/medium";
 import { largeAlloc, largeResize, largeUsable, largePagesFor } from "../runs/large";
 import {
-  buddyInit, buddyAlloc, buddyFree, buddyResize, buddyUsedOrder, buddyContaining, buddyOrderFor,
+  BUDDY_STATE_SIZE, buddyInit, buddyAlloc, buddyFree, buddyResize, buddyUsedOrder, buddyContaining, buddyOrderFor,
   foundBuddyOff, foundBuddyOrder, BUDDY_MAX_SIZE, BUDDY_MAX_ORDER,
 } from "../buddy/buddy";
 import {
@@ -32,9 +32,12 @@ import { pressureStep, pressureEnd, PRESSURE_DONE, PRESSURE_RETRY } from "./recl
 /** Bytes segment 0 holds for the engine's own use from the start: none (no start map in this build). */
 export const SEGMENT0_RESERVED: u32 = 0;
 
+/** Its free lists and order bitmap (buddy.ts), in whole 16-byte granules: segment 0 stays 16-aligned. */
+export const ENGINE_STATE_BYTES: u32 = (BUDDY_STATE_SIZE + 15) & ~15;
+
 /** Set this engine's layers up in a fresh heap state; false if memory ran out. */
 export function engineSetUp(): bool {
-  buddyInit(heap + H_BUDDY);
+  buddyInit(heap + H_ENGINE);
   return true;
 }
 

@@ -6,6 +6,7 @@
 //
 // What an engine provides:
 //   SEGMENT0_RESERVED      bytes of segment 0 it needs from the start
+//   ENGINE_STATE_BYTES     bytes of per-heap state it keeps at H_ENGINE
 //   engineSetUp()          its layers' set-up in a fresh heap state
 //   engineSegment0Ready()  set-up that needs segment 0
 //   allocate(size)         a block, allocUsable set (pointers.ts); an engine
@@ -19,10 +20,15 @@
 //   freeFast(ptr)          free()'s fast path: true if it freed `ptr`
 
 import { BUDDY } from "../base/constants";
+import { H_ENGINE } from "../base/state";
 import * as standard from "./standard";
 import * as buddy from "./buddy";
 
 export const SEGMENT0_RESERVED: u32 = BUDDY ? buddy.SEGMENT0_RESERVED : standard.SEGMENT0_RESERVED;
+/** Bytes of the engine's own state at the end of the per-heap part (H_ENGINE). */
+export const ENGINE_STATE_BYTES: u32 = BUDDY ? buddy.ENGINE_STATE_BYTES : standard.ENGINE_STATE_BYTES;
+/** The whole heap state before segment 0: the per-heap part, the shared part, the engine's state (base/state.ts). */
+export const HEAP_STATE_SIZE: u32 = H_ENGINE + ENGINE_STATE_BYTES;
 
 export function engineSetUp(): bool { return BUDDY ? buddy.engineSetUp() : standard.engineSetUp(); }
 export function engineSegment0Ready(): bool { return BUDDY ? buddy.engineSegment0Ready() : standard.engineSegment0Ready(); }

@@ -26,7 +26,7 @@ import {
   PAGE_SIZE, PAGE_BITS, SLAB_MAX, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK,
   PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE,
 } from "../base/constants";
-import { heap, H_SEGMENT0, H_TOP, countFree } from "../base/state";
+import { shared, heap, H_SEGMENT0, S_TOP, countFree } from "../base/state";
 import {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, ERR_CORRUPTION, REASON_MISALIGNED, REASON_NOT_OWNED, REASON_INTERIOR,
   REASON_NOT_ALLOCATED, REASON_NONE,
@@ -137,7 +137,7 @@ function notLive(block: usize): u32 {
   let size = h & ~TAG_MASK;
   let end = <u64>block + size;
   let freeHeader = (h & (TAG_IN_USE | 12)) == 0 && size >= MIN_BLOCK &&
-    end <= <u64>load<u32>(heap, H_TOP) && pageKind(<u32>((end - 1) >> PAGE_BITS)) == PAGE_HEAP;
+    end <= <u64>load<u32>(shared(), S_TOP) && pageKind(<u32>((end - 1) >> PAGE_BITS)) == PAGE_HEAP;
   if (freeHeader) return misuse(ERR_DOUBLE_FREE, REASON_NONE, block, size);
   return misuse(ERR_INVALID_FREE, REASON_INTERIOR, 0, 0);
 }

@@ -40,7 +40,7 @@
 // (the heap state) and the page map's (docs/reclaim.md has the figures).
 
 import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES } from "../base/constants";
-import { heap, H_MAX_PAGES, H_TOP } from "../base/state";
+import { shared, heap, S_MAX_PAGES, S_TOP } from "../base/state";
 import { pagesAllowGrowth, GROWTH_NONE, GROWTH_ALLOWED, GROWTH_AT_LIMIT } from "../pages/pages";
 import { quickFlush, mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "../blocks/medium";
 import { slabReclaimEmpty, slabReclaimAllEmpty } from "../slabs/slab";
@@ -77,8 +77,8 @@ function reclaimAtLimit(): bool {
 
 /** The highest top the heap may reach: its cap, or (no cap: growth was refused) where it is. */
 function limitTop(): usize {
-  let maxPages = load<u32>(heap, H_MAX_PAGES);
-  let top: usize = load<u32>(heap, H_TOP);
+  let maxPages = load<u32>(shared(), S_MAX_PAGES);
+  let top: usize = load<u32>(shared(), S_TOP);
   if (maxPages >= MAX_MEMORY_PAGES) return top;
   let cap = <usize>maxPages << PAGE_BITS;
   return cap > top ? cap : top;

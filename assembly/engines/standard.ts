@@ -45,6 +45,9 @@ import { pressureStep, pressureEnd, PRESSURE_DONE, PRESSURE_RETRY } from "./recl
 /** Bytes segment 0 holds for the engine's own use from the start: the first start map's block (blocks/starts.ts). */
 export const SEGMENT0_RESERVED: u32 = (STARTS_FIRST_BYTES + BLOCK_HEADER + ALIGNMENT - 1) & ~(ALIGNMENT - 1);
 
+/** No state of its own beyond the per-heap part's fields. */
+export const ENGINE_STATE_BYTES: u32 = 0;
+
 /** Set this engine's layers up in a fresh heap state (policy and options written); false if memory ran out. */
 export function engineSetUp(): bool {
   let policy = load<u32>(heap, H_POLICY);
@@ -91,13 +94,15 @@ export function engineSegment0Ready(): bool { return mediumStartsInit(); }
 
 function allocateSlow(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
-  let p = size > SLAB_MAX && size < RUN_MIN ? mediumAllocate(size) : allocateFrom(size);
+  // (The commonest slow case first: the boundary-tag layer's failure test leads to the pressure loop.)
+  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size, true);
+  let p = allocateFrom(size);
   return p != 0 ? p : allocateUnderPressure(size, 0);
 }
 
 /** One try at a block of `size` bytes from the layer its size belongs to (allocate found no held block). */
 function allocateFrom(size: usize): usize {
-  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size);
+  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size, false);
   let options = load<u32>(heap, H_OPTIONS);
   if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
     let cls = slabClassOf(size);
@@ -114,7 +119,7 @@ function allocateFrom(size: usize): usize {
     if (payload != 0) { allocUsable = largeUsable(largePagesFor(size)); return payload; }
     if (pagesGrowth() != GROWTH_AT_LIMIT) return 0;
   }
-  return mediumAllocate(size);
+  return mediumAllocate(size, false);
 }
 
 /**
@@ -138,11 +143,15 @@ function allocateUnderPressure(size: usize, align: usize): usize {
   return size > SLAB_SMALL_OBJECT ? SLAB_START_BYTES_BIG : SLAB_START_BYTES;
 }
 
-/** A boundary-tag block (`allocate` already looked for a held one of its size). */
-@inline function mediumAllocate(size: usize): usize {
+/**
+ * A boundary-tag block (`allocate` already looked for a held one of its size);
+ * when none is found and `pressure` (a constant), the allocation goes on under
+ * pressure, else 0.
+ */
+@inline function mediumAllocate(size: usize, pressure: bool): usize {
   let bs = blockSizeFor(size);
   let block = mediumAlloc(bs);
-  if (block == 0) return 0;
+  if (block == 0) return pressure ? allocateUnderPressure(size, 0) : 0;
   allocUsable = usableOf(block);
   return block + BLOCK_HEADER;
 }

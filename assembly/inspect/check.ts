@@ -17,7 +17,7 @@ import {
   POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
 } from "../base/constants";
 import {
-  heap, H_QUICK_BYTES, H_SMALL_LIVE, SMALL_LIVE_MAX, H_TOP, H_BASE_PAGE, H_SEGMENT0, H_FREE_RUNS, H_ROVER, H_POLICY, H_PAGE_MAP_CAP,
+  shared, heap, H_QUICK_BYTES, H_SMALL_LIVE, SMALL_LIVE_MAX, S_TOP, S_BASE_PAGE, H_SEGMENT0, S_FREE_RUNS, H_ROVER, H_POLICY, S_PAGE_MAP_CAP,
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
 } from "../base/state";
 import { pageKind } from "../pages/pagemap";
@@ -36,7 +36,7 @@ import {
 import { quickHead, isQuick, quickBytes } from "../blocks/quick";
 import { smallLive } from "../blocks/medium";
 import { TAG_QUICK, QUICK_MAX } from "../base/constants";
-// buddy hook (WASM_MALLOC_BUDDY builds only)
+// Buddy pages exist in the buddy build only; their checks compile out elsewhere.
 import { BUDDY, PAGE_KIND_MAX } from "../base/constants";
 import { buddyCheck, buddyCheckAddress, buddySeenInUse, buddySeenLive } from "../buddy/buddy";
 
@@ -46,7 +46,7 @@ export let checkAddress: usize = 0;
 function startsSetBits(): u32 {
   let map = startsMap();
   if (map == 0) return 0;
-  let bytes = (startsEnd() - (<usize>load<u32>(heap, H_BASE_PAGE) << PAGE_BITS) + 127) >> 7;
+  let bytes = (startsEnd() - (<usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS) + 127) >> 7;
   let bits: u32 = 0;
   for (let i: usize = 0; i < bytes; i++) bits += popcnt<u32>(load<u8>(map + i));
   return bits;
@@ -58,7 +58,7 @@ export function checkFailed(code: u32, at: usize): u32 { return fail(code, at); 
 
 /** True if [at, at+bytes) lies in one of our HEAP pages up to the top. */
 @inline function inHeapPage(at: usize): bool {
-  return at >= heap && at < <usize>load<u32>(heap, H_TOP) && pageKind(<u32>(at >>> PAGE_BITS)) == PAGE_HEAP;
+  return at >= heap && at < <usize>load<u32>(shared(), S_TOP) && pageKind(<u32>(at >>> PAGE_BITS)) == PAGE_HEAP;
 }
 
 // Running totals of the page walk.
@@ -75,8 +75,8 @@ let seenStarts: u32 = 0;  // blocks whose start bit must be set (in use or held,
 export function heapCheck(): u32 {
   checkAddress = 0;
   if (heap == 0) return CHECK_OK;
-  let top: usize = load<u32>(heap, H_TOP);
-  let basePage = load<u32>(heap, H_BASE_PAGE);
+  let top: usize = load<u32>(shared(), S_TOP);
+  let basePage = load<u32>(shared(), S_BASE_PAGE);
   // Within memory too (walkStateOk): every bound below is then one no load can trap past.
   if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage || !walkStateOk()) return fail(CHECK_STATE, heap);
   seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0; seenStarts = 0;
@@ -108,7 +108,7 @@ export function heapCheck(): u32 {
   if (slabListCode) return slabListCode;
   if (listed != seenFreeBlocks) return fail(CHECK_FREE_NOT_LISTED, 0);
   if (quickListed != seenQuick) return fail(CHECK_QUICK_LIST, 0);
-  if (BUDDY) { // buddy hook: pages, lists and bitmap of the buddy engine
+  if (BUDDY) { // the buddy layer's pages, lists and bitmap (buddy/buddy.ts)
     let buddyCode = buddyCheck();
     if (buddyCode) return fail(buddyCode, buddyCheckAddress);
     seenInUse += buddySeenInUse;
@@ -134,7 +134,7 @@ function checkPageMap(basePage: u32, topPage: u32): u32 {
   if (pageKind(basePage) != PAGE_HEAP) return fail(CHECK_PAGE_KIND, <usize>basePage << PAGE_BITS);
   // Past the top nothing is ours (checked over a bounded window: the map
   // can hold 64K entries and this runs after every step of the tests).
-  let cap = load<u32>(heap, H_PAGE_MAP_CAP);
+  let cap = load<u32>(shared(), S_PAGE_MAP_CAP);
   let limit = min<u32>(cap, topPage - basePage + 64);
   for (let index = topPage - basePage; index < limit; index++) {
     if (pageKind(basePage + index) != PAGE_NONE) return fail(CHECK_PAGE_BEYOND_TOP, <usize>(basePage + index) << PAGE_BITS);
@@ -144,7 +144,7 @@ function checkPageMap(basePage: u32, topPage: u32): u32 {
 }
 
 function checkFreeRuns(top: usize): u32 {
-  let run: usize = load<u32>(heap, H_FREE_RUNS);
+  let run: usize = load<u32>(shared(), S_FREE_RUNS);
   let prev: usize = 0;
   let pages: u32 = 0;
   while (run != 0) {
@@ -175,7 +175,7 @@ function checkFreeLists(): u32 {
   listedBlocks = 0;
   let segregated = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED;
   let count = listCount();
-  let bound = <u32>((<usize>load<u32>(heap, H_TOP) - heap) / MIN_BLOCK);
+  let bound = <u32>((<usize>load<u32>(shared(), S_TOP) - heap) / MIN_BLOCK);
   for (let index: u32 = 0; index < count; index++) {
     let block = listHead(index);
     if (segregated && (block != 0) != listBitmapBit(index)) return fail(CHECK_BITMAP, block);

@@ -18,7 +18,7 @@
 // lists are singly linked: the host keeps the blocks it has seen.
 
 import { MIN_BLOCK, PAGE_BITS, PAGE_HEAP, TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_MARK, TAG_QUICK, BLOCK_HEADER } from "../base/constants";
-import { heap, H_TOP } from "../base/state";
+import { shared, heap, S_TOP } from "../base/state";
 import { pageKind } from "../pages/pagemap";
 import { header, linkNext, linkPrev } from "../blocks/block";
 import { CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_QUICK_LIST } from "./violations";
@@ -26,7 +26,7 @@ import { inspectBegin, pagesOfKind, walkStop } from "./walk";
 
 /** Is there a boundary-tag block header at `block` (alignment, page, below the top)? */
 @inline function mayBeBlock(block: usize): bool {
-  return (block & 15) == 12 && block > heap && block < <usize>load<u32>(heap, H_TOP) &&
+  return (block & 15) == 12 && block > heap && block < <usize>load<u32>(shared(), S_TOP) &&
     pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_HEAP;
 }
 

@@ -35,7 +35,8 @@ import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK, MIN_BLOCK, SLAB_CLASSES,
 } from "../base/constants";
-import { heap, H_TOP, H_SEGMENT0, H_PAGE_MAP, H_PAGE_MAP_CAP, H_SLAB_CLASSES, HEAP_STATE_SIZE } from "../base/state";
+import { shared, heap, S_TOP, H_SEGMENT0, S_PAGE_MAP, S_PAGE_MAP_CAP, H_SLAB_CLASSES } from "../base/state";
+import { HEAP_STATE_SIZE } from "../engines/engine";
 import { pageKind } from "../pages/pagemap";
 import { header } from "../blocks/block";
 import { runPages } from "../pages/pages";
@@ -45,11 +46,11 @@ import { startsBlock } from "../blocks/starts";
 import {
   CHECK_STATE, CHECK_BLOCK_SIZE, CHECK_SLAB_HEADER, CHECK_RUN_PAGES, CHECK_LARGE, CHECK_WALK_CURSOR,
 } from "./violations";
-// buddy hook (WASM_MALLOC_BUDDY builds only)
+// Buddy pages exist in the buddy build only; their entries compile out elsewhere.
 import { BUDDY, PAGE_BUDDY } from "../base/constants";
 import { buddyEntry, buddyEntrySize, buddyEntryState, BUDDY_ENTRY_BROKEN, CHECK_BUDDY_TAG } from "../buddy/buddy";
 
-export const LAYER_STATE: u32 = 0;     // the heap structure (and inline page map)
+export const LAYER_STATE: u32 = 0;     // the heap state, both parts (and the inline page map)
 export const LAYER_MEDIUM: u32 = 1;    // a boundary-tag block
 export const LAYER_SLAB: u32 = 2;      // a slab slot
 export const LAYER_LARGE: u32 = 3;     // a large run
@@ -88,7 +89,7 @@ export function walkStop(code: u32, at: usize): usize {
 }
 
 export function walkFirst(): usize { walk_error = 0; return heap; }
-export function walkEnd(): usize { return heap == 0 ? 0 : <usize>load<u32>(heap, H_TOP); }
+export function walkEnd(): usize { return heap == 0 ? 0 : <usize>load<u32>(shared(), S_TOP); }
 
 /**
  * Can the heap state be walked from? The top is page-aligned, past the state
@@ -96,11 +97,11 @@ export function walkEnd(): usize { return heap == 0 ? 0 : <usize>load<u32>(heap,
  * state. Everything the walk reads is then inside memory: no trap.
  */
 export function walkStateOk(): bool {
-  let top: u64 = load<u32>(heap, H_TOP);
+  let top: u64 = load<u32>(shared(), S_TOP);
   let memoryBytes = <u64>memory.size() << PAGE_BITS;
-  let map: u64 = load<u32>(heap, H_PAGE_MAP);
+  let map: u64 = load<u32>(shared(), S_PAGE_MAP);
   return (top & (PAGE_SIZE - 1)) == 0 && top > <u64>heap && top <= memoryBytes &&
-    map + <u64>load<u32>(heap, H_PAGE_MAP_CAP) <= memoryBytes &&
+    map + <u64>load<u32>(shared(), S_PAGE_MAP_CAP) <= memoryBytes &&
     <usize>load<u32>(heap, H_SEGMENT0) == heap + HEAP_STATE_SIZE;
 }
 
@@ -117,7 +118,7 @@ export function inspectBegin(): bool {
 
 /** Are the pages holding [from, to) all of `kind`, and is `to` at most the top? */
 export function pagesOfKind(from: usize, to: u64, kind: u8): bool {
-  if (to > <u64>load<u32>(heap, H_TOP) || to <= <u64>from) return false;
+  if (to > <u64>load<u32>(shared(), S_TOP) || to <= <u64>from) return false;
   let last = <u32>((to - 1) >> PAGE_BITS);
   for (let page = <u32>(from >>> PAGE_BITS); page <= last; page++) if (pageKind(page) != kind) return false;
   return true;
@@ -135,7 +136,7 @@ export function pagesOfKind(from: usize, to: u64, kind: u8): bool {
 
 /** Skip prologues/epilogues/foreign pages to the next describable address. */
 function settle(at: usize): usize {
-  let top: usize = load<u32>(heap, H_TOP);
+  let top: usize = load<u32>(shared(), S_TOP);
   while (at < top) {
     let kind = pageKind(<u32>(at >>> PAGE_BITS));
     if ((at & (PAGE_SIZE - 1)) != 0) {
@@ -148,7 +149,7 @@ function settle(at: usize): usize {
       return at + SEGMENT_PROLOGUE;
     }
     if (kind == PAGE_FREE || kind == PAGE_SLAB || kind == PAGE_LARGE || kind == PAGE_META) return at;
-    if (BUDDY && kind == PAGE_BUDDY) return at; // buddy hook
+    if (BUDDY && kind == PAGE_BUDDY) return at;
     at += PAGE_SIZE; // foreign page
   }
   return top;
@@ -175,7 +176,7 @@ export function slabHeaderOk(page: usize): bool {
 export function walkEntry(cursor: usize): usize {
   if (heap == 0) return 0;
   if (!inspectBegin()) return walkEnd();
-  let top: usize = load<u32>(heap, H_TOP);
+  let top: usize = load<u32>(shared(), S_TOP);
   if (cursor == heap) {
     let seg0: usize = load<u32>(heap, H_SEGMENT0);
     describe(heap, seg0 - heap, STATE_METADATA, LAYER_STATE, 0, 0);
@@ -184,7 +185,7 @@ export function walkEntry(cursor: usize): usize {
   if (cursor < heap || cursor >= top) return walkStop(CHECK_WALK_CURSOR, cursor);
   let page = cursor & ~<usize>(PAGE_SIZE - 1);
   let kind = pageKind(<u32>(cursor >>> PAGE_BITS));
-  if (BUDDY && kind == PAGE_BUDDY) { // buddy hook
+  if (BUDDY && kind == PAGE_BUDDY) { // a buddy page: buddy.ts describes its blocks
     let next = buddyEntry(cursor);
     if (buddyEntryState == BUDDY_ENTRY_BROKEN) return walkStop(CHECK_BUDDY_TAG, cursor);
     let used = buddyEntryState == 1;

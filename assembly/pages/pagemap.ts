@@ -21,24 +21,24 @@
 //   - every entry at or past top is NONE.
 
 import { PAGE_NONE } from "../base/constants";
-import { heap, H_PAGE_MAP, H_PAGE_MAP_CAP, H_BASE_PAGE } from "../base/state";
+import { shared, heap, S_PAGE_MAP, S_PAGE_MAP_CAP, S_BASE_PAGE } from "../base/state";
 
 @inline export function pageKind(page: u32): u8 {
-  let index = page - load<u32>(heap, H_BASE_PAGE);
+  let index = page - load<u32>(shared(), S_BASE_PAGE);
   // Pages below the base wrap to huge indices and fail the bound too.
-  if (index >= load<u32>(heap, H_PAGE_MAP_CAP)) return PAGE_NONE;
-  return load<u8>(load<u32>(heap, H_PAGE_MAP) + index);
+  if (index >= load<u32>(shared(), S_PAGE_MAP_CAP)) return PAGE_NONE;
+  return load<u8>(load<u32>(shared(), S_PAGE_MAP) + index);
 }
 
 @inline export function setPageKinds(page: u32, count: u32, kind: u8): void {
-  let index = page - load<u32>(heap, H_BASE_PAGE);
-  memory.fill(load<u32>(heap, H_PAGE_MAP) + index, kind, count);
+  let index = page - load<u32>(shared(), S_BASE_PAGE);
+  memory.fill(load<u32>(shared(), S_PAGE_MAP) + index, kind, count);
 }
 
 @inline export function setPageKind(page: u32, kind: u8): void {
-  let index = page - load<u32>(heap, H_BASE_PAGE);
-  store<u8>(load<u32>(heap, H_PAGE_MAP) + index, kind);
+  let index = page - load<u32>(shared(), S_BASE_PAGE);
+  store<u8>(load<u32>(shared(), S_PAGE_MAP) + index, kind);
 }
 
 /** Entries the map can hold. */
-@inline export function pageMapCapacity(): u32 { return load<u32>(heap, H_PAGE_MAP_CAP); }
+@inline export function pageMapCapacity(): u32 { return load<u32>(shared(), S_PAGE_MAP_CAP); }

@@ -43,8 +43,8 @@ import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META,
 } from "../base/constants";
 import {
-  heap, H_TOP, H_FREE_RUNS, H_MAX_PAGES, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP,
-  H_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
+  shared, heap, S_TOP, S_FREE_RUNS, S_MAX_PAGES, S_BASE_PAGE, S_PAGE_MAP, S_PAGE_MAP_CAP,
+  S_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
 } from "../base/state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
 
@@ -87,7 +87,7 @@ const GROW_SHIFT: u32 = 5;
   store<u32>(run, <u32>prev, 8);
   if (next) store<u32>(next, <u32>run, 8);
   if (prev) store<u32>(prev, <u32>run, 4);
-  else store<u32>(heap, <u32>run, H_FREE_RUNS);
+  else store<u32>(shared(), <u32>run, S_FREE_RUNS);
 }
 
 /**
@@ -98,7 +98,7 @@ const GROW_SHIFT: u32 = 5;
  */
 @inline function nextRun(run: usize): usize {
   let next = runNext(run);
-  if (next != 0 && (next <= run || next >= <usize>load<u32>(heap, H_TOP))) return runsBroken(run);
+  if (next != 0 && (next <= run || next >= <usize>load<u32>(shared(), S_TOP))) return runsBroken(run);
   return next;
 }
 
@@ -115,7 +115,7 @@ function runsBroken(run: usize): usize {
 function runLength(run: usize): u32 {
   let pages = runPages(run);
   let end = <u64>run + (<u64>pages << PAGE_BITS);
-  if (pages == 0 || end > <u64>load<u32>(heap, H_TOP) || load<u32>(<usize>end - 4) != <u32>run) {
+  if (pages == 0 || end > <u64>load<u32>(shared(), S_TOP) || load<u32>(<usize>end - 4) != <u32>run) {
     runsBroken(run);
     return 0;
   }
@@ -125,7 +125,7 @@ function runLength(run: usize): u32 {
 /** Link unlisted `run` into the address-ordered list: a walk from the head. */
 function runLink(run: usize): void {
   let prev: usize = 0;
-  let next: usize = load<u32>(heap, H_FREE_RUNS);
+  let next: usize = load<u32>(shared(), S_FREE_RUNS);
   while (next != 0 && next < run) { prev = next; next = nextRun(next); }
   runLinkBetween(run, prev, next);
 }
@@ -146,7 +146,7 @@ function runRemove(run: usize): void {
   let prev = runPrev(run);
   if (next) store<u32>(next, <u32>prev, 8);
   if (prev) store<u32>(prev, <u32>next, 4);
-  else store<u32>(heap, <u32>next, H_FREE_RUNS);
+  else store<u32>(shared(), <u32>next, S_FREE_RUNS);
 }
 
 /**
@@ -195,7 +195,7 @@ function runTake(run: usize, pages: u32): usize {
 
 /** First fit over the free runs; 0 if none is long enough. */
 function firstFitRun(pages: u32): usize {
-  let run: usize = load<u32>(heap, H_FREE_RUNS);
+  let run: usize = load<u32>(shared(), S_FREE_RUNS);
   while (run != 0) {
     let have = runLength(run);
     if (have >= pages) return run; // (a run whose length lies is passed over: 0)
@@ -215,10 +215,10 @@ function firstFitRun(pages: u32): usize {
  * instructions per s4 operation (the whole list is walked, ~15-30 runs).
  */
 function bestFitRun(pages: u32): usize {
-  let run: usize = load<u32>(heap, H_FREE_RUNS);
+  let run: usize = load<u32>(shared(), S_FREE_RUNS);
   let best: usize = 0;
   let bestPages: u32 = 0xFFFFFFFF;
-  let top: usize = load<u32>(heap, H_TOP);
+  let top: usize = load<u32>(shared(), S_TOP);
   let atTop: usize = 0;
   while (run != 0) {
     let have = runLength(run); // (a run whose length lies is passed over: 0)
@@ -247,7 +247,7 @@ export function pagesAvailable(pages: u32): bool { return firstFitRun(pages) != 
 
 /** Pages the heap spans, from its base page to the top. */
 @inline export function heapPages(): u32 {
-  return <u32>(load<u32>(heap, H_TOP) >>> PAGE_BITS) - load<u32>(heap, H_BASE_PAGE);
+  return <u32>(load<u32>(shared(), S_TOP) >>> PAGE_BITS) - load<u32>(shared(), S_BASE_PAGE);
 }
 
 /** Pages a growth for `need` pages asks for at least (see the growth policy above). */
@@ -266,13 +266,13 @@ export function pagesAvailable(pages: u32): bool { return firstFitRun(pages) != 
  */
 export function pagesGrow(need: u32): bool {
   let current = <u32>memory.size();
-  let maxPages = load<u32>(heap, H_MAX_PAGES);
+  let maxPages = load<u32>(shared(), S_MAX_PAGES);
   if (current > maxPages || need > maxPages - current) return false;
   let room = maxPages - current;
   // Moving the page map out of the heap state costs one more page.
   let relocate: u32 = 0;
-  if (<usize>load<u32>(heap, H_PAGE_MAP) == heap + H_INLINE_MAP) {
-    let wouldSpan = current + max<u32>(need, growthStep(need)) - load<u32>(heap, H_BASE_PAGE);
+  if (<usize>load<u32>(shared(), S_PAGE_MAP) == shared() + S_INLINE_MAP) {
+    let wouldSpan = current + max<u32>(need, growthStep(need)) - load<u32>(shared(), S_BASE_PAGE);
     if (wouldSpan + 1 > INLINE_MAP_ENTRIES) relocate = 1;
   }
   if (need + relocate > room) return false;
@@ -288,7 +288,7 @@ export function pagesGrow(need: u32): bool {
   // If someone else grew the memory since our last growth, the pages between
   // our old top and `start` are theirs: they stay PAGE_NONE and never merge.
   let start = <usize>old << PAGE_BITS;
-  store<u32>(heap, <u32>(start + (<usize>want << PAGE_BITS)), H_TOP);
+  store<u32>(shared(), <u32>(start + (<usize>want << PAGE_BITS)), S_TOP);
   if (relocate) {
     relocatePageMap(start);
     start += PAGE_SIZE;
@@ -300,10 +300,10 @@ export function pagesGrow(need: u32): bool {
 
 /** Move the page map from the heap state to the page at `page` (fresh, zeroed). */
 function relocatePageMap(page: usize): void {
-  memory.copy(page, heap + H_INLINE_MAP, INLINE_MAP_ENTRIES);
-  store<u32>(heap, <u32>page, H_PAGE_MAP);
-  store<u32>(heap, PAGE_SIZE - load<u32>(heap, H_BASE_PAGE), H_PAGE_MAP_CAP);
-  memory.fill(heap + H_INLINE_MAP, 0, INLINE_MAP_ENTRIES);
+  memory.copy(page, shared() + S_INLINE_MAP, INLINE_MAP_ENTRIES);
+  store<u32>(shared(), <u32>page, S_PAGE_MAP);
+  store<u32>(shared(), PAGE_SIZE - load<u32>(shared(), S_BASE_PAGE), S_PAGE_MAP_CAP);
+  memory.fill(shared() + S_INLINE_MAP, 0, INLINE_MAP_ENTRIES);
   setPageKind(<u32>(page >>> PAGE_BITS), PAGE_META);
 }
 
@@ -325,7 +325,7 @@ export function pagesAlloc(pages: u32): usize {
 /** Grow memory so that a free run of `pages` pages exists; the run, or 0 if memory cannot grow. */
 function growFor(pages: u32): usize {
   // Grow only what the free run at the top lacks.
-  let top: usize = load<u32>(heap, H_TOP);
+  let top: usize = load<u32>(shared(), S_TOP);
   let have: u32 = 0;
   let topPage = <u32>(top >>> PAGE_BITS);
   if (pageKind(topPage - 1) == PAGE_FREE) have = runPages(load<u32>(top - 4));
@@ -348,9 +348,9 @@ function growFor(pages: u32): usize {
  * longest. Costs a 64 KiB copy, on the slow path of running out.
  */
 function pageMapMoveFor(pages: u32): usize {
-  let map: usize = load<u32>(heap, H_PAGE_MAP);
-  if (map == heap + H_INLINE_MAP) return 0;
-  let lowest: usize = load<u32>(heap, H_FREE_RUNS);
+  let map: usize = load<u32>(shared(), S_PAGE_MAP);
+  if (map == shared() + S_INLINE_MAP) return 0;
+  let lowest: usize = load<u32>(shared(), S_FREE_RUNS);
   if (lowest == 0 || lowest > map) return 0;
   let mapPage = <u32>(map >>> PAGE_BITS);
   let left: usize = pageKind(mapPage - 1) == PAGE_FREE ? <usize>load<u32>(map - 4) : 0;
@@ -361,15 +361,15 @@ function pageMapMoveFor(pages: u32): usize {
   // less the page the map moves to if that is the left run's first.
   let joined = <u64>(left != 0 ? runPages(left) : 0) + rightPages + (lowest == left ? 0 : 1);
   let end = right + (<usize>rightPages << PAGE_BITS);
-  if (end == <usize>load<u32>(heap, H_TOP)) {
+  if (end == <usize>load<u32>(shared(), S_TOP)) {
     let current = <u32>memory.size();
-    let maxPages = load<u32>(heap, H_MAX_PAGES);
+    let maxPages = load<u32>(shared(), S_MAX_PAGES);
     if (maxPages > current) joined += maxPages - current;
   }
   if (joined < <u64>pages) return 0;
   let to = runTake(lowest, 1);
   memory.copy(to, map, PAGE_SIZE);
-  store<u32>(heap, <u32>to, H_PAGE_MAP);
+  store<u32>(shared(), <u32>to, S_PAGE_MAP);
   setPageKind(<u32>(to >>> PAGE_BITS), PAGE_META);
   pagesRelease(map, 1);
   return bestFitRun(pages);
@@ -382,7 +382,7 @@ function pageMapMoveFor(pages: u32): usize {
  * a block or segment in place.
  */
 export function pagesTakeAt(at: usize, pages: u32): bool {
-  let top: usize = load<u32>(heap, H_TOP);
+  let top: usize = load<u32>(shared(), S_TOP);
   if (at == top) {
     if (!pagesGrow(pages)) return false;
     // A foreign growth leaves `at` unowned: the run is not where we need it.
@@ -392,7 +392,7 @@ export function pagesTakeAt(at: usize, pages: u32): bool {
   }
   let have = runPages(at);
   if (have < pages) {
-    if (runEnd(at) != load<u32>(heap, H_TOP)) return false;
+    if (runEnd(at) != load<u32>(shared(), S_TOP)) return false;
     if (!pagesGrow(pages - have)) return false;
     have = runPages(at);
     if (have < pages) return false;
@@ -403,18 +403,18 @@ export function pagesTakeAt(at: usize, pages: u32): bool {
 
 /** Pages free at the top of memory right after `end` (0 if `end` is not followed by a top run). */
 export function freePagesAfter(end: usize): u32 {
-  if (end == <usize>load<u32>(heap, H_TOP)) return 0;
+  if (end == <usize>load<u32>(shared(), S_TOP)) return 0;
   if (pageKind(<u32>(end >>> PAGE_BITS)) != PAGE_FREE) return 0;
   return runPages(end);
 }
 
 /** True when `end` is the top of memory, or starts a free run that reaches it. */
 @inline export function reachesTop(end: usize): bool {
-  return end == <usize>load<u32>(heap, H_TOP) || freeRunReachesTop(end);
+  return end == <usize>load<u32>(shared(), S_TOP) || freeRunReachesTop(end);
 }
 
 function freeRunReachesTop(end: usize): bool {
   if (pageKind(<u32>(end >>> PAGE_BITS)) != PAGE_FREE) return false;
-  return runEnd(end) == <usize>load<u32>(heap, H_TOP);
+  return runEnd(end) == <usize>load<u32>(shared(), S_TOP);
 }
 

@@ -25,7 +25,7 @@
 //   - every PAGE_LARGE_TAIL page follows a PAGE_LARGE or PAGE_LARGE_TAIL page.
 
 import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL, LARGE_MIN, RUN_MIN } from "../base/constants";
-import { heap, H_BASE_PAGE, H_PAGE_MAP, H_PAGE_MAP_CAP } from "../base/state";
+import { shared, heap, S_BASE_PAGE, S_PAGE_MAP, S_PAGE_MAP_CAP } from "../base/state";
 import { setPageKind, setPageKinds } from "../pages/pagemap";
 import { pagesAlloc, pagesRelease, pagesTakeAt } from "../pages/pages";
 
@@ -38,9 +38,9 @@ const TAIL_WORD: u64 = <u64>PAGE_LARGE_TAIL * 0x0101010101010101;
 
 /** Pages in the run starting at `run` (a PAGE_LARGE page): 1 + the tail entries after it. */
 export function largePages(run: usize): u32 {
-  let first = <u32>(run >>> PAGE_BITS) - load<u32>(heap, H_BASE_PAGE);
-  let cap = load<u32>(heap, H_PAGE_MAP_CAP);
-  let map = <usize>load<u32>(heap, H_PAGE_MAP);
+  let first = <u32>(run >>> PAGE_BITS) - load<u32>(shared(), S_BASE_PAGE);
+  let cap = load<u32>(shared(), S_PAGE_MAP_CAP);
+  let map = <usize>load<u32>(shared(), S_PAGE_MAP);
   let index = first + 1;
   // Eight entries at a time (a byte at a time cost s4 a quarter of its speed).
   while (index + 8 <= cap && load<u64>(map + index) == TAIL_WORD) index += 8;

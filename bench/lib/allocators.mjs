@@ -22,6 +22,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DRIVER_TOP, REPO, growHooked, importedMemoryPages } from "./build.mjs";
 import { packed } from "./workloads.mjs";
+import { LAYOUT } from "../../dist/layout.js";
 
 export const OPS_BASE = 0x10000;
 export const CHUNK_OPS = 0x10000;
@@ -113,10 +114,10 @@ function importsFor(module, meter, memory) {
   };
 }
 
-function policyCode(exports, policy) {
-  const g = exports[`POLICY_${policy.toUpperCase()}`];
-  if (!g) throw new Error(`this build has no POLICY_${policy.toUpperCase()}`);
-  return g.value;
+function policyCode(policy) {
+  const code = LAYOUT[`POLICY_${policy.toUpperCase()}`];
+  if (code === undefined) throw new Error(`no policy ${policy}: assembly/layout.ts has no POLICY_${policy.toUpperCase()}`);
+  return code;
 }
 
 /** The JS loop, compiled afresh for one instance. */
@@ -151,7 +152,7 @@ export function runOnce(alloc, w, driver, driverCompiled) {
     e = instance.exports;
     meter.memory = e.memory;
     if (alloc.ours) {
-      if (alloc.policy !== "segregated" && e.heap_configure(policyCode(e, alloc.policy), 0, 0) !== 0) throw new Error("heap_configure failed");
+      if (alloc.policy !== "segregated" && e.heap_configure(policyCode(alloc.policy), 0, 0) !== 0) throw new Error("heap_configure failed");
       heapStart = e.heap_base();
     } else {
       heapStart = e.__heap_base.value;
@@ -168,7 +169,7 @@ export function runOnce(alloc, w, driver, driverCompiled) {
     const instance = new WebAssembly.Instance(module, importsFor(module, meter, memory));
     e = instance.exports;
     if (alloc.ours) {
-      const policy = policyCode(e, alloc.policy);
+      const policy = policyCode(alloc.policy);
       if (e.heap_init_with(DRIVER_TOP, 0, policy, 0) !== 0) throw new Error("heap_init_with failed");
       heapStart = DRIVER_TOP;
     } else {
@@ -198,10 +199,10 @@ export function runOnce(alloc, w, driver, driverCompiled) {
     failed: 0,
   };
   if (alloc.ours) {
-    result.failed = e.heap_stat(e.STAT_FAILED.value);
-    result.statGrows = e.heap_stat(e.STAT_GROWS.value);
+    result.failed = e.heap_stat(LAYOUT.STAT_FAILED);
+    result.statGrows = e.heap_stat(LAYOUT.STAT_GROWS);
     // (the checked build's quarantine holds freed blocks back: they count as live)
-    if (!alloc.checkedBuild && e.heap_stat(e.STAT_LIVE.value) !== 0) throw new Error(`${alloc.id} on ${w.name}: blocks still live after a balanced workload`);
+    if (!alloc.checkedBuild && e.heap_stat(LAYOUT.STAT_LIVE) !== 0) throw new Error(`${alloc.id} on ${w.name}: blocks still live after a balanced workload`);
   }
   return result;
 }

@@ -9,7 +9,7 @@ import {
 import { heapCheck } from "../../assembly/inspect/check";
 import { POLICY_SEGREGATED, LARGE_MIN, MAX_ALIGNMENT, OPTION_EAGER_SLABS } from "../../assembly/base/constants";
 import {
-  statGet, heapStart, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_MALLOCS, STAT_FAILED, STAT_ERRORS,
+  statGet, heap as stateStart, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_MALLOCS, STAT_FAILED, STAT_ERRORS,
 } from "../../assembly/base/state";
 import {
   ERR_INVALID_FREE, REASON_MISALIGNED, REASON_NOT_OWNED,
@@ -248,15 +248,15 @@ describe("invalid frees", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(40);
     expectRejected(16, REASON_NOT_OWNED);
-    expectRejected(heapStart() - 4096, REASON_NOT_OWNED);
+    expectRejected(stateStart - 4096, REASON_NOT_OWNED);
     cFree(p);
   });
 
   it("a pointer into the heap state is reported as not owned and changes nothing", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let p = cMalloc(1000);
-    expectRejected(heapStart() + 16, REASON_NOT_OWNED);
-    expectRejected(heapStart() + 256, REASON_NOT_OWNED);
+    expectRejected(stateStart + 16, REASON_NOT_OWNED);
+    expectRejected(stateStart + 256, REASON_NOT_OWNED);
     cFree(p);
     expect(statGet(STAT_LIVE)).toBe(0);
   });

@@ -16,7 +16,7 @@ import {
 import { listHead } from "../../assembly/blocks/freelists";
 import { linkNext } from "../../assembly/blocks/block";
 import { SLAB_HEADER } from "../../assembly/slabs/slab";
-import { statAdd, statSub, STAT_LIVE, heap, H_PAGE_MAP, H_BASE_PAGE } from "../../assembly/base/state";
+import { statAdd, statSub, STAT_LIVE, shared, heap, S_PAGE_MAP, S_BASE_PAGE } from "../../assembly/base/state";
 
 /** Store `value` at `at`, run the checker, restore the old word; returns the checker's code. */
 function checkWith(at: usize, value: u32): u32 {
@@ -185,7 +185,7 @@ describe("heap checker", () => {
   it("finds a large-run tail page with no run before it", () => {
     freshHeap(POLICY_SEGREGATED, 0);
     let a = cMalloc(LARGE_MIN);
-    let entry = <usize>load<u32>(heap, H_PAGE_MAP) + (<u32>(a >>> 16) - load<u32>(heap, H_BASE_PAGE));
+    let entry = <usize>load<u32>(shared(), S_PAGE_MAP) + (<u32>(a >>> 16) - load<u32>(shared(), S_BASE_PAGE));
     expect(heapCheck()).toBe(0);
     expect(load<u8>(entry)).toBe(PAGE_LARGE);
     store<u8>(entry, PAGE_LARGE_TAIL); // the run's first page now claims to continue a run

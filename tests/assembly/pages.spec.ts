@@ -13,7 +13,7 @@ import {
   POLICY_SEGREGATED, PAGE_SIZE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
   LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS, POLICY_FIRST, OPTION_NO_SLABS, SEGMENT_PROLOGUE,
 } from "../../assembly/base/constants";
-import { HEAP_STATE_SIZE } from "../../assembly/base/state";
+import { HEAP_STATE_SIZE } from "../../assembly/engines/engine";
 import { slabCapacity } from "../../assembly/slabs/slab";
 import { pageKind } from "../../assembly/pages/pagemap";
 import { heapPages } from "../../assembly/pages/pages";

@@ -9,6 +9,7 @@
 // (the scenario's expectations first): a hang shows as the line that never
 // comes, and the parent kills the process.
 import { Heap, HeapCorruptionError, OutOfMemoryError, formatDump, renderHeapSvg } from "../../dist/index.js";
+import { LAYOUT } from "../../dist/layout.js";
 
 /** Heap options of a build: "release", "checked" (quarantine off: frees are real) or "buddy". */
 function options(build, extra = {}) {
@@ -135,12 +136,12 @@ async function guardWord() {
   return { heap: s.heap, blocks: { violation: "guard", address: raw, name: "b" } };
 }
 
-/** The heap state's top (heap + 16) set past the end of memory. */
+/** The heap state's top (in its shared part: LAYOUT.SHARED_AT + LAYOUT.S_TOP) set past the end of memory. */
 async function stateTop(build) {
   const heap = await Heap.create(options(build));
   heap.malloc(300);
   const start = heap.exports.heap_start() >>> 0;
-  poke(heap, start + 16, 0xFFFF0000);
+  poke(heap, start + LAYOUT.SHARED_AT + LAYOUT.S_TOP, 0xFFFF0000);
   return { heap, walks: { violation: "state", address: start } };
 }
 
