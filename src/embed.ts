@@ -104,7 +104,8 @@ const PAGE = 65536;
 
 /** The packaged allocator build for linking. */
 export function embedBuildUrl(traced: boolean): URL {
-  return new URL(`../build/${traced ? "embed-traced" : "embed"}.wasm`, import.meta.url);
+  // Not bundled (see buildUrl): a page that links names its allocator build itself.
+  return new URL(/* @vite-ignore */ `../build/${traced ? "embed-traced" : "embed"}.wasm`, import.meta.url);
 }
 
 async function readBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>> {

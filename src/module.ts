@@ -82,7 +82,9 @@ export interface LoadedAllocator {
 
 /** The .wasm file of a build, next to the package's dist/ folder. */
 export function buildUrl(build: Build): URL {
-  return new URL(`../build/${build}.wasm`, import.meta.url);
+  // @vite-ignore: a bundler would otherwise copy every build/*.wasm into the bundle
+  // (Vite turns a template URL into a glob); a page names the builds it loads itself.
+  return new URL(/* @vite-ignore */ `../build/${build}.wasm`, import.meta.url);
 }
 
 async function readBytes(source: BufferSource | URL | string | Response): Promise<BufferSource> {

@@ -6,7 +6,7 @@
 // for the traces people step through by hand (thousands of operations in milliseconds).
 
 import { Heap, type Engine } from "../src/heap.js";
-import { buildUrl, type Build } from "../src/module.js";
+import type { Build } from "../src/module.js";
 import { POLICY_NAMES, type PolicyName } from "../src/policy.js";
 import { applyOp, type Trace } from "../src/trace.js";
 
@@ -25,12 +25,19 @@ export function describeAllocator(allocator: Allocator): string {
   return allocator === "buddy" ? "buddy engine" : `${allocator} fit`;
 }
 
+// The two builds the page uses, named one by one so the bundle carries these and no others
+// (src/module.ts's buildUrl would resolve against the bundled script, where no build/ is).
+const BUILD_URLS: Partial<Record<Build, URL>> = {
+  release: new URL("../build/release.wasm", import.meta.url),
+  buddy: new URL("../build/buddy.wasm", import.meta.url),
+};
+
 // Each build is fetched once; every heap compiles its own instance from the bytes.
 const moduleBytes = new Map<Build, Promise<ArrayBuffer>>();
 function bytesOf(build: Build): Promise<ArrayBuffer> {
   let bytes = moduleBytes.get(build);
   if (!bytes) {
-    bytes = fetch(buildUrl(build)).then((response) => {
+    bytes = fetch(BUILD_URLS[build]!).then((response) => {
       if (!response.ok) throw new Error(`cannot load ${build}.wasm (HTTP ${response.status})`);
       return response.arrayBuffer();
     });
