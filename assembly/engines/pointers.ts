@@ -164,14 +164,14 @@ function notLive(block: usize): u32 {
 }
 
 /** Usable bytes of a pointer classify accepted (a shared layer's). */
-export function usableShared(ptr: usize): u32 {
+@inline export function usableShared(ptr: usize): u32 {
   if (foundOwner == OWNER_SLAB) return slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1));
   if (foundOwner == OWNER_LARGE) return largeUsable(largePages(ptr));
   return usableOf(ptr - BLOCK_HEADER);
 }
 
 /** Free a pointer classify accepted (a shared layer's), counting its usable bytes out. */
-export function releaseShared(ptr: usize): void {
+@inline export function releaseShared(ptr: usize): void {
   if (foundOwner == OWNER_LARGE) { // its length is read once (large.ts)
     let pages = largePages(ptr);
     countFree(largeUsable(pages));
@@ -188,7 +188,7 @@ export function releaseShared(ptr: usize): void {
  * bytes; false if it must move. (Page runs: largeResize, after the engine's
  * own test of whether the size still belongs in whole pages.)
  */
-export function resizeShared(ptr: usize, size: usize): bool {
+@inline export function resizeShared(ptr: usize, size: usize): bool {
   if (foundOwner == OWNER_SLAB) {
     // Same class (and slabs still serve this size): nothing to do.
     return size <= SLAB_MAX && slabClassOf(size) == slabClassOf(slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1)));

@@ -94,15 +94,14 @@ export function engineSegment0Ready(): bool { return mediumStartsInit(); }
 
 function allocateSlow(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
-  // (The commonest slow case first: the boundary-tag layer's failure test leads to the pressure loop.)
-  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size, true);
-  let p = allocateFrom(size);
+  // (The commonest slow case first.)
+  let p = size > SLAB_MAX && size < RUN_MIN ? mediumAllocate(size) : allocateFrom(size);
   return p != 0 ? p : allocateUnderPressure(size, 0);
 }
 
 /** One try at a block of `size` bytes from the layer its size belongs to (allocate found no held block). */
 function allocateFrom(size: usize): usize {
-  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size, false);
+  if (size > SLAB_MAX && size < RUN_MIN) return mediumAllocate(size);
   let options = load<u32>(heap, H_OPTIONS);
   if (size <= SLAB_MAX && (options & OPTION_NO_SLABS) == 0) {
     let cls = slabClassOf(size);
@@ -119,7 +118,7 @@ function allocateFrom(size: usize): usize {
     if (payload != 0) { allocUsable = largeUsable(largePagesFor(size)); return payload; }
     if (pagesGrowth() != GROWTH_AT_LIMIT) return 0;
   }
-  return mediumAllocate(size, false);
+  return mediumAllocate(size);
 }
 
 /**
@@ -143,15 +142,11 @@ function allocateUnderPressure(size: usize, align: usize): usize {
   return size > SLAB_SMALL_OBJECT ? SLAB_START_BYTES_BIG : SLAB_START_BYTES;
 }
 
-/**
- * A boundary-tag block (`allocate` already looked for a held one of its size);
- * when none is found and `pressure` (a constant), the allocation goes on under
- * pressure, else 0.
- */
-@inline function mediumAllocate(size: usize, pressure: bool): usize {
+/** A boundary-tag block (`allocate` already looked for a held one of its size); 0 if none. */
+@inline function mediumAllocate(size: usize): usize {
   let bs = blockSizeFor(size);
   let block = mediumAlloc(bs);
-  if (block == 0) return pressure ? allocateUnderPressure(size, 0) : 0;
+  if (block == 0) return 0;
   allocUsable = usableOf(block);
   return block + BLOCK_HEADER;
 }
