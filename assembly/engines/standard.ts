@@ -94,8 +94,14 @@ export function engineSegment0Ready(): bool { return mediumStartsInit(); }
 
 function allocateSlow(size: usize): usize {
   if (size > MAX_REQUEST) return 0;
-  // (The commonest slow case first.)
-  let p = size > SLAB_MAX && size < RUN_MIN ? mediumAllocate(size) : allocateFrom(size);
+  if (size > SLAB_MAX && size < RUN_MIN) {
+    // The commonest slow case, written out: its one test of the result leads to the pressure loop.
+    let block = mediumAlloc(blockSizeFor(size));
+    if (block == 0) return allocateUnderPressure(size, 0);
+    allocUsable = usableOf(block);
+    return block + BLOCK_HEADER;
+  }
+  let p = allocateFrom(size);
   return p != 0 ? p : allocateUnderPressure(size, 0);
 }
 
