@@ -10,15 +10,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Heap, parseTrace, replay } from "../dist/index.js";
-import { traceFiles, tracesDir } from "../tests/host/traces.mjs";
+import { traceFiles, tracePlaces } from "../tests/host/traces.mjs";
 
 const args = process.argv.slice(2);
 const files = args.filter((a) => !a.startsWith("--"));
 const traces = files.length ? files : traceFiles();
 const RUNS = Number(process.env.RUNS ?? 5);
 if (traces.length === 0) {
-  console.log(`no traces: pass .rep files, or put them in ${tracesDir() ?? "../shared/traces"}`);
-  process.exit(0);
+  // Nothing measured is a failure, not an empty table.
+  console.error(`no traces: pass .rep files, or set WASM_MALLOC_TRACES (looked in ${tracePlaces()})`);
+  process.exit(1);
 }
 const ENGINES = [["default", {}], ["buddy", { engine: "buddy" }]];
 

@@ -19,7 +19,7 @@ import { BENCH, REPO, buildPeers } from "./lib/build.mjs";
 import { allocatorList, compileAll, runOnce } from "./lib/allocators.mjs";
 import { SYNTHETIC, synthetic, traceWorkload } from "./lib/workloads.mjs";
 import { aggregate, writeReport } from "./lib/report.mjs";
-import { traceFiles, tracesDir } from "../tests/host/traces.mjs";
+import { traceFiles, tracePlaces } from "../tests/host/traces.mjs";
 
 const USAGE = `usage: node bench/run.mjs [options]
   --quick              small workloads, 2 rounds, traces once each: a smoke test
@@ -109,7 +109,7 @@ if (opts.only) {
 }
 const tracesWanted = !opts.only || opts.only.includes("traces") || traces.some((f) => opts.only.includes(path.basename(f, ".rep")));
 if (tracesWanted) {
-  if (traces.length === 0) say(`traces: skipped (no .rep files in ${tracesDir() ?? path.resolve(REPO, "..", "shared", "traces")})`);
+  if (traces.length === 0) say(`traces: skipped (no .rep files in ${tracePlaces()})`);
   for (const file of traces) {
     if (opts.only && !opts.only.includes("traces") && !opts.only.includes(path.basename(file, ".rep"))) continue;
     workloads.push(traceWorkload(file, traceMinOps));

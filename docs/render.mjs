@@ -3,12 +3,13 @@
 // the policy chart (SVG from the CLI, PNG by Chromium), and a screenshot of
 // the visualizer. Run after `npm run build`, with Debian's chromium installed:
 //   node docs/render.mjs
-// Needs ../shared/traces for the policy chart (skipped without it).
+// The policy chart replays the sample traces in traces/ (or WASM_MALLOC_TRACES).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { tracesDir } from "../tests/host/traces.mjs";
 
 const DOCS = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(DOCS, "..");
@@ -17,7 +18,7 @@ const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run",
 ];
-const TRACES = path.resolve(REPO, "..", "shared", "traces");
+const TRACES = tracesDir() ?? path.join(REPO, "traces");
 
 function cli(args) {
   const r = spawnSync(process.execPath, [path.join(REPO, "dist", "cli.js"), ...args], { cwd: REPO, encoding: "utf8" });

@@ -3,7 +3,10 @@
 //
 // Exit codes: 0 success; 1 a trace or heap error (unreadable or malformed
 // trace, an operation on an id that is not live, a failed heap check, out of
-// memory); 2 bad usage (unknown command or option, bad value).
+// memory); 2 bad usage (no command or an unknown one, an unknown option, a bad
+// value, --at past the end of the trace, --policy with --engine buddy).
+// Output into a closed pipe (`wasm-malloc replay ... | head -1`) ends the
+// command quietly with 0, as if the reader had read everything.
 
 import fs from "node:fs";
 import os from "node:os";
@@ -24,6 +27,15 @@ import { isLoopbackHost, serveViz } from "./viz-server.js";
 const EXIT_TRACE = 1;
 const EXIT_USAGE = 2;
 
+/** Bad usage found past the option parser (exit 2): the message says what to pass instead. */
+class UsageError extends Error {}
+
+/** The package's version, from its package.json (one folder above dist/). */
+function packageVersion(): string {
+  const file = new URL("../package.json", import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
+}
+
 /**
  * A trace to replay: a built-in one, already parsed, or a file, read as a stream at each
  * replay (never whole: memory stays bounded by the trace's live ids, not its length).
@@ -32,6 +44,12 @@ type TraceSource = Trace | string;
 
 /** The trace's file name, safe to print. */
 const sourceName = (source: TraceSource) => printable(path.basename(typeof source === "string" ? source : source.file), 160);
+
+/**
+ * How `replay --json` and `compare --json` name a trace, alike: `trace` is its file name
+ * (as the tables print it), `file` the path as given (a built-in trace: its name).
+ */
+const traceNames = (source: TraceSource) => ({ trace: sourceName(source), file: typeof source === "string" ? source : source.file });
 
 function replaySource(heap: Heap, source: TraceSource, options: TraceFileOptions): Promise<ReplayResult> | ReplayResult {
   return typeof source === "string" ? replayTraceFile(heap, source, options) : replay(heap, source, options);
@@ -103,7 +121,7 @@ async function runReplay(files: string[], opts: { policy?: string; check?: boole
       const heap = await Heap.create(heapOptions(buddy ? { ...opts, policy: undefined } : opts, policy));
       const r = await replayWithProgress(heap, file, { check: opts.check });
       results.push({
-        trace: file, engine: heap.engine, policy: heap.engine === "buddy" ? "buddy" : heap.policy, ops: r.ops, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0,
+        ...traceNames(file), engine: heap.engine, policy: heap.engine === "buddy" ? "buddy" : heap.policy, ops: r.ops, opsPerSecond: r.seconds > 0 ? r.ops / r.seconds : 0,
         peakLivePayload: r.peakLivePayload, heapBytes: r.heapBytes, utilization: r.utilization, checked: Boolean(opts.check),
       });
     }
@@ -120,11 +138,17 @@ async function heapAt(file: string | undefined, opts: { policy?: string; at?: nu
   const heap = await Heap.create(heapOptions(file || opts.slabs === false ? opts : { ...opts, eagerSlabs: true }));
   // With --at, the rest of the trace is still read (and checked) to count its operations.
   const r = await replaySource(heap, source, { limit: opts.at, nameIds: true });
+  if (opts.at !== undefined && opts.at > r.total) throw pastTheEnd(opts.at, file ? sourceName(source) : "the built-in example", r.total);
   const done = r.ops;
   const slabs = opts.slabs === false ? ", slabs off" : !file || opts.eagerSlabs ? ", eager slabs" : "";
   const how = heap.engine === "buddy" ? "buddy engine" : `${heap.policy} fit${slabs}`;
   const title = `wasm-malloc heap: ${sourceName(source)} after ${done} of ${r.total} operations, ${how}`;
   return { heap, title, done };
+}
+
+/** --at N for a trace of `total` operations: N may be 0 (the empty heap) up to `total`. */
+function pastTheEnd(at: number, name: string, total: number): UsageError {
+  return new UsageError(`--at ${at} is past the end of ${name}: it has ${total} operation${total === 1 ? "" : "s"}; pass --at 0..${total}`);
 }
 
 async function runDump(file: string | undefined, opts: { policy?: string; at?: number; json?: boolean; slabs?: boolean; engine?: string }) {
@@ -151,7 +175,7 @@ async function runMap(file: string | undefined, opts: { policy?: string; at?: nu
   console.log(`wrote ${opts.out} (${heap.walk().length} blocks, ${pages} page${pages === 1 ? "" : "s"})`);
 }
 
-interface CompareRow { trace: string; results: Record<string, { utilization: number; opsPerSecond: number; heapBytes: number }> }
+interface CompareRow { trace: string; file: string; results: Record<string, { utilization: number; opsPerSecond: number; heapBytes: number }> }
 
 /** Every policy on each trace, and the buddy engine as one more series when `buddy`. */
 async function comparePolicies(traces: TraceSource[], slabs?: boolean, buddy = false): Promise<CompareRow[]> {
@@ -159,7 +183,7 @@ async function comparePolicies(traces: TraceSource[], slabs?: boolean, buddy = f
   const series: { name: string; options: HeapOptions }[] = POLICY_NAMES.map((policy) => ({ name: policy, options: { policy, slabs } }));
   if (buddy) series.push({ name: "buddy", options: { engine: "buddy" } });
   for (const trace of traces) {
-    const row: CompareRow = { trace: sourceName(trace), results: {} };
+    const row: CompareRow = { ...traceNames(trace), results: {} };
     for (const { name, options } of series) {
       const heap = await Heap.create(options);
       const r = await replaySource(heap, trace, {});
@@ -208,7 +232,8 @@ async function runDemo(opts: { out?: string }) {
 async function runViz(file: string | undefined, opts: { port: number; host: string; at?: number; policy?: string; compare?: string; slabs?: boolean; eagerSlabs?: boolean; engine?: string }) {
   // Check the whole trace here (read as a stream), so a bad file fails with exit 1 before
   // anything is served. The server then sends the file from disk, never holding it whole.
-  if (file) await checkTraceFile(file);
+  const ops = file ? (await checkTraceFile(file)).ops : exampleTrace().ops.length;
+  if (opts.at !== undefined && opts.at > ops) throw pastTheEnd(opts.at, file ? sourceName(file) : "the built-in example", ops);
   const trace = file ? { name: path.basename(file), file } : undefined;
   const allocator = opts.engine === "buddy" ? "buddy" : opts.policy;
   const slabs = opts.slabs === false ? "off" : opts.eagerSlabs ? "eager" : undefined;
@@ -230,16 +255,34 @@ async function runViz(file: string | undefined, opts: { port: number; host: stri
 export function buildProgram(): Command {
   const program = new Command("wasm-malloc")
     .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
-    .addHelpText("after", "\nExit codes: 0 success, 1 trace or heap error, 2 bad usage.\nThe policy also comes from WASM_MALLOC_POLICY; an option wins over it.")
+    .addHelpText("after", [
+      "",
+      "Examples (traces/ holds the CS:APP sample traces, in a checkout of the repository):",
+      "  wasm-malloc replay traces/cccp-bal.rep --policy all",
+      "  wasm-malloc compare traces/*.rep --out compare.svg",
+      "  wasm-malloc dump traces/short1-bal.rep --at 10",
+      "  wasm-malloc viz traces/amptjp-bal.rep --compare buddy",
+      "",
+      "Exit codes: 0 success, 1 trace or heap error, 2 bad usage.",
+      "The policy also comes from WASM_MALLOC_POLICY; an option wins over it.",
+    ].join("\n"))
     // A usage error is one line and a pointer to the help, not the whole help.
     .showHelpAfterError("(add --help for usage)")
     // Commander quotes the bad value as typed: shown escaped, never as raw control bytes.
     .configureOutput({ writeErr: (text) => process.stderr.write(escapeUnprintable(text)) })
+    .version(packageVersion(), "-V, --version", "print the version of wasm-malloc")
     .exitOverride();
   const common = (cmd: Command) => cmd
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
     .option("--eager-slabs", "give a size class slab pages from its first object (default: once 4 KiB of it is live)")
-    .addOption(new Option("--engine <engine>", "allocator engine (buddy: power-of-two buddy blocks, its own build)").choices([...ENGINES]).default("default"))
+    .addOption(new Option("--engine <engine>", "allocator engine (buddy: power-of-two buddy blocks, its own build; takes no --policy)").choices([...ENGINES]).default("default"))
+    .hook("preAction", (cmd) => {
+      // The buddy engine places every block by size alone: a policy asked for would be ignored.
+      const { engine, policy } = cmd.opts();
+      if (engine === "buddy" && policy !== undefined) {
+        cmd.error(`error: --policy ${policy} does not apply to --engine buddy: the buddy engine has no placement policy; drop --policy (compare FILE --engine buddy shows both side by side)`, { exitCode: EXIT_USAGE });
+      }
+    })
     .exitOverride();
 
   common(program.command("replay")
@@ -263,7 +306,7 @@ export function buildProgram(): Command {
     .argument("[file]", "a .rep trace (default: a built-in example)")
     .addOption(policyOption(false))
     .option("--at <n>", "stop after the first N operations", count)
-    .requiredOption("-o, --out <file>", "where to write the SVG")
+    .option("-o, --out <file>", "where to write the SVG", "heap.svg")
     .option("--links", "draw the free-list links"))
     .action(runMap);
 
@@ -307,11 +350,22 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: "user" });
+    const program = buildProgram();
+    // `help frobnicate`: commander would print the whole help; say what is wrong, as for `frobnicate`.
+    if (argv[0] === "help" && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1])) {
+      program.error(`error: unknown command '${argv[1]}'`, { exitCode: EXIT_USAGE });
+    }
+    await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : EXIT_USAGE;
+      // Help or the version asked for is 0; help printed because of a mistake (no command) is bad usage.
+      const asked = error.code === "commander.helpDisplayed" || error.code === "commander.version" || (error.code === "commander.help" && error.exitCode === 0);
+      return asked ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      console.error(`wasm-malloc: ${escapeUnprintable(error.message)}`);
+      return EXIT_USAGE;
     }
     if (error instanceof Error && (error.name === "RangeError") && /policy|engine|WASM_MALLOC_POLICY/.test(error.message)) {
       console.error(`wasm-malloc: ${escapeUnprintable(error.message)}`);
@@ -323,6 +377,24 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`| head`) closes the pipe: the next write fails with EPIPE.
+ * That is the reader's choice, not an error: stop at once, quietly, with 0.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+  // A closed stderr: nothing more can be said there, and the exit code still tells.
+  process.stderr.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
 const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname);
-if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));
+if (invokedDirectly) {
+  exitQuietlyOnClosedPipe();
+  process.exitCode = await main(process.argv.slice(2));
+}
 export { isPolicyName };

@@ -95,9 +95,21 @@ export class WasmMallocError extends Error {
   }
 }
 
-/** Turn a raw report into an error, with names from the layout's ERR_*, REASON_* and OP_* constants. */
-export function errorFromReport(report: RawReport, blockName?: string, traceIndex?: number): WasmMallocError {
+/** A block the host saw freed: the size the caller asked for it, and its name. */
+export interface FreedBlock { size: number; name?: string }
+
+/**
+ * Turn a raw report into an error, with names from the layout's ERR_*, REASON_* and OP_* constants.
+ * `freed`: what the host recorded when the pointer was freed. A double free then names the block
+ * the caller freed, with the size asked for it: the module can only report the free block it finds
+ * there now, which may have merged with its free neighbours since (59,808 bytes for a 5,000-byte block).
+ */
+export function errorFromReport(report: RawReport, blockName?: string, traceIndex?: number, freed?: FreedBlock): WasmMallocError {
   const kind = namesByValue("ERR_").get(report.kind) ?? `error-${report.kind}`;
+  if (kind === "double-free" && freed !== undefined) {
+    report = { ...report, size: freed.size };
+    blockName = freed.name ?? blockName;
+  }
   const reason = namesByValue("REASON_").get(report.reason) ?? "";
   const op = namesByValue("OP_").get(report.op) ?? "call";
   const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "calloc": "calloc", "aligned-alloc": "aligned_alloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;

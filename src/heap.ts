@@ -9,7 +9,7 @@ import {
   U32_MAX, address, alignment, byteCount, elementCount, functionOption, integerOption, oneOfOption, optionsObject, show,
   stringOption, text as checkText, wasmSource,
 } from "./arguments.js";
-import { HeapCorruptionError, OutOfMemoryError, WasmMallocError, errorFromReport, namesByValue } from "./errors.js";
+import { HeapCorruptionError, OutOfMemoryError, WasmMallocError, errorFromReport, namesByValue, type FreedBlock } from "./errors.js";
 import { liveBytes, liveDataView } from "./live-view.js";
 import type { TraceLog } from "./trace-log.js";
 import type { HeapSnapshot } from "./render/snapshot.js";
@@ -51,6 +51,9 @@ export interface HeapOptions {
 
 /** Most noticed errors `heap.errors` keeps (the oldest go first). */
 export const KEPT_ERRORS = 100;
+
+/** Most freed blocks the heap remembers for double-free messages (the oldest go first). */
+const KEPT_FREED = 4096;
 
 /** Largest maxMemory: wasm32's 4 GiB (0 means the same: no limit of our own). */
 const MAX_MEMORY_LIMIT = 2 ** 32;
@@ -213,6 +216,8 @@ export class Heap {
   private readonly pending: RawReport[];
   private readonly names = new Map<number, string>();
   private readonly requested = new Map<number, number>();
+  /** Recently freed pointers: the size asked and the name, for a double free's message (KEPT_FREED, oldest dropped). */
+  private readonly freed = new Map<number, FreedBlock>();
 
   private constructor(exports: AllocatorExports, options: {
     policy: PolicyName; engine: Engine; build: Build; maxMemory: number; trace: TraceLog | null; pending: RawReport[];
@@ -293,6 +298,8 @@ export class Heap {
   /** An operation reported by the traced/checked build (from JS or from another module). */
   private observe(op: number, a: number, b: number, result: number): void {
     this.trace?.record(op, a, b, result);
+    // A block handed out again (perhaps to another module) is no longer the one freed there.
+    if (op !== LAYOUT.OP_FREE && result !== 0) this.freed.delete(result);
     if (op === LAYOUT.OP_FREE) this.forget(a);
     else if (op === LAYOUT.OP_REALLOC && a !== 0 && a !== result) {
       const name = this.names.get(a);
@@ -301,7 +308,14 @@ export class Heap {
     }
   }
 
+  /** `ptr` is no longer a live block: drop its name and size, keeping them for a double free's message. */
   private forget(ptr: number): void {
+    const size = this.requested.get(ptr);
+    if (size !== undefined) {
+      this.freed.delete(ptr); // (re-inserted last: the Map's order is the order of freeing)
+      this.freed.set(ptr, { size, name: this.names.get(ptr) });
+      if (this.freed.size > KEPT_FREED) this.freed.delete(this.freed.keys().next().value as number);
+    }
     this.names.delete(ptr);
     this.requested.delete(ptr);
   }
@@ -315,7 +329,7 @@ export class Heap {
   private raise(): WasmMallocError[] | null {
     if (this.pending.length === 0) return null;
     const errors = this.pending.splice(0).map((r) =>
-      errorFromReport(r, this.names.get(r.block) ?? this.names.get(r.ptr), this.trace?.operations));
+      errorFromReport(r, this.names.get(r.block) ?? this.names.get(r.ptr), this.trace?.operations, this.freed.get(r.ptr)));
     const noticed = errors.filter((e) => e.noticed);
     const rejection = errors.find((e) => !e.noticed);
     if (rejection) { this.deliver(noticed); throw rejection; }
@@ -343,7 +357,7 @@ export class Heap {
   }
 
   private remember(ptr: number, size: number): number {
-    if (ptr !== 0) this.requested.set(ptr, size);
+    if (ptr !== 0) { this.requested.set(ptr, size); this.freed.delete(ptr); }
     return ptr;
   }
 

@@ -1,5 +1,8 @@
 // Serving the heap visualizer: the built page (dist-viz/, from `vite build`) as static
-// files, plus the trace the user named on the command line at /trace/<name>.
+// files, plus the trace the user named on the command line at /trace/<name>. The page
+// reads its trace and options from its query string; the bare address (/, no query)
+// redirects to the page with the served trace and options, so it opens what the
+// command line named however the address is typed.
 //
 // node:http and nothing else, so `wasm-malloc viz` works from an installed package
 // (where the bundler, a dev dependency, is absent). The page itself does all the work:
@@ -56,7 +59,7 @@ export interface VizServerOptions {
 }
 
 export interface VizServer {
-  /** The page's address, with the trace and options in its query string. */
+  /** The page's address, with the trace and options in its query string (the bare address redirects there). */
   url: string;
   /** The port it listens on. */
   port: number;
@@ -136,6 +139,10 @@ export async function serveViz(options: VizServerOptions = {}): Promise<VizServe
   const allowed = allowedHosts(host);
   const trace = options.trace;
   const traceName = trace ? path.basename(trace.name) : undefined;
+  const query = new URLSearchParams();
+  if (traceName) query.set("trace", `trace/${encodeURIComponent(traceName)}`);
+  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query.set(key, String(value));
+  const search = query.toString();
 
   const answer = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     // Never let another site's script read a response, nor a browser guess a type.
@@ -155,6 +162,12 @@ export async function serveViz(options: VizServerOptions = {}): Promise<VizServe
     if (target.length > MAX_URL) { sendText(response, 414, `the request target is ${target.length} characters; at most ${MAX_URL}`); return; }
     const parts = pathParts(target);
     if (!Array.isArray(parts)) { sendText(response, parts.status, parts.why); return; }
+    // The bare address: the page with what the command line named (a page with its own query is left alone).
+    if (search && !target.includes("?") && parts.length === 1 && (parts[0] === "" || parts[0] === "index.html")) {
+      response.writeHead(302, { location: `/?${search}`, "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" });
+      response.end(request.method === "HEAD" ? undefined : `302 Found: /?${search}\n`);
+      return;
+    }
 
     if (trace && parts.length === 2 && parts[0] === "trace" && parts[1] === traceName) {
       const headers = { "cache-control": "no-store" };
@@ -193,10 +206,6 @@ export async function serveViz(options: VizServerOptions = {}): Promise<VizServe
   // After listening, an error (such as a socket's) is logged, never thrown out of the process.
   server.on("error", (error) => console.error(`wasm-malloc viz: ${printable(error.message)}`));
   const { port } = server.address() as AddressInfo;
-  const query = new URLSearchParams();
-  if (traceName) query.set("trace", `trace/${encodeURIComponent(traceName)}`);
-  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) query.set(key, String(value));
-  const search = query.toString();
   return {
     url: `http://${hostName(host)}:${port}/${search ? "?" + search : ""}`,
     port,

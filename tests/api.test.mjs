@@ -252,6 +252,33 @@ test("WASM_MALLOC_POLICY chooses the policy under Node; an explicit option wins"
   assert.match(bad.stderr, /WASM_MALLOC_POLICY is "fastest"; choose one of first, next, best, worst, segregated/);
 });
 
+test("a double free names the block the caller freed and the size asked for it, not the free block it has merged into", async () => {
+  for (const build of ["release", "traced", "checked"]) {
+    const heap = await Heap.create({ build, slabs: false });
+    const a = heap.malloc(5000), b = heap.malloc(5000);
+    heap.malloc(100); // keeps b from merging into the top
+    heap.name(a, "parser buffer");
+    heap.free(b);
+    heap.free(a); // merges with b: the free block at a is now over 10,000 bytes
+    const named = (ptr, size, name) => (e) => {
+      assert.equal(e.kind, "double-free");
+      assert.equal(e.address, ptr);
+      assert.equal(e.size, size, e.message);
+      assert.match(e.message, new RegExp(`^double-free in (free|realloc)\\(0x${ptr.toString(16)}\\) \\(block 0x[0-9a-f]+, ${size} bytes${name ? `, "${name}"` : ""}\\)`));
+      return true;
+    };
+    assert.throws(() => heap.free(a), named(a, 5000, "parser buffer"), build);
+    assert.throws(() => heap.realloc(a, 10), named(a, 5000, "parser buffer"), build);
+    assert.throws(() => heap.free(b), named(b, 5000), `${build}: b, merged into a`);
+    // Once the address is handed out again, a later double free there is about the new block.
+    const c = heap.malloc(300);
+    if (build !== "checked") assert.equal(c, a, build); // (the checked build's quarantine holds a back)
+    heap.free(c);
+    assert.throws(() => heap.free(c), named(c, 300), build);
+    heap.check();
+  }
+});
+
 test("check() throws HeapCorruptionError naming the violation and the address", async () => {
   const heap = await Heap.create({ slabs: false });
   const a = heap.malloc(100);

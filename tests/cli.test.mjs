@@ -4,14 +4,15 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { XMLParser } from "fast-xml-parser";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-cli-"));
 const SHORT = "tests/fixtures/short.rep";
+const CLI = path.resolve("dist/cli.js");
 
-function cli(args, env = {}) {
-  const run = spawnSync(process.execPath, ["dist/cli.js", ...args], { encoding: "utf8", env: { ...process.env, WASM_MALLOC_POLICY: "", ...env } });
+function cli(args, env = {}, cwd = undefined) {
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd, env: { ...process.env, WASM_MALLOC_POLICY: "", ...env } });
   return { code: run.status, out: run.stdout, err: run.stderr };
 }
 
@@ -93,7 +94,7 @@ test("trace errors exit 1 with file:line; usage errors exit 2", () => {
       assert.match(r.err, message);
     }
   }
-  for (const args of [["frobnicate"], ["replay"], ["replay", SHORT, "--policy", "fastest"], ["dump", "--at", "-3"], ["map", SHORT], ["replay", SHORT, "--engine", "turbo"]]) {
+  for (const args of [["frobnicate"], ["replay"], ["replay", SHORT, "--policy", "fastest"], ["dump", "--at", "-3"], ["replay", SHORT, "--engine", "turbo"]]) {
     const r = cli(args);
     assert.equal(r.code, 2, args.join(" "));
     assert.ok(r.err.length > 0, "says what is wrong");
@@ -158,4 +159,104 @@ test("demo (npm start) compares the policies, dumps a small heap and writes a pi
   assert.match(r.out, /summary: /);
   assert.ok(r.out.includes(`picture of that heap: ${out}`));
   assert.ok(fs.readFileSync(out, "utf8").startsWith("<svg"));
+});
+
+test("--version prints the package's version, exit 0", () => {
+  const { version } = JSON.parse(fs.readFileSync("package.json", "utf8"));
+  for (const flag of ["--version", "-V"]) {
+    const r = cli([flag]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, `${version}\n`);
+  }
+  assert.match(cli(["--help"]).out, /-V, --version/);
+});
+
+test("an unknown command, `help` of one, or no command at all is bad usage: exit 2", () => {
+  for (const args of [["frobnicate"], ["frobnicate", SHORT], ["help", "frobnicate"]]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.err, /error: unknown command 'frobnicate'/);
+    assert.equal(r.out, "");
+  }
+  const none = cli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.err, /Usage: wasm-malloc/, "the help, on stderr");
+  for (const args of [["help"], ["help", "replay"], ["replay", "--help"]]) assert.equal(cli(args).code, 0, args.join(" "));
+});
+
+test("map without --out writes heap.svg in the current folder, as compare writes compare.svg", () => {
+  const dir = fs.mkdtempSync(path.join(tmp, "map-"));
+  const r = cli(["map", path.resolve(SHORT)], {}, dir);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^wrote heap\.svg \(\d+ blocks, 1 page\)/);
+  assert.ok(fs.readFileSync(path.join(dir, "heap.svg"), "utf8").startsWith("<svg"));
+  assert.match(cli(["map", "--help"]).out, /default: "heap\.svg"/);
+});
+
+test("--at past the end of the trace is exit 2 naming the trace's length; --at its length is the end", () => {
+  const out = path.join(tmp, "past.svg");
+  for (const args of [["dump", SHORT, "--at", "13"], ["map", SHORT, "--at", "13", "--out", out], ["info", SHORT, "--at", "13", "--slab"], ["viz", SHORT, "--at", "13", "--port", "0"]]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(r.err, "wasm-malloc: --at 13 is past the end of short.rep: it has 12 operations; pass --at 0..12\n", args.join(" "));
+    assert.equal(r.out, "");
+  }
+  assert.ok(!fs.existsSync(out), "no picture of a state the trace never reaches");
+  const builtIn = cli(["dump", "--at", "1000"]);
+  assert.equal(builtIn.code, 2);
+  assert.match(builtIn.err, /--at 1000 is past the end of the built-in example: it has (\d+) operations; pass --at 0\.\.\1/);
+  const end = cli(["dump", SHORT, "--at", "12"]);
+  assert.equal(end.code, 0, end.err);
+  assert.match(end.out, /after 12 of 12 operations/);
+  assert.match(cli(["dump", SHORT, "--at", "0"]).out, /after 0 of 12 operations/);
+});
+
+test("--policy with --engine buddy is exit 2: the buddy engine has no placement policy", () => {
+  for (const command of [["replay", SHORT], ["replay", SHORT, "--json"], ["dump", SHORT], ["info", SHORT, "--buddy"], ["viz", SHORT, "--port", "0"]]) {
+    for (const policy of ["best", ...(command[0] === "replay" ? ["all"] : [])]) {
+      const r = cli([...command, "--engine", "buddy", "--policy", policy]);
+      assert.equal(r.code, 2, `${command.join(" ")} --policy ${policy}`);
+      assert.match(r.err, new RegExp(`--policy ${policy} does not apply to --engine buddy: the buddy engine has no placement policy; drop --policy`));
+      assert.equal(r.out, "");
+    }
+  }
+  // WASM_MALLOC_POLICY is a default for the policy engines, not a request: the buddy engine runs.
+  const env = cli(["replay", SHORT, "--engine", "buddy", "--json"], { WASM_MALLOC_POLICY: "best" });
+  assert.equal(env.code, 0, env.err);
+  assert.equal(JSON.parse(env.out)[0].policy, "buddy");
+});
+
+test("writing into a closed pipe (`| head -1`) ends quietly with 0, no stack trace", async () => {
+  // The reader is gone before the first write: every write fails with EPIPE.
+  for (const args of [["dump", "traces/cccp-bal.rep"], ["replay", SHORT, "--policy", "all"], ["dump", "--json"]]) {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let err = "";
+    child.stderr.on("data", (chunk) => { err += chunk; });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(err, "", args.join(" "));
+    assert.equal(code, 0, args.join(" "));
+  }
+});
+
+test("replay --json and compare --json name a trace alike: its file name, and the path as given", () => {
+  const replayed = JSON.parse(cli(["replay", SHORT, "--json"]).out)[0];
+  const compared = JSON.parse(cli(["compare", SHORT, "--json"]).out)[0];
+  for (const record of [replayed, compared]) {
+    assert.equal(record.trace, "short.rep");
+    assert.equal(record.file, SHORT);
+  }
+});
+
+test("the CLI examples run on the sample traces shipped in traces/", () => {
+  const help = cli(["--help"]).out;
+  const examples = [...help.matchAll(/^ {2}wasm-malloc (replay|compare|dump) (.*)$/gm)];
+  assert.ok(examples.length >= 3, help);
+  for (const [, command, rest] of examples) {
+    const args = rest.split(" ").flatMap((arg) => arg === "traces/*.rep" ? fs.readdirSync("traces").filter((f) => f.endsWith(".rep")).map((f) => `traces/${f}`) : [arg]);
+    for (let i = 0; i < args.length; i++) if (args[i] === "--out") args[i + 1] = path.join(tmp, args[i + 1]);
+    const r = cli([command, ...args]);
+    assert.equal(r.code, 0, `${command} ${rest}: ${r.err}`);
+  }
+  assert.equal(fs.readdirSync("traces").filter((f) => f.endsWith(".rep")).length, 13, "the 13 CS:APP sample traces");
 });

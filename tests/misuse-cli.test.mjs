@@ -167,7 +167,8 @@ test("viz --host 0.0.0.0 warns on stderr that the trace is readable from the net
   assert.match(viz.err, /warning: --host 0\.0\.0\.0 is not a loopback address: anyone who can reach this machine on port \d+ can read the page and the trace short\.rep/);
   // Still only answers the allowed names.
   assert.equal((await rawRequest(viz.port, request("/", "Host: evil.example\r\n"))).status, 403);
-  assert.equal((await rawRequest(viz.port, request("/", `Host: 0.0.0.0:${viz.port}\r\n`))).status, 200);
+  assert.equal((await rawRequest(viz.port, request("/index.html?trace=trace/short.rep", `Host: 0.0.0.0:${viz.port}\r\n`))).status, 200);
+  assert.equal((await rawRequest(viz.port, request("/", `Host: 0.0.0.0:${viz.port}\r\n`))).status, 302, "the bare address: to the page with the trace");
 
   const quiet = await startViz([SHORT, "--port", "0"]);
   t.after(() => quiet.child.kill());
@@ -366,7 +367,10 @@ test("every number flag rejects 2^32+, NaN, negatives, fractions, exponents, hex
   }
   // The values that are fine still work.
   assert.equal(cli(["dump", SHORT, "--at=0"]).code, 0);
-  assert.equal(cli(["dump", SHORT, "--at", "4294967295"]).code, 0, "more than the trace has: the whole trace");
+  // The largest number parses; past the end of the trace it is refused, naming the trace's length.
+  const past = cli(["dump", SHORT, "--at", "4294967295"]);
+  assert.equal(past.code, 2, "more than the trace has");
+  assert.equal(past.err, "wasm-malloc: --at 4294967295 is past the end of short.rep: it has 12 operations; pass --at 0..12\n");
   // --host: never empty (which would listen on every interface), no spaces or control bytes.
   for (const value of ["", "a b", "\x1b[31m"]) {
     const r = cli(["viz", SHORT, `--host=${value}`, "--port", "0"]);

@@ -1,16 +1,16 @@
-// Replay every CS:APP trace in ../shared/traces under every policy, with the
+// Replay every CS:APP sample trace (traces/, see tests/host/traces.mjs) under every policy, with the
 // heap check after every operation and every block's bytes verified.
 import test from "node:test";
 import fs from "node:fs";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { Heap, POLICY_NAMES, parseTrace, replay } from "../dist/index.js";
-import { traceFiles, tracesDir } from "./host/traces.mjs";
+import { traceFiles, tracePlaces } from "./host/traces.mjs";
 
 const files = traceFiles();
 if (files.length === 0) {
-  console.log(`# no traces found (looked in ${tracesDir() ?? "../shared/traces"}): trace replay skipped`);
-  test("trace replay (skipped: ../shared/traces not present)", { skip: "no ../shared/traces" }, () => {});
+  console.log(`# no traces found (looked in ${tracePlaces()}): trace replay skipped`);
+  test("trace replay (skipped: no .rep files found)", { skip: `no .rep files in ${tracePlaces()}` }, () => {});
 }
 
 for (const file of files) {

@@ -49,6 +49,29 @@ test("viz FILE serves the page on 127.0.0.1 and the trace the URL names, until k
   assert.equal(child.exitCode, null, "still serving");
 });
 
+test("viz FILE: the bare address redirects to the page with that trace and the options", async (t) => {
+  const { url, child } = await startViz([SHORT, "--port", "0", "--at", "5"]);
+  t.after(() => child.kill());
+  const page = new URL(url);
+  for (const bare of ["/", "/index.html"]) {
+    const answer = await fetch(new URL(bare, page.origin), { redirect: "manual" });
+    assert.equal(answer.status, 302, bare);
+    assert.equal(new URL(answer.headers.get("location"), page.origin).href, url, `${bare} leads to the URL printed`);
+  }
+  // Followed, it is the page; and a URL with its own query is left alone (the built-in examples stay reachable).
+  const followed = await fetch(page.origin + "/");
+  assert.equal(followed.url, url);
+  assert.match(await followed.text(), /<title>wasm-malloc heap visualizer<\/title>/);
+  assert.equal((await fetch(new URL("/?example=churn", page.origin), { redirect: "manual" })).status, 200);
+});
+
+test("viz without a file serves the bare page: no redirect", async (t) => {
+  const { url, child } = await startViz(["--port", "0"]);
+  t.after(() => child.kill());
+  assert.equal(new URL(url).search, "");
+  assert.equal((await fetch(url, { redirect: "manual" })).status, 200);
+});
+
 test("viz --engine buddy asks the page for the buddy engine", async (t) => {
   const { url, child } = await startViz([SHORT, "--port", "0", "--engine", "buddy", "--no-slabs"]);
   t.after(() => child.kill());

@@ -1,14 +1,20 @@
-// Where the CS:APP malloc-lab traces are: WASM_MALLOC_TRACES, else ../shared/traces
-// beside the checkout. Tests and benchmarks skip them (saying so) when absent.
+// Where the CS:APP malloc-lab traces are: WASM_MALLOC_TRACES if set, else the repo's
+// traces/ (shipped with it, see traces/README.md), else ../shared/traces beside the
+// checkout. Tests and benchmarks skip them (saying so) only when none of these exists.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/** The folders looked in, in order (for messages). */
+export function traceDirCandidates() {
+  if (process.env.WASM_MALLOC_TRACES) return [process.env.WASM_MALLOC_TRACES];
+  return [path.join(repo, "traces"), path.resolve(repo, "..", "shared", "traces")];
+}
+
 export function tracesDir() {
-  const dir = process.env.WASM_MALLOC_TRACES ?? path.resolve(repo, "..", "shared", "traces");
-  return fs.existsSync(dir) ? dir : null;
+  return traceDirCandidates().find((dir) => fs.existsSync(dir)) ?? null;
 }
 
 export function traceFiles() {
@@ -16,3 +22,6 @@ export function traceFiles() {
   if (!dir) return [];
   return fs.readdirSync(dir).filter((f) => f.endsWith(".rep")).sort().map((f) => path.join(dir, f));
 }
+
+/** Where traces were looked for, for a "no traces" message. */
+export const tracePlaces = () => traceDirCandidates().join(" or ");
