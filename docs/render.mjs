@@ -55,7 +55,10 @@ try {
     await page.setViewportSize({ width: picture.width, height: 200 });
     await page.goto(pathToFileURL(svg).href);
     const box = await page.locator("svg").first().boundingBox();
-    await page.screenshot({ path: path.join(DOCS, `${picture.name}.png`), clip: { x: 0, y: 0, width: Math.ceil(box.width), height: Math.ceil(box.height) } });
+    // A screenshot is cut at the viewport: make it the picture's whole size first.
+    const size = { width: Math.ceil(box.width), height: Math.ceil(box.height) };
+    await page.setViewportSize({ width: Math.max(picture.width, size.width), height: size.height });
+    await page.screenshot({ path: path.join(DOCS, `${picture.name}.png`), clip: { x: 0, y: 0, ...size } });
     console.log(`wrote docs/${picture.name}.png`);
   }
   // The visualizer on its built-in example, after 11 of 14 operations, free-list links on.

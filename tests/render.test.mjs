@@ -6,6 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { renderHeapSvg, renderComparisonSvg } from "../dist/render/svg.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
 
 const PAGE = 65536;
 const NAME = 'tokens <b> & "c"';
@@ -222,3 +226,30 @@ test("comparison bars are proportional to their values, and the legend names eve
   const legend = all(root, "g").find((g) => g.class === "legend");
   assert.deepEqual(all(legend, "text").map((t) => t["#text"] ?? t), ["first", "best", "segregated"]);
 });
+
+// ── The README's pictures are whole ─────────────────────────────────────────
+// docs/render.mjs screenshots each SVG in Chromium; a screenshot cut at the
+// viewport once showed 4 of example-heap's 9 rows. Each PNG must be its SVG's size.
+{
+  const pngSize = (file) => {
+    const bytes = fs.readFileSync(file);
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  };
+  const svgSize = (text) => {
+    const root = /<svg\b[^>]*>/.exec(text)[0];
+    return { width: Math.ceil(Number(/\swidth="([\d.]+)"/.exec(root)[1])), height: Math.ceil(Number(/\sheight="([\d.]+)"/.exec(root)[1])) };
+  };
+  for (const name of ["short-first-at-10", "compare-no-slabs"]) {
+    test(`docs/${name}.png is the whole of docs/${name}.svg`, () => {
+      assert.deepEqual(pngSize(`docs/${name}.png`), svgSize(fs.readFileSync(`docs/${name}.svg`, "utf8")));
+    });
+  }
+  test("docs/example-heap.png is the whole of the built-in example's map", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-pictures-"));
+    const out = path.join(dir, "example.svg");
+    const run = spawnSync(process.execPath, ["dist/cli.js", "map", "--out", out], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(pngSize("docs/example-heap.png"), svgSize(fs.readFileSync(out, "utf8")));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+}
