@@ -17,8 +17,15 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-package-"));
 const project = path.join(work, "project");
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
+// What a user's shell has: under `npm test`, node_modules/.bin comes first on PATH, and a
+// dependency of as-pect installs npm 6 there (it knows no --pack-destination), and npm_*
+// variables carry the outer npm's settings. Neither is the user's.
+const userEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+userEnv.PATH = (process.env.PATH ?? "").split(path.delimiter)
+  .filter((dir) => !dir.includes(`node_modules${path.sep}.bin`)).join(path.delimiter);
+
 function run(command, args, cwd, timeout = 120_000) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout, maxBuffer: 1 << 26 });
+  const result = spawnSync(command, args, { cwd, env: userEnv, encoding: "utf8", timeout, maxBuffer: 1 << 26 });
   const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
   assert.equal(result.status, 0, `${command} ${args.join(" ")} (in ${cwd}) exited ${result.status ?? result.signal}:\n${output}`);
   return result.stdout;
