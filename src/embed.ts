@@ -108,7 +108,7 @@ export function embedBuildUrl(traced: boolean): URL {
   return new URL(/* @vite-ignore */ `../build/${traced ? "embed-traced" : "embed"}.wasm`, import.meta.url);
 }
 
-async function readBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>> {
   if (typeof Response !== "undefined" && source instanceof Response) return new Uint8Array(await source.arrayBuffer());
   if (source instanceof URL || typeof source === "string") {
     const url = source instanceof URL ? source : new URL(source, `file://${typeof process !== "undefined" ? process.cwd() : ""}/`);
@@ -151,78 +151,10 @@ function assemblyScriptAbort(memory: WebAssembly.Memory) {
  */
 export async function linkAllocator(client: WasmSource | WebAssembly.Module, options: LinkOptions = {}): Promise<LinkedAllocator> {
   options = checkLinkOptions(client, options);
-  const policy = resolvePolicy(options.policy);
-  const traced = options.trace !== undefined;
-
-  // 1. What the client needs: its memory import and __heap_base.
-  let clientModule: WebAssembly.Module;
-  let info: ModuleInfo | undefined;
-  if (client instanceof WebAssembly.Module) clientModule = client;
-  else {
-    const bytes = await readBytes(client);
-    info = moduleInfo(bytes);
-    clientModule = await WebAssembly.compile(bytes);
-  }
-  const declared = WebAssembly.Module.imports(clientModule);
-  const memoryImport = declared.find((i) => i.kind === "memory");
-  if (!memoryImport || memoryImport.module !== "env" || memoryImport.name !== "memory") {
-    const has = memoryImport ? `imports its memory as ${memoryImport.module}.${memoryImport.name}` : "defines its own memory";
-    throw new TypeError(`the client ${has}; link it with an imported env.memory (clang: -Wl,--import-memory; asc: --importMemory)`);
-  }
-  if (info?.memoryImport?.shared) throw new TypeError("the client imports a shared memory; wasm-malloc links over a plain (unshared) memory");
-  const heapBase = options.heapBase ?? info?.heapBase;
-  if (info && heapBase === undefined) {
-    throw new TypeError("the client exports no constant __heap_base; build it with -Wl,--export=__heap_base (clang), or pass heapBase");
-  }
-
-  // 2. One memory, as large as the client asks to start with.
-  const maxPages = options.maxMemory ? Math.floor(options.maxMemory / PAGE) : undefined;
-  const initial = info?.memoryImport?.initial ?? Math.max(1, Math.ceil((heapBase ?? 0) / PAGE));
-  let maximum = info?.memoryImport?.maximum;
-  if (maxPages !== undefined) maximum = maximum === undefined ? maxPages : Math.min(maximum, maxPages);
-  if (maximum !== undefined && maximum < initial) {
-    throw new RangeError(`maxMemory ${options.maxMemory} bytes is below the ${initial * PAGE} bytes the client starts with; allow more`);
-  }
-  const memory = new WebAssembly.Memory(maximum === undefined ? { initial } : { initial, maximum });
-
-  // 3. The allocator over it. Its reports become errors; operations feed the trace log.
-  let heap: Heap | null = null;
-  let log: TraceLog | null = null;
-  let allocator: AllocatorExports;
-  const hooks: AllocatorHooks = {
-    onReport: (report: RawReport) => {
-      const error = errorFromReport(report, heap?.nameOf(report.block) ?? heap?.nameOf(report.ptr), log?.operations);
-      // Noticed and worked around: the allocator's call goes on after this returns.
-      if (report.noticed) { if (heap) heap.notice(error); else (options.onError ?? console.warn)(error); return; }
-      if (options.onMisuse) options.onMisuse(error);
-      else throw error;
-    },
-    onOp: (op, a, b, result) => heap?.hooks.onOp(op, a, b, result),
-    onNamed: (ptr, label, length) => heap?.hooks.onNamed(ptr, label, length),
-  };
-  const allocatorSource = options.allocator ?? embedBuildUrl(traced);
-  const allocatorModule = allocatorSource instanceof WebAssembly.Module
-    ? allocatorSource : await WebAssembly.compile(await readBytes(allocatorSource));
-  const allocatorInstance = await WebAssembly.instantiate(allocatorModule, { env: { memory, ...allocatorImports(hooks) } });
-  allocator = allocatorInstance.exports as unknown as AllocatorExports;
-  for (const fn of ["heap_init_with", ...LINKABLE_FUNCTIONS]) {
-    if (typeof allocator[fn] !== "function") throw new TypeError(`the allocator module exports no ${fn}; link with the embed build`);
-  }
-
-  // 4. The heap, before any client code runs (a start function may allocate).
-  const flags = options.slabs === false ? LAYOUT.OPTION_NO_SLABS : 0;
-  const init = (base: number) => {
-    const status = allocator.heap_init_with(base, options.maxMemory ?? 0, policyNumber(policy), flags);
-    if (status === -3) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page above __heap_base ${base}; allow more`);
-    if (status !== 0) throw new Error(`heap_init_with failed (${status})`);
-  };
-  if (heapBase !== undefined) init(heapBase);
-  if (traced) {
-    const { TraceLog } = await import("./trace-log.js");
-    const op = (name: string) => constant(`OP_${name}`);
-    log = new TraceLog(options.trace!, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
-      () => memory.buffer.byteLength);
-  }
+  const { clientModule, declared, info, heapBase } = await readClient(client, options, "linkAllocator");
+  const shared = await linkHeap(info, heapBase, options);
+  const { memory, allocator, log } = shared;
+  const maximum = shared.maximumPages;
 
   // 5. The client: its imports, with the allocator's functions where it asks for them.
   const routed: Record<string, string> = {};
@@ -239,11 +171,9 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
     const wasiImports = options.wasi.getImportObject?.() ?? { wasi_snapshot_preview1: options.wasi.wasiImport };
     for (const [module, fns] of Object.entries(wasiImports)) imports[module] ??= fns as WebAssembly.ModuleImports;
   }
-  // The view of the allocator the Heap reads: heap_base is the client's, not the allocator's own.
-  const view: AllocatorExports = { ...allocator, heap_base: () => heapBase ?? instanceHeapBase(instance) };
-  heap = Heap.attach(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log, onError: options.onError });
-
   let instance!: WebAssembly.Instance;
+  const heap = shared.attach(() => heapBase ?? instanceHeapBase(instance));
+
   let clientExports!: Record<string, any>;
   for (;;) {
     try {
@@ -264,7 +194,7 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
       memory.grow(Math.min(pages, room));
     }
   }
-  if (heapBase === undefined) init(instanceHeapBase(instance));
+  if (heapBase === undefined) shared.init(instanceHeapBase(instance));
 
   // A WASI reactor (or any module exporting _initialize) is initialized once, now.
   const exports = instance.exports as Record<string, unknown>;
@@ -289,12 +219,117 @@ export async function linkAllocator(client: WasmSource | WebAssembly.Module, opt
   };
 }
 
+/** What linking needs to know of the client: its module, imports, binary facts and __heap_base. */
+export interface ClientFacts {
+  clientModule: WebAssembly.Module;
+  declared: WebAssembly.ModuleImportDescriptor[];
+  info: ModuleInfo | undefined;
+  heapBase: number | undefined;
+}
+
+/** Steps 1 of linking: the client's memory import (env.memory, unshared) and its __heap_base. */
+export async function readClient(client: WasmSource | WebAssembly.Module, options: LinkOptions, where: string): Promise<ClientFacts> {
+  let clientModule: WebAssembly.Module;
+  let info: ModuleInfo | undefined;
+  if (client instanceof WebAssembly.Module) clientModule = client;
+  else {
+    const bytes = await readBytes(client);
+    info = moduleInfo(bytes);
+    clientModule = await WebAssembly.compile(bytes);
+  }
+  const declared = WebAssembly.Module.imports(clientModule);
+  const memoryImport = declared.find((i) => i.kind === "memory");
+  if (!memoryImport || memoryImport.module !== "env" || memoryImport.name !== "memory") {
+    const has = memoryImport ? `imports its memory as ${memoryImport.module}.${memoryImport.name}` : "defines its own memory";
+    throw new TypeError(`${where}: the client ${has}; link it with an imported env.memory (clang: -Wl,--import-memory; asc: --importMemory)`);
+  }
+  if (info?.memoryImport?.shared) throw new TypeError(`${where}: the client imports a shared memory; wasm-malloc links over a plain (unshared) memory`);
+  const heapBase = options.heapBase ?? info?.heapBase;
+  if (info && heapBase === undefined) {
+    throw new TypeError(`${where}: the client exports no constant __heap_base; build it with -Wl,--export=__heap_base (clang), or pass heapBase`);
+  }
+  return { clientModule, declared, info, heapBase };
+}
+
+/** Steps 2-4 of linking, done: the memory, the allocator over it, its heap set up (once the base is known). */
+export interface LinkedHeap {
+  memory: WebAssembly.Memory;
+  maximumPages: number | undefined;
+  allocator: AllocatorExports;
+  log: TraceLog | null;
+  /** Sets the heap up at `base` (done already when the base was known). */
+  init(base: number): void;
+  /** The Heap over the allocator; `heapBase` is asked whenever the Heap needs the client's base. */
+  attach(heapBase: () => number): Heap;
+}
+
+export async function linkHeap(info: ModuleInfo | undefined, heapBase: number | undefined, options: LinkOptions): Promise<LinkedHeap> {
+  const policy = resolvePolicy(options.policy);
+  const traced = options.trace !== undefined;
+
+  // 2. One memory, as large as the client asks to start with.
+  const maxPages = options.maxMemory ? Math.floor(options.maxMemory / PAGE) : undefined;
+  const initial = info?.memoryImport?.initial ?? Math.max(1, Math.ceil((heapBase ?? 0) / PAGE));
+  let maximum = info?.memoryImport?.maximum;
+  if (maxPages !== undefined) maximum = maximum === undefined ? maxPages : Math.min(maximum, maxPages);
+  if (maximum !== undefined && maximum < initial) {
+    throw new RangeError(`maxMemory ${options.maxMemory} bytes is below the ${initial * PAGE} bytes the client starts with; allow more`);
+  }
+  const memory = new WebAssembly.Memory(maximum === undefined ? { initial } : { initial, maximum });
+
+  // 3. The allocator over it. Its reports become errors; operations feed the trace log.
+  let heap: Heap | null = null;
+  let log: TraceLog | null = null;
+  const hooks: AllocatorHooks = {
+    onReport: (report: RawReport) => {
+      const error = errorFromReport(report, heap?.nameOf(report.block) ?? heap?.nameOf(report.ptr), log?.operations);
+      // Noticed and worked around: the allocator's call goes on after this returns.
+      if (report.noticed) { if (heap) heap.notice(error); else (options.onError ?? console.warn)(error); return; }
+      if (options.onMisuse) options.onMisuse(error);
+      else throw error;
+    },
+    onOp: (op, a, b, result) => heap?.hooks.onOp(op, a, b, result),
+    onNamed: (ptr, label, length) => heap?.hooks.onNamed(ptr, label, length),
+  };
+  const allocatorSource = options.allocator ?? embedBuildUrl(traced);
+  const allocatorModule = allocatorSource instanceof WebAssembly.Module
+    ? allocatorSource : await WebAssembly.compile(await readBytes(allocatorSource));
+  const allocatorInstance = await WebAssembly.instantiate(allocatorModule, { env: { memory, ...allocatorImports(hooks) } });
+  const allocator = allocatorInstance.exports as unknown as AllocatorExports;
+  for (const fn of ["heap_init_with", ...LINKABLE_FUNCTIONS]) {
+    if (typeof allocator[fn] !== "function") throw new TypeError(`the allocator module exports no ${fn}; link with the embed build`);
+  }
+
+  // 4. The heap, before any client code runs (a start function may allocate).
+  const flags = options.slabs === false ? LAYOUT.OPTION_NO_SLABS : 0;
+  const init = (base: number) => {
+    const status = allocator.heap_init_with(base, options.maxMemory ?? 0, policyNumber(policy), flags);
+    if (status === -3) throw new RangeError(`maxMemory ${options.maxMemory} bytes cannot hold the heap's first page above __heap_base ${base}; allow more`);
+    if (status !== 0) throw new Error(`heap_init_with failed (${status})`);
+  };
+  if (heapBase !== undefined) init(heapBase);
+  if (traced) {
+    const { TraceLog } = await import("./trace-log.js");
+    const op = (name: string) => constant(`OP_${name}`);
+    log = new TraceLog(options.trace!, { malloc: op("MALLOC"), calloc: op("CALLOC"), realloc: op("REALLOC"), free: op("FREE"), alignedAlloc: op("ALIGNED_ALLOC") },
+      () => memory.buffer.byteLength);
+  }
+  return {
+    memory, maximumPages: maximum, allocator, log, init,
+    attach(base: () => number): Heap {
+      // The view of the allocator the Heap reads: heap_base is the client's, not the allocator's own.
+      const view: AllocatorExports = { ...allocator, heap_base: base };
+      heap = Heap.attach(view, { policy, build: traced ? "embed-traced" : "embed", maxMemory: options.maxMemory ?? 0, trace: log, onError: options.onError });
+      return heap;
+    },
+  };
+}
+
 /**
  * linkAllocator's arguments, each checked for its type and range before anything
  * is compiled (left out or undefined: the default; unknown names are ignored).
  */
-function checkLinkOptions(client: unknown, given: unknown): LinkOptions {
-  const where = "linkAllocator";
+export function checkLinkOptions(client: unknown, given: unknown, where = "linkAllocator"): LinkOptions {
   wasmSource(where, "client", client, true);
   const options = optionsObject<LinkOptions>(where, given);
   for (const name of ["imports", "wasi"] as const) {

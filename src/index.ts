@@ -15,6 +15,8 @@ export type { HeapSnapshot, PageKind } from "./render/snapshot.js";
 export { formatDump } from "./dump.js";
 export { exampleTrace, churnTrace, formatTrace } from "./workloads.js";
 export { linkAllocator, linkableName, embedBuildUrl, LINKABLE_FUNCTIONS } from "./embed.js";
+export { prepareBindings } from "./bindings.js";
+export type { BindingsOptions, PreparedBindings } from "./bindings.js";
 export type { LinkOptions, LinkedAllocator, WasiLike, WasmSource } from "./embed.js";
 export { moduleInfo } from "./wasm-info.js";
 export type { ModuleInfo, MemoryImport } from "./wasm-info.js";
