@@ -68,6 +68,8 @@ try {
     await page.setViewportSize({ width: 1280, height: 1000 });
     await page.goto(`${server.url}?example=example&at=11&links=1`);
     await page.waitForSelector('body[data-step="11"]', { timeout: 10_000 });
+    // The plot records its series a moment after the heap is drawn.
+    await page.waitForSelector('.usage[data-complete="true"]', { timeout: 10_000 });
     await page.screenshot({ path: path.join(DOCS, "viz.png"), fullPage: true });
     console.log("wrote docs/viz.png");
   } finally {

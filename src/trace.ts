@@ -303,6 +303,10 @@ export class ReplayRun {
 
   /** Operations done so far. */
   get ops(): number { return this.done; }
+  /** Bytes the live ids asked for, now (a realloc counts its new size). */
+  get livePayload(): number { return this.live; }
+  /** The most livePayload has been so far. */
+  get peakLivePayload(): number { return this.peak; }
   /** Whether `limit` operations are done (the rest of the trace is only read). */
   get full(): boolean { return this.options.limit !== undefined && this.done >= this.options.limit; }
 

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { renderHeapSvg, renderComparisonSvg } from "../dist/render/svg.js";
+import { textWidth, wrapParts } from "../dist/render/svg-parts.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -184,14 +185,69 @@ test("one row per page, with the page map's kind in the gutter", () => {
     [[0, "heap"], [1, "slab"], [2, "free"], [3, "large"], [4, "large-tail"]]);
 });
 
+/** The summary's lines, top to bottom, with their baselines. */
+function summaryLines(root) {
+  const stats = all(root, "text").find((t) => t.class === "stats");
+  return [stats.tspan].flat().map((t) => ({ text: String(t["#text"]), x: Number(t.x), y: Number(t.y) }));
+}
+
+const firstRowY = (root) => Math.min(...blockRects(root).map((r) => Number(r.y)));
+
 test("header shows title, policy, step and stats", () => {
   const root = parse(renderHeapSvg(snapshot()));
   const texts = all(root, "text");
   const title = texts.find((t) => t.class === "title");
   assert.equal(title["#text"], "hand-made heap");
   assert.equal(title.tspan["#text"], "policy segregated · step 7");
-  const line = texts.find((t) => t.class === "stats")["#text"];
-  for (const part of ["in use", "in 5 blocks", "free", "peak", "5 pages", "utilization"]) assert.ok(line.includes(part), line);
+  const lines = summaryLines(root);
+  assert.equal(lines.length, 1, "at 960 px the summary is one line");
+  for (const part of ["in use", "in 5 blocks", "free", "peak", "5 pages", "utilization"]) assert.ok(lines[0].text.includes(part), lines[0].text);
+});
+
+test("the summary wraps between its parts to fit a narrow picture, and reads the same", () => {
+  const whole = summaryLines(parse(renderHeapSvg(snapshot(), { width: 4000 })));
+  assert.equal(whole.length, 1);
+  for (const width of [320, 480, 600]) {
+    const root = parse(renderHeapSvg(snapshot(), { width }));
+    const lines = summaryLines(root);
+    assert.ok(lines.length > 1, `${lines.length} lines at ${width} px`);
+    assert.equal(lines.map((l) => l.text).join(" "), whole[0].text, "the lines joined are the one-line summary");
+    for (const [i, line] of lines.entries()) {
+      assert.ok(textWidth(line.text, 12) <= width - 24, `line ${i} "${line.text}" fits ${width} px`);
+      if (i > 0) assert.ok(line.y > lines[i - 1].y && line.x === lines[0].x, "each line under the one before");
+    }
+    assert.ok(firstRowY(root) > lines.at(-1).y, "the rows start below the last line");
+  }
+});
+
+test("wrapParts breaks between parts, and between words only in a part too long for a line", () => {
+  const parts = ["in use 1 KiB", "free 2 KiB in 3 blocks", "peak 4 KiB"];
+  assert.deepEqual(wrapParts(parts, 10_000, 12), ["in use 1 KiB · free 2 KiB in 3 blocks · peak 4 KiB"]);
+  const narrow = wrapParts(parts, textWidth("free 2 KiB in 3 blocks ·", 12), 12);
+  assert.deepEqual(narrow, ["in use 1 KiB ·", "free 2 KiB in 3 blocks ·", "peak 4 KiB"]);
+  const tiny = wrapParts(parts, textWidth("free 2 KiB ·", 12), 12);
+  assert.equal(tiny.join(" "), parts.join(" · "));
+  assert.ok(tiny.includes("free 2 KiB") && tiny.every((l) => textWidth(l, 12) <= textWidth("free 2 KiB ·", 12)), tiny.join(" | "));
+});
+
+test("the subtitle goes under a title too long to share its line", () => {
+  const long = "a trace with a rather long name, replayed to see where it went wrong.rep";
+  const root = parse(renderHeapSvg(snapshot({ title: long }), { width: 600 }));
+  const title = all(root, "text").find((t) => t.class === "title");
+  assert.equal(title.tspan["#text"], "policy segregated · step 7");
+  assert.ok(Number(title.tspan.y) > Number(title.y), "the subtitle is a line of its own");
+  assert.ok(summaryLines(root)[0].y > Number(title.tspan.y), "and the summary under it");
+  const header = all(root, "g").find((g) => g.class === "header");
+  assert.equal(Number(header["data-lines"]), 2 + summaryLines(root).length);
+});
+
+test("headerLines keeps room for more lines than the snapshot needs: the rows stay put", () => {
+  const plain = parse(renderHeapSvg(snapshot()));
+  assert.equal(Number(all(plain, "g").find((g) => g.class === "header")["data-lines"]), 2);
+  const roomy = parse(renderHeapSvg(snapshot(), { headerLines: 4 }));
+  assert.equal(Number(all(roomy, "g").find((g) => g.class === "header")["data-lines"]), 2, "data-lines counts the lines drawn");
+  assert.equal(firstRowY(roomy) - firstRowY(plain), 2 * 17, "two lines of room more");
+  assert.equal(firstRowY(parse(renderHeapSvg(snapshot(), { headerLines: 1 }))), firstRowY(plain), "never less than the lines drawn");
 });
 
 test("same input, same string", () => {

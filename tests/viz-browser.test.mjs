@@ -2,7 +2,8 @@
 // what the page draws and counts must be what the host library says about the same heap.
 // A Heap in Node replays the same trace to the same step; the page's blocks (one or more
 // rects per block, data-block/-size/-state/-layer) and stats panel must agree with its
-// walk() and stats(). Skipped, with a printed line, when Chromium is missing.
+// walk() and stats(), the plot's curves and marker with the same figures, and no line of
+// text may run out of its pane. Skipped, with a printed line, when Chromium is missing.
 import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -10,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { Heap, churnTrace, formatTrace, replay } from "../dist/index.js";
 import { serveViz } from "../dist/viz-server.js";
+import { recordUsage } from "../dist/usage-series.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Without these, Chromium's own network calls (updates, sync, field trials) fail here and stall it.
@@ -68,6 +70,49 @@ async function assertPaneMatches(pane, heap, step) {
   }
 }
 
+/** Every line of the drawing's header and of the plot's text must be inside its picture, and the picture inside its pane. */
+async function assertTextInside(pane) {
+  const boxes = await pane.evaluate((element) => {
+    const box = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
+    const texts = (svg) => [...svg.querySelectorAll("text")].filter((t) => t.closest(".header, .legend") || t.matches(".title, .caption"))
+      .flatMap((t) => (t.querySelector("tspan") ? [...t.querySelectorAll("tspan")] : [t]).map((e) => ({ text: e.textContent, ...box(e) })));
+    const pictures = [element.querySelector(".drawing svg"), element.querySelector(".usage svg")];
+    return { pane: box(element), pictures: pictures.map((svg) => ({ ...box(svg), texts: texts(svg) })) };
+  });
+  const inside = (inner, outer) => inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5 && inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5;
+  for (const picture of boxes.pictures) {
+    assert.ok(inside(picture, boxes.pane), "the picture is inside its pane");
+    assert.ok(picture.texts.length >= 4, `header text found (${picture.texts.length})`);
+    for (const t of picture.texts) {
+      assert.ok(inside(t, picture), `"${t.text}" (x ${t.left.toFixed(1)}..${t.right.toFixed(1)}) is inside its picture (x ${picture.left.toFixed(1)}..${picture.right.toFixed(1)})`);
+    }
+  }
+  const summary = boxes.pictures[0].texts.filter((t) => /utilization|pages? \(/.test(t.text));
+  assert.ok(summary.length > 0, "the summary is among them");
+}
+
+/** The plot of a pane, once its series is complete: the plot area and each curve's vertices as (step, value). */
+async function plotShown(pane) {
+  await pane.locator('.usage[data-complete="true"]').waitFor({ timeout: 30_000 });
+  return pane.locator(".usage svg").evaluate((svg) => {
+    const area = svg.querySelector(".plot-area");
+    const [x, y, width, height] = ["x", "y", "width", "height"].map((a) => Number(area.getAttribute(a)));
+    const total = Number(area.dataset.total);
+    const curves = Object.fromEntries([...svg.querySelectorAll("polyline")].map((line) => [line.dataset.curve,
+      [...line.points].map((p) => ({ step: ((p.x - x) / width) * total, value: 1 - (p.y - y) / height }))]));
+    const marker = svg.querySelector(".marker");
+    const dots = Object.fromEntries([...marker.querySelectorAll("circle")].map((c) => [c.dataset.curve, Number(c.dataset.value)]));
+    return { total, curves, marker: { step: Number(marker.dataset.step), x: Number(marker.querySelector("line").getAttribute("x1")), dots } };
+  });
+}
+
+/** The node heap's figures the plot draws: payload / heap, in use / heap, fragmentation. */
+function figuresOf(heap) {
+  const stats = heap.stats();
+  const payload = heap.walk().filter((b) => b.state === "in-use").reduce((sum, b) => sum + b.payload, 0);
+  return { payloadUtilization: payload / stats.heapBytes, utilization: stats.utilization, fragmentation: stats.fragmentation };
+}
+
 const chromiumMissing = !fs.existsSync(CHROMIUM);
 
 test("the visualizer draws what walk() and stats() say, stepping forward and back, in Chromium", { timeout: 120_000 }, async (t) => {
@@ -103,6 +148,58 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     await atStep(250);
     await assertPaneMatches(pane, await nodeHeapAt("segregated", 250), 250);
     assert.match(await page.locator("#operation").textContent(), new RegExp(`^Operation 250 of ${TOTAL} \\(line \\d+\\): `));
+  });
+
+  await t.test("the plot: a vertex per sampled step, its values the node heap's, the marker at the step", async () => {
+    const plot = await plotShown(pane);
+    const series = recordUsage(await Heap.create({ policy: "segregated", slabs: true }), TRACE);
+    assert.equal(plot.total, TOTAL);
+    for (const key of ["payloadUtilization", "utilization", "fragmentation"]) {
+      assert.equal(plot.curves[key].length, series.points.length, `${key}: one vertex per sampled step`);
+      plot.curves[key].forEach((v, i) => assert.ok(Math.abs(v.step - series.points[i].step) < 0.01, `${key} vertex ${i} at step ${series.points[i].step}`));
+    }
+    for (const step of [0, 1, 100, 250, TOTAL]) {
+      const i = series.points.findIndex((p) => p.step === step);
+      assert.ok(i >= 0, `step ${step} is sampled`);
+      const want = figuresOf(await nodeHeapAt("segregated", step));
+      for (const [key, value] of Object.entries(want)) {
+        assert.ok(Math.abs(plot.curves[key][i].value - value) < 1e-3, `${key} at step ${step}: drawn ${plot.curves[key][i].value}, node ${value}`);
+      }
+    }
+    assert.ok(plot.curves.fragmentation.some((v) => v.value > 0.05), "the heap fragments somewhere along the trace");
+    assert.equal(plot.marker.step, 250);
+    assert.deepEqual(plot.marker.dots, figuresOf(await nodeHeapAt("segregated", 250)), "the marker's dots are the heap's figures at its step");
+    await assertTextInside(pane);
+  });
+
+  await t.test("the marker follows Forward, Back, the keys and the slider; a click on the plot goes to that operation", async () => {
+    const marker = async () => (await plotShown(pane)).marker;
+    const at250 = await marker();
+    await page.click("#forward");
+    await atStep(251);
+    const at251 = await marker();
+    assert.equal(at251.step, 251);
+    assert.ok(at251.x > at250.x, "forward moves the marker right");
+    await page.click("#back");
+    await atStep(250);
+    assert.deepEqual(await marker(), at250);
+    await page.locator("h1").click();
+    await page.keyboard.press("Shift+ArrowLeft");
+    await atStep(240);
+    assert.ok((await marker()).x < at250.x, "Shift+← moves it ten operations left");
+    await page.locator("#scrub").evaluate((slider) => { slider.value = "100"; slider.dispatchEvent(new Event("input", { bubbles: true })); });
+    await atStep(100);
+    assert.equal((await marker()).step, 100);
+    assert.equal(await page.locator("#scrub").inputValue(), "100");
+    const area = await pane.locator(".usage .plot-area").boundingBox();
+    await pane.locator(".usage .plot-area").click({ position: { x: area.width * (300 / TOTAL), y: area.height / 2 } });
+    await page.waitForFunction(() => Math.abs(Number(document.body.dataset.step) - 300) <= 1, null, { timeout: 10_000 });
+    const clicked = Number(await page.locator("body").getAttribute("data-step"));
+    assert.equal((await marker()).step, clicked);
+    assert.deepEqual((await marker()).dots, figuresOf(await nodeHeapAt("segregated", clicked)));
+    await page.fill("#jump-to", "250");
+    await page.press("#jump-to", "Enter");
+    await atStep(250);
   });
 
   await t.test("back replays to the step before, and checks again", async () => {
@@ -149,6 +246,25 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     assert.equal(await page.locator(".pane").count(), 2);
     await assertPaneMatches(page.locator('.pane[data-allocator="segregated"]'), await nodeHeapAt("segregated", 250), 250);
     await assertPaneMatches(page.locator('.pane[data-allocator="best"]'), await nodeHeapAt("best", 250), 250);
+    // Each pane its own plot: its allocator's curves, its heap's figures at the marker.
+    for (const allocator of ["segregated", "best"]) {
+      const one = page.locator(`.pane[data-allocator="${allocator}"]`);
+      const plot = await plotShown(one);
+      const heap = await Heap.create({ policy: allocator, slabs: true });
+      const series = recordUsage(heap, TRACE);
+      const i = series.points.findIndex((p) => p.step === 200);
+      assert.ok(Math.abs(plot.curves.utilization[i].value - series.points[i].utilization) < 1e-3, `${allocator}: its own curve`);
+      assert.deepEqual(plot.marker.dots, figuresOf(await nodeHeapAt(allocator, 250)), `${allocator}: its own marker`);
+    }
+    // Side by side, panes are half as wide: the summary wraps and stays whole, here and narrower still.
+    for (const width of [1280, 900, 700]) {
+      await page.setViewportSize({ width, height: 1000 });
+      // The page redraws a moment after a resize, each picture as wide as its pane's room.
+      await page.waitForFunction(() => [...document.querySelectorAll(".pane .drawing, .pane .usage")].every((room) =>
+        Number(room.querySelector("svg").getAttribute("width")) === Math.max(320, Math.floor(room.closest(".pane").querySelector(".drawing").clientWidth))));
+      for (const allocator of ["segregated", "best"]) await assertTextInside(page.locator(`.pane[data-allocator="${allocator}"]`));
+    }
+    await page.setViewportSize({ width: 1280, height: 1000 });
     await page.selectOption("#compare", "buddy");
     await page.waitForSelector('.pane[data-allocator="buddy"][data-step="250"]');
     await assertPaneMatches(page.locator('.pane[data-allocator="buddy"]'), await nodeHeapAt("buddy", 250), 250);
@@ -161,6 +277,8 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     await page.click("#hand-malloc");
     await atStep(251);
     assert.equal(await page.locator("body").getAttribute("data-ops"), "251", "the rest of the trace gives way");
+    await page.waitForSelector('.pane .usage[data-complete="true"]');
+    assert.equal((await plotShown(pane)).total, 251, "the plot is of the trace as it is now");
     const heap = await nodeHeapAt("segregated", 250);
     const pointer = heap.malloc(5000);
     const drawn = (await drawnBlocks(pane)).filter((b) => b.pointer === pointer);
@@ -202,6 +320,29 @@ test("the visualizer draws what walk() and stats() say, stepping forward and bac
     });
     await page.waitForSelector('body[data-ops="3"][data-step="3"]');
     assert.match(await page.locator("#position").textContent(), /dropped\.rep/);
+  });
+
+  await t.test("a longer trace is sampled: a vertex every few operations and at the end, each the node heap's", async () => {
+    const long = { ...churnTrace(1200, 3), file: "long.rep" };
+    const file = path.join(tmp, long.file);
+    fs.writeFileSync(file, formatTrace(long));
+    await page.setInputFiles("#file", file);
+    const total = long.ops.length;
+    await page.waitForSelector(`body[data-ops="${total}"][data-step="${total}"]`);
+    const plot = await plotShown(pane);
+    const stride = Math.ceil(total / 500);
+    assert.ok(stride > 1, `${total} operations are sampled`);
+    const steps = [];
+    for (let s = 0; s < total; s += stride) steps.push(s);
+    steps.push(total);
+    for (const curve of Object.values(plot.curves)) assert.deepEqual(curve.map((v) => Math.round(v.step)), steps);
+    for (const i of [1, Math.floor(steps.length / 2), steps.length - 1]) {
+      const heap = await Heap.create({ policy: "segregated", slabs: true });
+      replay(heap, long, { limit: steps[i] });
+      for (const [key, value] of Object.entries(figuresOf(heap))) {
+        assert.ok(Math.abs(plot.curves[key][i].value - value) < 1e-3, `${key} at step ${steps[i]}: drawn ${plot.curves[key][i].value}, node ${value}`);
+      }
+    }
   });
 
   assert.deepEqual(errors, [], "no script errors on the page");

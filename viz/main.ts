@@ -27,6 +27,7 @@ const ui = {
   speed: byId<HTMLSelectElement>("speed"),
   jump: byId<HTMLFormElement>("jump"),
   jumpTo: byId<HTMLInputElement>("jump-to"),
+  scrub: byId<HTMLInputElement>("scrub"),
   position: byId<HTMLElement>("position"),
   links: byId<HTMLInputElement>("links"),
   hand: byId<HTMLFormElement>("hand"),
@@ -90,7 +91,7 @@ async function open(at: number): Promise<void> {
   for (const pane of panes) pane.remove();
   sessions = opened;
   panes = sessions.map((session) => new HeapPane(ui.panes, session, () => ({
-    showFreeLinks: ui.links.checked, selected, onPick: pick,
+    showFreeLinks: ui.links.checked, selected, onPick: pick, onJump: (target) => void queue(() => goTo(target)),
   })));
   ui.panes.classList.toggle("side-by-side", sessions.length > 1);
   selected = 0;
@@ -111,6 +112,19 @@ function loadTrace(next: Trace, at = next.ops.length): Promise<void> {
 
 function stepBy(delta: number): void {
   void queue(() => goTo(step() + delta));
+}
+
+/** Dragging the slider asks for many steps: only the latest still wanted is gone to. */
+let scrubTarget: number | undefined;
+function scrubTo(target: number): void {
+  const queued = scrubTarget !== undefined;
+  scrubTarget = target;
+  if (queued) return;
+  void queue(() => {
+    const wanted = scrubTarget ?? step();
+    scrubTarget = undefined;
+    return goTo(wanted);
+  });
 }
 
 // ── By hand ─────────────────────────────────────────────────────────────────────────────
@@ -153,6 +167,8 @@ function render(): void {
   document.body.dataset.ops = String(total);
   ui.position.textContent = `operation ${at} of ${total} · ${trace.file}`;
   ui.jumpTo.max = String(total);
+  ui.scrub.max = String(total);
+  if (scrubTarget === undefined) ui.scrub.value = String(at);
   ui.first.disabled = ui.back.disabled = at === 0;
   ui.forward.disabled = ui.last.disabled = at >= total;
 
@@ -209,6 +225,7 @@ function wire(): void {
     const target = Number(ui.jumpTo.value);
     if (Number.isInteger(target)) void queue(() => goTo(target));
   });
+  ui.scrub.addEventListener("input", () => scrubTo(Number(ui.scrub.value)));
   ui.links.addEventListener("change", render);
   ui.hand.addEventListener("submit", (event) => {
     event.preventDefault();

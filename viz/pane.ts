@@ -1,10 +1,13 @@
-// One heap on the page: its drawing (src/render/svg.ts, the renderer `wasm-malloc map`
-// uses, fed the heap's snapshot) and its panels. Two panes side by side compare two
-// allocators on the same trace at the same step.
+// One heap on the page: its plot of utilization and fragmentation over the trace
+// (usage.ts), its drawing (src/render/svg.ts, the renderer `wasm-malloc map` uses, fed the
+// heap's snapshot) and its panels. Two panes side by side compare two allocators on the
+// same trace at the same step.
 
+import type { HeapSnapshot } from "../src/render/snapshot.js";
 import { renderHeapSvg } from "../src/render/svg.js";
 import { buddyinfoPanel, freeListsPanel, hex, pageMapPanel, slabinfoPanel, statsPanel } from "./panels.js";
 import { describeAllocator, type Session } from "./session.js";
+import { UsagePanel, type UsageMarker } from "./usage.js";
 
 export interface DrawOptions {
   showFreeLinks: boolean;
@@ -12,6 +15,8 @@ export interface DrawOptions {
   selected: number;
   /** Called with the payload pointer of a block the user clicks (0 for free space). */
   onPick(pointer: number): void;
+  /** Called with the operation a click on the plot points at. */
+  onJump(step: number): void;
 }
 
 export class HeapPane {
@@ -19,6 +24,10 @@ export class HeapPane {
   private readonly heading: HTMLElement;
   private readonly drawing: HTMLElement;
   private readonly panels: HTMLElement;
+  private readonly usage: UsagePanel;
+  /** Lines of title and summary kept for the drawing at this width: the most any step needed. */
+  private headerLines = 2;
+  private drawnWidth = 0;
 
   constructor(parent: HTMLElement, private readonly session: Session, private readonly options: () => DrawOptions) {
     this.element = document.createElement("section");
@@ -29,6 +38,8 @@ export class HeapPane {
     this.heading = this.element.querySelector(".pane-heading")!;
     this.drawing = this.element.querySelector(".drawing")!;
     this.panels = this.element.querySelector(".panels")!;
+    this.usage = new UsagePanel(this.element, session.settings, (step) => this.options().onJump(step));
+    this.heading.after(this.usage.element);
     this.drawing.addEventListener("click", (event) => {
       const rect = (event.target as Element).closest("[data-block]");
       if (rect) this.options().onPick(Number(rect.getAttribute("data-pointer")));
@@ -48,9 +59,13 @@ export class HeapPane {
 
     const snapshot = heap.snapshot({ title: trace.file, step });
     const width = Math.max(320, Math.floor(this.drawing.clientWidth || 960));
+    if (width !== this.drawnWidth) { this.headerLines = 2; this.drawnWidth = width; }
     this.drawing.innerHTML = renderHeapSvg(snapshot, {
       width, showFreeLinks: options.showFreeLinks, highlight: session.lastAddress || undefined, readableBlocks: true,
+      headerLines: this.headerLines,
     });
+    this.headerLines = Math.max(this.headerLines, Number(this.drawing.querySelector(".header")?.getAttribute("data-lines") ?? 0));
+    this.usage.render(trace, usageAt(snapshot), width);
     if (options.selected) {
       for (const rect of this.drawing.querySelectorAll(`[data-pointer="${options.selected}"]`)) rect.classList.add("selected");
     }
@@ -58,5 +73,19 @@ export class HeapPane {
       + buddyinfoPanel(heap.buddyinfo()) + slabinfoPanel(heap.slabinfo());
   }
 
-  remove(): void { this.element.remove(); }
+  remove(): void {
+    this.usage.stop();
+    this.element.remove();
+  }
+}
+
+/** The plot's marker: the heap's own figures at its step, exact whether or not the series sampled it. */
+function usageAt(snapshot: HeapSnapshot): UsageMarker {
+  const { stats, blocks, step = 0 } = snapshot;
+  let livePayload = 0;
+  for (const b of blocks) if (b.state === "in-use") livePayload += b.payload;
+  return {
+    step, payloadUtilization: stats.heapBytes > 0 ? livePayload / stats.heapBytes : 0,
+    utilization: stats.utilization, fragmentation: stats.fragmentation,
+  };
 }

@@ -46,7 +46,8 @@ function bytesOf(build: Build): Promise<ArrayBuffer> {
   return bytes;
 }
 
-async function newHeap(settings: HeapSettings): Promise<Heap> {
+/** A fresh heap of these settings. */
+export async function newHeap(settings: HeapSettings): Promise<Heap> {
   const engine: Engine = settings.allocator === "buddy" ? "buddy" : "default";
   const policy = settings.allocator === "buddy" ? undefined : settings.allocator;
   const wasm = await bytesOf(engine === "buddy" ? "buddy" : "release");

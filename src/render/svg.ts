@@ -11,6 +11,9 @@ import { checkSnapshot, type HeapSnapshot, type PageKind } from "./snapshot.js";
 import {
   type BlockStyle, GAP_FILL, LEGEND, OUTSIDE_FILL, PAGE_KIND_COLOUR, SERIES_COLOURS, blockStyle, hatchId,
 } from "./palette.js";
+import {
+  AXIS_HEIGHT, MARGIN, bytes, esc, hex, isNumber, legend, n, niceCeil, percent, svgRoot, textWidth, wrapParts,
+} from "./svg-parts.js";
 
 export interface HeapSvgOptions {
   /** Width of the picture in px (default 960). */
@@ -24,6 +27,13 @@ export interface HeapSvgOptions {
    * role="img" with its aria-label) instead of one image whose parts a screen reader skips.
    */
   readableBlocks?: boolean;
+  /**
+   * At least this many lines of title and summary text (default 1 each: 2). The summary wraps
+   * to the width, so its line count can change from one step to the next; a page stepping
+   * through a trace passes the most it has drawn (the header's data-lines) to keep the rows
+   * where they were.
+   */
+  headerLines?: number;
 }
 
 export interface ComparisonRow {
@@ -39,68 +49,11 @@ export interface ComparisonOptions {
   width?: number;
 }
 
-// ─── text and numbers ───────────────────────────────────────────────────────────────────
-// Formatting is done by hand, never with toLocaleString: the same input must give the same
-// bytes on every machine.
-
-// Attributes are always double-quoted, so these four are all that need escaping.
-const escapeMap: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-function esc(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => escapeMap[c]);
-}
-
-/** Coordinates with at most 2 decimals keep the text short and stable. */
-function n(value: number): string {
-  const r = Math.round(value * 100) / 100;
-  return String(r === 0 ? 0 : r);
-}
-
-function hex(address: number): string {
-  return "0x" + (address >>> 0).toString(16);
-}
-
-function bytes(count: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let value = count;
-  let u = 0;
-  while (value >= 1024 && u < units.length - 1) { value /= 1024; u++; }
-  const text = u === 0 ? String(Math.round(value)) : value.toFixed(1).replace(/\.?0+$/, "");
-  return `${text} ${units[u]}`;
-}
-
-function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
-}
-
-/** Rough text width for layout: 0.6 em per character, enough for sans and monospace alike. */
-function textWidth(text: string, fontSize: number): number {
-  return text.length * fontSize * 0.6;
-}
-
-function isNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
-}
-
-function svgRoot(width: number, height: number, label: string, body: string[], role = "img"): string {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="${role}" aria-label="${esc(label)}" viewBox="0 0 ${n(width)} ${n(height)}"`
-      + ` width="${n(width)}" height="${n(height)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">`,
-    `<title>${esc(label)}</title>`,
-    `<rect class="background" width="${n(width)}" height="${n(height)}" fill="#FFFFFF"/>`,
-    ...body,
-    "</svg>",
-    "",
-  ].join("\n");
-}
-
 // ─── heap picture ───────────────────────────────────────────────────────────────────────
 
-const MARGIN = 12;
 const GUTTER = 104;        // square + "0x00000000"
 const ROW_HEIGHT = 18;
 const ROW_GAP = 8;         // room for free-link arcs between rows
-const AXIS_HEIGHT = 16;
-const LEGEND_ROW = 18;
 /** Highest a free-link arc rises above its row: one row and gap, so it never reaches two rows up. */
 const LINK_RISE = ROW_HEIGHT + ROW_GAP;
 
@@ -136,21 +89,6 @@ function segments(start: number, end: number, pageSize: number): { page: number;
   return out;
 }
 
-/** Legend items laid out left to right, wrapping at `right`; returns the markup and the height used. */
-function legend(items: { swatch: string; label: string }[], x0: number, y0: number, right: number): { svg: string[]; height: number } {
-  const svg: string[] = ['<g class="legend" font-size="11">'];
-  let x = x0;
-  let y = y0;
-  for (const item of items) {
-    const w = 16 + textWidth(item.label, 11) + 14;
-    if (x + w > right && x > x0) { x = x0; y += LEGEND_ROW; }
-    svg.push(`<g transform="translate(${n(x)},${n(y)})">${item.swatch}<text x="16" y="10" fill="#222">${esc(item.label)}</text></g>`);
-    x += w;
-  }
-  svg.push("</g>");
-  return { svg, height: y - y0 + LEGEND_ROW };
-}
-
 function swatchFor(style: BlockStyle): string {
   const dash = style.dash ? ` stroke-dasharray="${style.dash}"` : "";
   return `<rect width="12" height="12" fill="${fillOf(style)}" stroke="${style.colour}"${dash}/>`;
@@ -177,7 +115,7 @@ interface Layout {
   xOf(address: number, page: number): number;
 }
 
-function statsLine(snapshot: HeapSnapshot, pageCount: number): string {
+function statsParts(snapshot: HeapSnapshot, pageCount: number): string[] {
   const { stats, blocks, pageSize } = snapshot;
   const free = blocks.filter((b) => b.state === "free");
   const freeSlots = free.filter((b) => b.layer === "slab").length;
@@ -191,23 +129,45 @@ function statsLine(snapshot: HeapSnapshot, pageCount: number): string {
   if (isNumber(stats?.inUse) && isNumber(stats?.heapBytes) && stats.heapBytes > 0) {
     parts.push(`utilization ${percent(stats.inUse / stats.heapBytes)} (in use / heap)`);
   }
-  return parts.join(" · ");
+  return parts;
 }
 
-/** Title, stats and legend. Its height depends on the width only (the legend is always whole),
- *  so the rows stay put while a visualizer steps through a trace. */
-function header(snapshot: HeapSnapshot, title: string, subtitle: string, pageCount: number, width: number): { svg: string[]; bottom: number } {
+const TITLE_SIZE = 15;
+const SUMMARY_SIZE = 12;
+const TEXT_LINE = 17;
+
+/**
+ * Title, summary and legend. The summary wraps to the width, and the subtitle goes under the
+ * title when both do not fit on one line, so nothing is cut off in a narrow pane; `minLines`
+ * keeps room for more lines than this snapshot needs (see HeapSvgOptions.headerLines). The
+ * legend is always whole, so with the same width and lines the rows stay put while a
+ * visualizer steps through a trace.
+ */
+function header(snapshot: HeapSnapshot, title: string, subtitle: string, pageCount: number, width: number, minLines: number): { svg: string[]; bottom: number } {
+  const room = width - 2 * MARGIN;
+  const subtitleBelow = textWidth(title, TITLE_SIZE, true) + 10 + textWidth(subtitle, TITLE_SIZE) > room;
+  const summary = wrapParts(statsParts(snapshot, pageCount), room, SUMMARY_SIZE);
+  const lines = (subtitleBelow ? 2 : 1) + summary.length;
+  // Baselines of the text lines; those under the title's sit 2px lower for its larger letters.
+  const baseline = (line: number) => MARGIN + 14 + line * TEXT_LINE + (line > 0 ? 2 : 0);
+  const subtitleSpan = subtitleBelow
+    ? `<tspan class="subtitle" font-weight="400" fill="#555" x="${MARGIN}" y="${n(baseline(1))}">${esc(subtitle)}</tspan>`
+    : `<tspan class="subtitle" font-weight="400" fill="#555" dx="10">${esc(subtitle)}</tspan>`;
+  const firstSummary = subtitleBelow ? 2 : 1;
+  // Spaces between the lines' tspans: the text's content reads as the one list it is.
+  const summarySpans = summary.map((text, i) => `<tspan x="${MARGIN}" y="${n(baseline(firstSummary + i))}">${esc(text)}</tspan>`).join(" ");
   const svg = [
-    `<text class="title" x="${MARGIN}" y="${MARGIN + 14}" font-size="15" font-weight="600" fill="#111">${esc(title)}`
-      + `<tspan font-weight="400" fill="#555" dx="10">${esc(subtitle)}</tspan></text>`,
-    `<text class="stats" x="${MARGIN}" y="${MARGIN + 33}" font-size="12" fill="#333">${esc(statsLine(snapshot, pageCount))}</text>`,
+    `<g class="header" data-lines="${lines}">`,
+    `<text class="title" x="${MARGIN}" y="${baseline(0)}" font-size="${TITLE_SIZE}" font-weight="600" fill="#111">${esc(title)}${subtitleSpan}</text>`,
+    `<text class="stats" data-lines="${summary.length}" font-size="${SUMMARY_SIZE}" fill="#333">${summarySpans}</text>`,
+    "</g>",
   ];
   const blockItems = LEGEND.map((e) => ({ swatch: swatchFor(blockStyle(e.layer, e.state)), label: e.label }));
   const pageItems = (Object.keys(PAGE_KIND_COLOUR) as PageKind[]).map((kind) => ({
     swatch: `<rect x="1" y="1" width="10" height="10" fill="${PAGE_KIND_COLOUR[kind]}" stroke="#666" stroke-width="0.5"/>`,
     label: `page: ${kind}`,
   }));
-  const top = MARGIN + 44;
+  const top = baseline(Math.max(lines, minLines) - 1) + 11;
   const first = legend(blockItems, MARGIN, top, width - MARGIN);
   const second = legend(pageItems, MARGIN, top + first.height, width - MARGIN);
   return { svg: [...svg, ...first.svg, ...second.svg], bottom: top + first.height + second.height };
@@ -353,7 +313,7 @@ export function renderHeapSvg(snapshot: HeapSnapshot, options: HeapSvgOptions = 
   const pageCount = Math.max(1, Math.ceil(top / pageSize) - firstPage);
   const title = snapshot.title ?? "wasm-malloc heap";
   const subtitle = [`policy ${snapshot.policy}`, ...(snapshot.step !== undefined ? [`step ${snapshot.step}`] : [])].join(" · ");
-  const head = header(snapshot, title, subtitle, pageCount, width);
+  const head = header(snapshot, title, subtitle, pageCount, width, options.headerLines ?? 2);
 
   const rowX = MARGIN + GUTTER;
   const rowWidth = width - rowX - MARGIN;
@@ -384,14 +344,6 @@ export function renderHeapSvg(snapshot: HeapSnapshot, options: HeapSvgOptions = 
 const BAR = 12;
 const BAR_GAP = 2;
 const GROUP_GAP = 10;
-
-/** 1, 2, 2.5 or 5 times a power of ten, at least `value`: axis ends on a round number. */
-function niceCeil(value: number): number {
-  if (!(value > 0)) return 1;
-  const power = Math.pow(10, Math.floor(Math.log10(value)));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
-}
 
 /** Grouped horizontal bars: one group per row, one bar per series, bars labelled with value and series. */
 export function renderComparisonSvg(rows: ComparisonRow[], options: ComparisonOptions = {}): string {
