@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const README_MAX_CHARACTERS = 30_000;
@@ -104,4 +105,14 @@ test("the test command the README gives is the one CI runs (.ci/run)", () => {
   const ciTest = ciCommands.filter((c) => /^npm (run )?test\b/.test(c));
   assert.deepEqual(ciTest, readmeTest, ".ci/run runs the README's test command");
   assert.equal(ciCommands.at(-1), readmeTest[0], ".ci/run ends with the README's test command (its result is CI's result)");
+});
+
+test("docs/cli.md's dump is what `wasm-malloc dump` prints for the command it names", () => {
+  const text = fs.readFileSync(path.join(repo, "docs", "cli.md"), "utf8");
+  const command = /`wasm-malloc dump ([^`]+)` prints the heap/.exec(text);
+  assert.ok(command, "docs/cli.md names a dump command");
+  const shown = /```\n(wasm-malloc heap: [\s\S]*?)```/.exec(text);
+  assert.ok(shown, "docs/cli.md shows a dump");
+  const printed = execFileSync(process.execPath, [path.join(repo, "dist", "cli.js"), "dump", ...command[1].split(" ")], { cwd: repo, encoding: "utf8" });
+  assert.equal(printed, shown[1]);
 });

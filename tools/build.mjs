@@ -57,15 +57,16 @@ const ASSEMBLY = () => [...filesUnder("assembly", ts), "asconfig.json"];
 const HOST = () => [...filesUnder("src", ts), "tsconfig.json", "package.json"];
 const VIZ = () => [...filesUnder("viz"), ...HOST(), "build/release.wasm", "build/buddy.wasm"];
 
-/** One asc target: `entries` compiled with asconfig.json's `target`. */
-function ascStep(target, entries) {
+/** One asc target: `entries` compiled with asconfig.json's `target` (and `extra` arguments). */
+function ascStep(target, entries, extra = []) {
   const outFile = ascConfig.targets[target].outFile;
   const textFile = ascConfig.targets[target].textFile;
   const base = outFile.replace(/\.wasm$/, "");
   return {
     name: `wasm:${target}`, group: target === "layout" ? "layout" : "wasm", after: [],
-    inputs: ASSEMBLY, outputs: [outFile, ...(textFile ? [textFile] : []), `${base}.js`, `${base}.d.ts`],
-    command: [bin("asc"), ...entries, "--config", "asconfig.json", "--target", target],
+    inputs: () => [...ASSEMBLY(), ...extra.filter((arg) => arg.startsWith("tools/"))],
+    outputs: [outFile, ...(textFile ? [textFile] : []), `${base}.js`, `${base}.d.ts`],
+    command: [bin("asc"), ...entries, "--config", "asconfig.json", "--target", target, ...extra],
   };
 }
 
@@ -81,6 +82,8 @@ const STEPS = [
   },
   ...["release", "checked", "traced", "embed", "embed-traced", "unchecked"].map((target) => ascStep(target, ALLOCATOR)),
   ascStep("buddy", [...ALLOCATOR, "assembly/buddy-exports.ts"]),
+  // asconfig.json cannot name a transform by a relative path (asc looks it up as a package): given here.
+  ascStep("small", ["assembly/small.ts"], ["--transform", "./tools/asc-no-inline.mjs"]),
   {
     name: "js", group: "js", after: ["layout"],
     inputs: HOST, outputs: ["dist/index.js", "dist/index.d.ts", "dist/cli.js"],

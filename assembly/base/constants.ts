@@ -27,6 +27,13 @@ export const EMBED: bool = isDefined(WASM_MALLOC_EMBED);
 // none of it.
 // @ts-ignore: isDefined is a compile-time builtin
 export const BUDDY: bool = isDefined(WASM_MALLOC_BUDDY);
+// `asc --use WASM_MALLOC_SMALL=1` (the `small` target): the standard engine
+// with segregated fit only, no quick lists, no statistics, no reclaim before
+// growth (pages move between layers only as whole freed segments and runs),
+// and no inspection exports (assembly/small.ts), built without forced
+// inlining (tools/asc-no-inline.mjs): bytes first.
+// @ts-ignore: isDefined is a compile-time builtin
+export const SMALL: bool = isDefined(WASM_MALLOC_SMALL);
 
 // ── Memory geometry ─────────────────────────────────────────────────────────
 /** A Wasm page: the unit of `memory.grow` and of the page layer. */

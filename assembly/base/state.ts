@@ -55,7 +55,7 @@
 // In all: 4688 bytes (4752 in the buddy build), a multiple of 16, so
 // segment 0's blocks start 16-aligned.
 
-import { QUICK_MAX } from "./constants";
+import { QUICK_MAX, SMALL } from "./constants";
 
 export const HEAP_MAGIC: u32 = 0x6D616C63; // "malc"
 
@@ -135,10 +135,12 @@ export const STAT_QUARANTINED: u32 = 15;   // checked build: freed blocks held i
 export const STAT_COUNT: u32 = 16;
 
 @inline export function statAdd(id: u32, delta: u64): void {
+  if (SMALL) return; // no statistics: nothing reads them
   let at = heap + H_COUNTERS + (id << 3);
   store<u64>(at, load<u64>(at) + delta);
 }
 @inline export function statSub(id: u32, delta: u64): void {
+  if (SMALL) return;
   let at = heap + H_COUNTERS + (id << 3);
   store<u64>(at, load<u64>(at) - delta);
 }
@@ -146,6 +148,7 @@ export const STAT_COUNT: u32 = 16;
 
 /** Account a new live allocation of `usable` bytes (requested `requested`). */
 @inline export function countAlloc(usable: usize, requested: usize): void {
+  if (SMALL) return;
   let base = heap + H_COUNTERS;
   let inUse = load<u64>(base) + <u64>usable;
   store<u64>(base, inUse);
@@ -156,6 +159,7 @@ export const STAT_COUNT: u32 = 16;
 }
 /** Account the end of a live allocation of `usable` bytes. */
 @inline export function countFree(usable: usize): void {
+  if (SMALL) return;
   let base = heap + H_COUNTERS;
   store<u64>(base, load<u64>(base) - <u64>usable);
   store<u64>(base, load<u64>(base, 16) - 1, 16);

@@ -42,7 +42,7 @@
 //   - the reserve is 0 or a free block on no list (segregated fit).
 
 import {
-  POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED,
+  POLICY_FIRST, POLICY_NEXT, POLICY_BEST, POLICY_WORST, POLICY_SEGREGATED, SMALL,
 } from "../base/constants";
 import {
   shared, heap, H_POLICY, H_FREE_HEAD, H_ROVER, H_FL_BITMAP, H_SL_BITMAP, H_HEADS, H_RESERVE,
@@ -141,7 +141,7 @@ export function searchableSize(size: u32): u32 {
  * does not lead up the memory (a cycle, a wild pointer) ends the walk and is
  * reported, so no walk loops or reads past the memory. One compare a step.
  */
-@inline function nextListed(block: usize): usize {
+function nextListed(block: usize): usize {
   let next: usize = linkNext(block);
   if (next != 0 && (next <= block || next >= <usize>load<u32>(shared(), S_TOP))) return listBroken(block);
   return next;
@@ -271,17 +271,17 @@ function worstFit(size: u32): usize {
 // ── Policy dispatch ─────────────────────────────────────────────────────────
 
 /** Is the policy segregated fit? The hot paths ask once and pass the answer down as `seg`. */
-@inline export function isSegregated(): bool { return load<u32>(heap, H_POLICY) == POLICY_SEGREGATED; }
+@inline export function isSegregated(): bool { return SMALL || load<u32>(heap, H_POLICY) == POLICY_SEGREGATED; }
 
 /** Put a free block on its list. `hint`: see singleInsert (ignored by segregated fit). */
 @inline export function listInsertHot(block: usize, size: u32, hint: usize, seg: bool): void {
-  if (seg) segPut(block, size);
+  if (SMALL || seg) segPut(block, size);
   else singleInsert(block, hint);
 }
 
 /** Take a free block off its list; returns an insert hint for what replaces it. */
 @inline export function listRemoveHot(block: usize, size: u32, seg: bool): usize {
-  if (seg) { segTake(block, size); return 0; }
+  if (SMALL || seg) { segTake(block, size); return 0; }
   return singleRemove(block);
 }
 
@@ -289,6 +289,7 @@ function worstFit(size: u32): usize {
 // inlined into releaseBlock and take, which every malloc and free goes through).
 export function listInsert(block: usize, size: u32, hint: usize): void { listInsertHot(block, size, hint, isSegregated()); }
 export function listRemove(block: usize, size: u32): usize { return listRemoveHot(block, size, isSegregated()); }
+export function listReplace(old: usize, oldSize: u32, block: usize, size: u32): void { listReplaceHot(old, oldSize, block, size, isSegregated()); }
 
 /** Segregated fit: a listed block of at least `size` bytes, else the reserve if it is large enough, else 0. */
 @inline export function segFindOrReserve(size: u32): usize {
@@ -300,6 +301,7 @@ export function listRemove(block: usize, size: u32): usize { return listRemoveHo
 
 /** A listed free block of at least `size` bytes chosen by the policy, or 0. It stays listed. */
 export function listFind(size: u32): usize {
+  if (SMALL) return segFindOrReserve(size);
   switch (load<u32>(heap, H_POLICY)) {
     case POLICY_SEGREGATED: return segFindOrReserve(size);
     case POLICY_FIRST: return firstFit(size);
@@ -316,7 +318,7 @@ export function listFind(size: u32): usize {
  * to the list of its new size instead.
  */
 @inline export function listReplaceHot(old: usize, oldSize: u32, block: usize, size: u32, seg: bool): void {
-  if (seg) {
+  if (SMALL || seg) {
     // A piece split off the reserve ends where it did: it is the reserve now.
     if (old == reserveBlock() && endsAtTop(block, size)) { store<u32>(heap, <u32>block, H_RESERVE); return; }
     segTake(old, oldSize);

@@ -45,13 +45,13 @@
 //   - every block with TAG_QUICK is on exactly one quick list;
 //   - quickBytes is the sum of the held blocks' sizes.
 
-import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX } from "../base/constants";
+import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, SMALL } from "../base/constants";
 import { shared, heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "../base/state";
 import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "../base/report";
 import { startIsLive, startsNextSet } from "./starts";
 
 /** Does free() hold small blocks on quick lists in this heap? */
-@inline export function quickOn(): bool { return load<u32>(heap, H_QUICK_ON) != 0; }
+@inline export function quickOn(): bool { return !SMALL && load<u32>(heap, H_QUICK_ON) != 0; }
 /** Bytes held on the quick lists. */
 @inline export function quickBytes(): u32 { return load<u32>(heap, H_QUICK_BYTES); }
 
@@ -68,6 +68,7 @@ import { startIsLive, startsNextSet } from "./starts";
 
 /** A held block of exactly `size` bytes (≤ QUICK_MAX), back in use; 0 if none. */
 @inline export function quickPop(size: u32): usize {
+  if (SMALL) return 0; // (quickOn is false: nothing is ever held)
   let at = headAt(size);
   let block: usize = load<u32>(at);
   if (block != 0) {

@@ -39,7 +39,7 @@
 // all freed serves one block of its whole limit less two pages: its first
 // (the heap state) and the page map's (docs/reclaim.md has the figures).
 
-import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES } from "../base/constants";
+import { TRIM_MIN_PAGES, PAGE_BITS, MAX_MEMORY_PAGES, SMALL } from "../base/constants";
 import { shared, heap, S_MAX_PAGES, S_TOP } from "../base/state";
 import { pagesAllowGrowth, GROWTH_NONE, GROWTH_ALLOWED, GROWTH_AT_LIMIT } from "../pages/pages";
 import { quickFlush, mediumTrimFree, mediumStartsMoveDown, TRIM_MIN_BLOCK, TRIM_ANY_BLOCK } from "../blocks/medium";
@@ -52,6 +52,12 @@ export const PRESSURE_SKIP: u32 = 2;   // nothing changed: go on to the next ste
 
 /** Take step `step` (0, 1, 2, …) of relieving page pressure: what to do next. */
 export function pressureStep(step: u32): u32 {
+  // The small build reclaims nothing: memory grows, or the allocation fails.
+  if (SMALL) {
+    if (step != 0) return PRESSURE_DONE;
+    pagesAllowGrowth(GROWTH_ALLOWED);
+    return PRESSURE_RETRY;
+  }
   if (step == 0) return reclaimBeforeGrowth() ? PRESSURE_RETRY : PRESSURE_SKIP;
   if (step == 1) { pagesAllowGrowth(GROWTH_ALLOWED); return PRESSURE_RETRY; }
   if (step == 2) { reclaimAtLimit(); pagesAllowGrowth(GROWTH_AT_LIMIT); return PRESSURE_RETRY; }

@@ -40,7 +40,7 @@
 
 import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
 import {
-  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META,
+  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META, SMALL,
 } from "../base/constants";
 import {
   shared, heap, S_TOP, S_FREE_RUNS, S_MAX_PAGES, S_BASE_PAGE, S_PAGE_MAP, S_PAGE_MAP_CAP,
@@ -316,7 +316,7 @@ function relocatePageMap(page: usize): void {
 export function pagesAlloc(pages: u32): usize {
   let run = bestFitRun(pages);
   if (run == 0 && growth != GROWTH_NONE) {
-    if (growth == GROWTH_AT_LIMIT) run = pageMapMoveFor(pages);
+    if (!SMALL && growth == GROWTH_AT_LIMIT) run = pageMapMoveFor(pages); // (never, in the small build)
     if (run == 0) run = growFor(pages);
   }
   return run == 0 ? 0 : runTake(run, pages);

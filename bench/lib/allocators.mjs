@@ -18,6 +18,7 @@
 // The harness copies the operations in chunks of CHUNK_OPS and times only
 // the driver's run() calls.
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
 import { DRIVER_TOP, REPO, growHooked, importedMemoryPages } from "./build.mjs";
@@ -60,6 +61,10 @@ export function allocatorList({ files, policies, checked = true }) {
   if (fs.existsSync(build("buddy.wasm"))) {
     list.push({ id: "wasm-malloc buddy", ours: true, policy: "segregated", js: build("buddy.wasm"), wasm: null, sizeFile: build("buddy.wasm") });
   }
+  // The small build (size first: bench/RESULTS.md "Sizes"): no statistics, so it runs as the peers do.
+  if (fs.existsSync(build("small.wasm"))) {
+    list.push({ id: "wasm-malloc small", js: build("small.wasm"), wasm: files["small-shared"] ?? null, sizeFile: build("small.wasm") });
+  }
   // The checked build is measured apart, on smaller workloads (run.mjs).
   if (checked) list.push({ id: "wasm-malloc checked", ours: true, checkedBuild: true, policy: "segregated", js: build("checked.wasm"), wasm: null, sizeFile: build("checked.wasm"), skip: () => true });
   list.push({ id: "TLSF", js: files.tlsf, wasm: files["tlsf-shared"], sizeFile: files.tlsf });
@@ -79,7 +84,7 @@ export async function compileAll(list, driverFile) {
     // What was measured, as built (the originals, before instrumentation).
     a.builds = [a.js, a.wasm].filter(Boolean).map((file) => {
       const bytes = fs.readFileSync(file);
-      return { file, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex").slice(0, 12) };
+      return { file, size: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length, sha256: createHash("sha256").update(bytes).digest("hex").slice(0, 12) };
     });
     a.size = a.builds.find((b) => b.file === a.sizeFile)?.size ?? fs.statSync(a.sizeFile).size;
     a.compiled = {};

@@ -35,6 +35,14 @@ const AS_PEERS = [
 const AS_COMMON = ["-O3", "--noAssert", "--use", "abort=", "--noColors"];
 const SHARED = ["--importMemory", "--memoryBase", String(DRIVER_TOP)];
 
+/** The allocator's sources (a build of them is stale when one is newer). */
+function assemblySources(dir = path.join(REPO, "assembly")) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? assemblySources(full) : entry.name.endsWith(".ts") ? [full] : [];
+  });
+}
+
 /** Is `out` missing or older than any of `inputs`? */
 function stale(out, inputs) {
   if (!fs.existsSync(out)) return true;
@@ -106,6 +114,19 @@ export async function buildPeers(log = () => {}) {
       }
       files[name] = out;
     }
+  }
+  {
+    // The small build's imported-memory variant for the Wasm driver (its heap above the
+    // driver's region, set up at __heap_base on the first call like the standalone build).
+    const out = path.join(OUT, "small-shared.wasm");
+    const inputs = [...assemblySources(), path.join(REPO, "tools", "asc-no-inline.mjs"), self];
+    if (stale(out, inputs)) {
+      log(`building ${path.relative(REPO, out)}`);
+      await asc(["../assembly/small.ts", "--use", "WASM_MALLOC_SMALL=1", "--transform", path.join(REPO, "tools", "asc-no-inline.mjs"),
+        "-O3", "--shrinkLevel", "2", "--converge", "--noAssert", "--runtime", "stub", "--use", "abort=", "--noColors",
+        ...SHARED, "-o", path.relative(BENCH, out)]);
+    }
+    files["small-shared"] = out;
   }
   {
     const src = path.join(BENCH, "peers/driver.ts");
