@@ -262,7 +262,7 @@ export function buildProgram(): Command {
       "  wasm-malloc compare traces/*.rep --out compare.svg",
       "  wasm-malloc dump traces/short1-bal.rep --at 10",
       "  wasm-malloc viz traces/amptjp-bal.rep --compare buddy",
-      "  wasm-malloc replay traces/real/*.rep.gz",
+      "  wasm-malloc replay traces/real/cc1-pngtest.rep.gz",
       "",
       "Exit codes: 0 success, 1 trace or heap error, 2 bad usage.",
       "The policy also comes from WASM_MALLOC_POLICY; an option wins over it.",
