@@ -7,9 +7,9 @@
 //                  16-byte units or powers of two)
 //   kops/s       = best of RUNS replays (default 5), each on a fresh heap
 // Usage: node bench/buddy-compare.mjs [--markdown] [TRACE...]   (npm run build first)
-import fs from "node:fs";
 import path from "node:path";
-import { Heap, parseTrace, replay } from "../dist/index.js";
+import { Heap, replay } from "../dist/index.js";
+import { parseTraceFile } from "../dist/trace-file.js";
 import { traceFiles, tracePlaces } from "../tests/host/traces.mjs";
 
 const args = process.argv.slice(2);
@@ -39,7 +39,7 @@ async function rounding(trace, options) {
 
 const rows = [];
 for (const file of traces) {
-  const trace = parseTrace(fs.readFileSync(file, "utf8"), path.basename(file));
+  const trace = await parseTraceFile(file, path.basename(file));
   const row = { trace: trace.file, ops: trace.ops.length };
   for (const [name, options] of ENGINES) {
     let best = 0, result = null;

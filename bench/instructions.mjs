@@ -11,6 +11,8 @@
 //
 //   node bench/instructions.mjs WORKLOAD FILE.wasm...      (after npm run bench built the peers)
 //   e.g. node bench/instructions.mjs cccp-bal.rep build/embed.wasm bench/build/tlsf-shared.wasm
+//        node bench/instructions.mjs cc1-pngtest build/embed.wasm bench/build/dlmalloc-shared.wasm
+//   (WORKLOAD: s1…s5r, a CS:APP trace's file name, or a real trace's name: traces/real/)
 //
 // Our builds need the `embed` target (the memory is imported); the peers'
 // `-shared` builds in bench/build/. The driver's own cost is what
@@ -19,10 +21,10 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { traceWorkload, synthetic, packed, SYNTHETIC } from "./lib/workloads.mjs";
+import { realTraceWorkload, traceWorkload, synthetic, packed, SYNTHETIC } from "./lib/workloads.mjs";
 import { OPS_BASE, CHUNK_OPS, SLOTS_BASE } from "./lib/allocators.mjs";
 import { DRIVER_TOP, OUT, importedMemoryPages } from "./lib/build.mjs";
-import { tracesDir } from "../tests/host/traces.mjs";
+import { realTraceFiles, realTraceName, tracesDir } from "../tests/host/traces.mjs";
 import { LAYOUT } from "../dist/layout.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -30,6 +32,8 @@ const PASSES = 6;
 
 function workload(name) {
   if (SYNTHETIC.includes(name)) return synthetic(name, 0.5);
+  const real = realTraceFiles().find((f) => realTraceName(f) === name || path.basename(f) === name);
+  if (real) return realTraceWorkload(real);
   const dir = tracesDir();
   if (!dir) throw new Error(`no traces directory for ${name}`);
   return traceWorkload(path.join(dir, name), 200000);
@@ -73,7 +77,7 @@ if (args[0] === "--child") {
   child(args[1], args[2], Number(args[3]));
 } else {
   if (args.length < 2) {
-    console.error("usage: node bench/instructions.mjs WORKLOAD FILE.wasm...  (WORKLOAD: s1…s5r or a trace name)");
+    console.error("usage: node bench/instructions.mjs WORKLOAD FILE.wasm...  (WORKLOAD: s1…s5r, a trace name, or a real trace of traces/real/ such as cc1-pngtest)");
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).status !== 0) {

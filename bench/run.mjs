@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The benchmark: wasm-malloc against AssemblyScript's TLSF, wasi-libc's
 // dlmalloc and a bump allocator, under a JS driver and a Wasm driver, on the
-// synthetic workloads s1..s5 and the CS:APP traces. Writes RESULTS.md, the
+// traces of real programs (traces/real/, first), the synthetic workloads
+// s1..s5 and the CS:APP traces. Writes RESULTS.md, the
 // figures as JSON, and SVG charts. See bench/RESULTS.md for what is measured.
 //
-//   node bench/run.mjs [--quick] [--only s1,s2,traces,amptjp-bal] [--rounds N]
+//   node bench/run.mjs [--quick] [--only real,s1,s2,traces,amptjp-bal] [--rounds N]
 //                      [--drivers js,wasm] [--policies segregated,first,best]
 //                      [--out DIR]
 //
@@ -17,18 +18,20 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { BENCH, REPO, buildPeers } from "./lib/build.mjs";
 import { allocatorList, compileAll, runOnce } from "./lib/allocators.mjs";
-import { SYNTHETIC, synthetic, traceWorkload } from "./lib/workloads.mjs";
+import { SYNTHETIC, realTraceWorkload, synthetic, traceWorkload } from "./lib/workloads.mjs";
 import { aggregate, writeReport } from "./lib/report.mjs";
-import { traceFiles, tracePlaces } from "../tests/host/traces.mjs";
+import { realTraceFiles, realTraceName, traceFiles, tracePlaces } from "../tests/host/traces.mjs";
 
 const USAGE = `usage: node bench/run.mjs [options]
   --quick              small workloads, 2 rounds, traces once each: a smoke test
-  --only LIST          workloads to run, comma-separated: s1 s2 s3 s4 s5 s5r,
-                       "traces" (every trace), or a trace name (amptjp-bal)
+  --only LIST          workloads to run, comma-separated: "real" (every trace of
+                       traces/real/) or one of them (sqlite-orders), s1 s2 s3 s4
+                       s5 s5r, "traces" (every CS:APP trace) or one (amptjp-bal)
   --rounds N           fresh instances per allocator and workload (default 7; quick 2)
   --drivers LIST       js,wasm (default both)
   --policies LIST      wasm-malloc placement policies (default segregated,first,best;
-                       best, next and worst run on the traces only)
+                       best, next and worst run on the CS:APP traces only; the real
+                       traces run the default policy, TLSF and dlmalloc)
   --no-checked         leave out the checked build
   --out DIR            where RESULTS.md, results.json and the charts go (default bench/)
   --help               this text`;
@@ -101,10 +104,13 @@ for (const note of built.notes) say(note);
 // ── Workloads ───────────────────────────────────────────────────────────────
 const wanted = (name) => !opts.only || opts.only.includes(name);
 const workloads = [];
+// The real programs first: the yardstick (issue 19). Replayed whole, --quick too.
+const realTraces = realTraceFiles();
+for (const file of realTraces) if (wanted("real") || wanted(realTraceName(file))) workloads.push(realTraceWorkload(file));
 for (const name of SYNTHETIC) if (wanted(name)) workloads.push(synthetic(name, scale));
 const traces = traceFiles();
 if (opts.only) {
-  const known = new Set([...SYNTHETIC, "traces", ...traces.map((f) => path.basename(f, ".rep"))]);
+  const known = new Set([...SYNTHETIC, "traces", ...traces.map((f) => path.basename(f, ".rep")), "real", ...realTraces.map(realTraceName)]);
   for (const name of opts.only) if (!known.has(name)) usage(`unknown workload '${name}'${traces.length ? "" : " (no traces found)"}`);
 }
 const tracesWanted = !opts.only || opts.only.includes("traces") || traces.some((f) => opts.only.includes(path.basename(f, ".rep")));
@@ -120,6 +126,14 @@ say(`workloads: ${workloads.map((w) => `${w.name} (${w.count.toLocaleString("en-
 
 // ── Allocators ──────────────────────────────────────────────────────────────
 const allocators = allocatorList({ files: built.files, policies: opts.policies, checked: opts.checked });
+// The real traces run against the two peers only: the list-walking policies take
+// tens of µs per operation with 10^5 live blocks, and the rest is not what they ask.
+const REAL_PEERS = new Set(["wasm-malloc", "TLSF", "dlmalloc"]);
+for (const a of allocators) {
+  if (REAL_PEERS.has(a.id)) continue;
+  const skip = a.skip;
+  a.skip = (w) => !!w.real || (skip ? skip(w) : false);
+}
 const driverCompiled = await compileAll(allocators, built.files.driver);
 const runs = (a, w, driver) => !!a.compiled[driver] && !(a.skip && a.skip(w));
 
@@ -133,7 +147,7 @@ const release = allocators.find((a) => a.id === "wasm-malloc");
 const checkedBuild = allocators.find((a) => a.checkedBuild);
 const checkedPair = checkedBuild && opts.drivers.includes("js") ? [release, { ...checkedBuild, skip: null }] : null;
 const checkedWorkloads = checkedPair
-  ? workloads.map((w) => (w.trace ? traceWorkload(w.file, opts.quick ? 0 : 20_000) : synthetic(w.name, opts.quick ? scale : CHECKED_SCALE[w.name])))
+  ? workloads.filter((w) => !w.real).map((w) => (w.trace ? traceWorkload(w.file, opts.quick ? 0 : 20_000) : synthetic(w.name, opts.quick ? scale : CHECKED_SCALE[w.name])))
   : [];
 
 // Warm-up: every allocator under every driver on small mixed workloads, so

@@ -3,9 +3,9 @@
 //   peak live payload / (peak memory - __heap_base)
 // Memory never shrinks, so peak memory is the memory size after the replay.
 // Usage: node bench/utilization.mjs [--no-slabs] [--markdown] [TRACE...]
-import fs from "node:fs";
 import path from "node:path";
-import { Heap, POLICY_NAMES, parseTrace, replay } from "../dist/index.js";
+import { Heap, POLICY_NAMES, replay } from "../dist/index.js";
+import { parseTraceFile } from "../dist/trace-file.js";
 import { traceFiles, tracePlaces } from "../tests/host/traces.mjs";
 
 const args = process.argv.slice(2);
@@ -22,7 +22,7 @@ const rows = [];
 const sums = Object.fromEntries(POLICY_NAMES.map((p) => [p, { all: 0, big: 0 }]));
 let bigCount = 0;
 for (const file of traces) {
-  const trace = parseTrace(fs.readFileSync(file, "utf8"), path.basename(file));
+  const trace = await parseTraceFile(file, path.basename(file));
   const row = { trace: trace.file, peak: 0, cells: {} };
   for (const policy of POLICY_NAMES) {
     const heap = await Heap.create({ policy, slabs });

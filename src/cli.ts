@@ -257,11 +257,12 @@ export function buildProgram(): Command {
     .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
     .addHelpText("after", [
       "",
-      "Examples (traces/ holds the CS:APP sample traces, in a checkout of the repository):",
+      "Examples (traces/ holds the CS:APP sample traces and traces/real/ gzipped traces of real programs, in a checkout of the repository):",
       "  wasm-malloc replay traces/cccp-bal.rep --policy all",
       "  wasm-malloc compare traces/*.rep --out compare.svg",
       "  wasm-malloc dump traces/short1-bal.rep --at 10",
       "  wasm-malloc viz traces/amptjp-bal.rep --compare buddy",
+      "  wasm-malloc replay traces/real/cc1-pngtest.rep.gz",
       "",
       "Exit codes: 0 success, 1 trace or heap error, 2 bad usage.",
       "The policy also comes from WASM_MALLOC_POLICY; an option wins over it.",
@@ -287,7 +288,7 @@ export function buildProgram(): Command {
 
   common(program.command("replay")
     .description("replay .rep traces: ops/s, peak live payload, heap bytes and utilization per trace and policy")
-    .argument("<files...>", "CS:APP malloc-lab traces")
+    .argument("<files...>", "CS:APP malloc-lab traces (.rep, or gzipped)")
     .addOption(policyOption(true))
     .option("--check", "run the heap check after every operation")
     .option("--json", "print JSON instead of a table"))
@@ -325,7 +326,7 @@ export function buildProgram(): Command {
 
   common(program.command("compare")
     .description("every policy side by side on each trace (--engine buddy: and the buddy engine): a table, and an SVG chart of utilization")
-    .argument("<files...>", "CS:APP malloc-lab traces")
+    .argument("<files...>", "CS:APP malloc-lab traces (.rep, or gzipped)")
     .option("-o, --out <file>", "where to write the chart", "compare.svg")
     .option("--json", "print JSON instead of the table (no chart)"))
     .action(runCompare);

@@ -123,6 +123,13 @@ function sendText(response: http.ServerResponse, status: number, text: string, h
   response.end(`${status} ${http.STATUS_CODES[status] ?? ""}: ${text}\n`);
 }
 
+/** Whether `file` starts with gzip's magic bytes (1f 8b): a traces/real/*.rep.gz. */
+function isGzipFile(file: string): boolean {
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(file, "r");
+  try { return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b; } finally { fs.closeSync(fd); }
+}
+
 /** Send a file from disk; a read error after the headers ends the response, not the server. */
 function sendFile(request: http.IncomingMessage, response: http.ServerResponse, file: string, size: number, contentType: string, headers: http.OutgoingHttpHeaders = {}): void {
   response.writeHead(200, { "content-type": contentType, "content-length": size, ...headers });
@@ -178,7 +185,8 @@ export async function serveViz(options: VizServerOptions = {}): Promise<VizServe
       }
       const stat = fs.statSync(trace.file, { throwIfNoEntry: false });
       if (!stat?.isFile()) { sendText(response, 404, "the trace file is gone"); return; }
-      sendFile(request, response, trace.file, stat.size, CONTENT_TYPES[".rep"], headers);
+      // A gzipped trace goes as it is, marked so that the browser unpacks it.
+      sendFile(request, response, trace.file, stat.size, CONTENT_TYPES[".rep"], isGzipFile(trace.file) ? { ...headers, "content-encoding": "gzip" } : headers);
       return;
     }
     // Only files inside the page folder: a resolved path outside it is not found.

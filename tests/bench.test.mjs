@@ -57,6 +57,29 @@ test("bench --quick on s5 writes a row of numbers per allocator and driver", { t
   fs.rmSync(out, { recursive: true, force: true });
 });
 
+test("bench --quick on a real trace runs it first, against dlmalloc and TLSF only, and reports it with issue 19's targets", { timeout: 60_000 }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-malloc-bench-real-"));
+  const run = spawnSync(process.execPath, ["bench/run.mjs", "--quick", "--only", "python-json,s1", "--no-checked", "--out", dir], { encoding: "utf8" });
+  assert.equal(run.status, 0, `bench/run.mjs failed:\n${run.stdout}\n${run.stderr}`);
+  const json = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8"));
+  const md = fs.readFileSync(path.join(dir, "RESULTS.md"), "utf8");
+  assert.deepEqual(json.workloads.map((w) => w.name), ["python-json", "s1"], "the real trace comes first");
+  const real = json.workloads[0];
+  assert.equal(real.real, true);
+  assert.equal(real.calls.malloc, real.calls.free, "blocks the trace leaves live are freed after it");
+  const peers = ["wasm-malloc", "TLSF", ...(json.allocators.some((a) => a.id === "dlmalloc") ? ["dlmalloc"] : [])];
+  for (const driver of ["js", "wasm"]) {
+    const row = json.results[driver]["python-json"];
+    assert.deepEqual(Object.keys(row).sort(), [...peers].sort(), `${driver} driver: only wasm-malloc and the peers run the real trace`);
+    for (const id of peers) assert.ok(row[id].utilization > 0.5 && row[id].utilization <= 1 && row[id].medianNs > 0, `${id}: ${JSON.stringify(row[id])}`);
+    assert.ok(Object.keys(json.results[driver].s1).length > peers.length, "the synthetic workloads still run every allocator");
+  }
+  assert.ok(md.indexOf("## Real programs") < md.indexOf("## What is measured"), "the real programs are reported first");
+  assert.match(md, /^\| python-json \| [\d,]+ \| [\d.]+ MiB \| [\d.]+% \|/m);
+  if (peers.includes("dlmalloc")) assert.match(md, /^\| mean utilization ≥ dlmalloc's \+ 3 points \| [✓✗] [+−][\d.]+ points \|/m);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test("a seed draws another stream of a synthetic workload; the benchmark's own is the default", async () => {
   const { synthetic } = await import("../bench/lib/workloads.mjs");
   const own = synthetic("s4", 0.01), again = synthetic("s4", 0.01, 0x5404), other = synthetic("s4", 0.01, 1000);

@@ -248,12 +248,21 @@ test("replay --json and compare --json name a trace alike: its file name, and th
   }
 });
 
-test("the CLI examples run on the sample traces shipped in traces/", () => {
+test("the CLI examples run on the sample traces shipped in traces/ and traces/real/", () => {
   const help = cli(["--help"]).out;
   const examples = [...help.matchAll(/^ {2}wasm-malloc (replay|compare|dump) (.*)$/gm)];
-  assert.ok(examples.length >= 3, help);
+  assert.ok(examples.length >= 4, help);
+  // A shell's expansion of DIR/*SUFFIX (traces/*.rep, traces/real/*.rep.gz), which must match something.
+  const expand = (arg) => {
+    const glob = /^(.*)\/\*(\.[\w.]+)$/.exec(arg);
+    if (!glob) return [arg];
+    const files = fs.readdirSync(glob[1]).filter((f) => f.endsWith(glob[2])).map((f) => `${glob[1]}/${f}`);
+    assert.ok(files.length > 0, `${arg} matches files`);
+    return files;
+  };
+  assert.ok(examples.some(([, , rest]) => rest.includes("traces/real/")), "an example replays a real trace");
   for (const [, command, rest] of examples) {
-    const args = rest.split(" ").flatMap((arg) => arg === "traces/*.rep" ? fs.readdirSync("traces").filter((f) => f.endsWith(".rep")).map((f) => `traces/${f}`) : [arg]);
+    const args = rest.split(" ").flatMap(expand);
     for (let i = 0; i < args.length; i++) if (args[i] === "--out") args[i + 1] = path.join(tmp, args[i + 1]);
     const r = cli([command, ...args]);
     assert.equal(r.code, 0, `${command} ${rest}: ${r.err}`);

@@ -32,7 +32,14 @@ export async function traceFromUrl(url: string): Promise<Trace> {
 }
 
 export async function traceFromFile(file: File): Promise<Trace> {
-  return parseTrace(await file.text(), file.name);
+  return parseTrace(await textOf(file), file.name);
+}
+
+/** A file's text; a gzipped one (traces/real/*.rep.gz), known by its first two bytes, unpacked. */
+async function textOf(file: Blob): Promise<string> {
+  const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return file.text();
+  return new Response(file.stream().pipeThrough(new DecompressionStream("gzip"))).text();
 }
 
 /** Call `onFile` for a file dropped anywhere on `target`. */

@@ -26,7 +26,9 @@ import { packed } from "./workloads.mjs";
 import { LAYOUT } from "../../dist/layout.js";
 
 export const OPS_BASE = 0x10000;
-export const CHUNK_OPS = 0x10000;
+// 16,384 operations (128 KiB) per chunk leave 212,992 slots below DRIVER_TOP:
+// room for the real traces' peak live blocks (xmllint-mime: 193,030).
+export const CHUNK_OPS = 0x4000;
 export const SLOTS_BASE = OPS_BASE + CHUNK_OPS * 8;
 export const MAX_SLOTS = (DRIVER_TOP - SLOTS_BASE) >>> 2;
 const PAGE = 65536;

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { REPO } from "./build.mjs";
 import { ratioChart } from "./chart.mjs";
+import { CHUNK_OPS } from "./allocators.mjs";
 
 const BIG_TRACE = 512 * 1024; // the issue's "traces whose peak live payload is at least 512 KiB"
 
@@ -109,9 +110,14 @@ export async function writeReport({ results, checked, workloads, allocators, dri
   md();
   md(`Allocator source: commit ${machine.commit}; the builds as found in build/ (sizes and hashes below).`);
   md();
-  md("Re-run: `npm run bench` (builds, then runs `node bench/run.mjs`); `--quick`, `--only s1,s2,traces`, `--rounds N`, `--drivers js,wasm`, `--policies segregated,first,best`, `--out DIR`.");
+  md("Re-run: `npm run bench` (builds, then runs `node bench/run.mjs`); `--quick`, `--only real,s1,s2,traces`, `--rounds N`, `--drivers js,wasm`, `--policies segregated,first,best`, `--out DIR`.");
   for (const note of notes) { md(); md(`Note: ${note}.`); }
   md();
+  const real = workloads.filter((w) => w.real);
+  if (real.length) {
+    md(realProgramsSection({ results, real, drivers }));
+    md();
+  }
   md("## What is measured");
   md();
   md("- **Allocators.** `wasm-malloc`: our `release` build, default policy (segregated fit); `wasm-malloc first` / `best`: the same build under first fit / best fit" +
@@ -122,9 +128,10 @@ export async function writeReport({ results, checked, workloads, allocators, dri
     " (bench/peers/bump.ts): the call plus a pointer bump in cached memory, the speed floor (not on realloc, where it copies)." +
     " The Wasm driver runs our `embed` build (`heap_init_with(1 MiB, 0, policy, 0)`) and the peers' `-shared` builds (heap base above 1 MiB).");
   md("- **Drivers.** JS: a JS loop calls the exports, one call per operation. Wasm: bench/peers/driver.ts reads the operations from the shared memory" +
-    " and calls the allocator through Wasm imports (no JS per call); the harness copies operations in chunks of 65,536 and times only the driver's calls.");
-  md("- **Workloads.** Seeded and generated once; every allocator gets the same operation stream. The traces are replayed back to back" +
-    " until at least 200,000 operations (each pass frees what it left live). ns/op counts every call: malloc, free and realloc.");
+    ` and calls the allocator through Wasm imports (no JS per call); the harness copies operations in chunks of ${int(CHUNK_OPS)} and times only the driver's calls.`);
+  md("- **Workloads.** Seeded and generated once; every allocator gets the same operation stream. The CS:APP traces are replayed back to back" +
+    " until at least 200,000 operations (each pass frees what it left live); the traces of real programs once, then the blocks they leave live freed." +
+    " ns/op counts every call: malloc, free and realloc.");
   md(`- **Time.** Median and minimum over ${opts.rounds} fresh instances (a new memory each), allocators interleaved and rotated within each round,` +
     " a full GC before each instance, a warm-up of every allocator before round 1. Grow time is included in ns/op.");
   md("- **Memory.** Peak memory = the memory's size after the run (it never shrinks). Utilization = peak live payload (bytes asked for, from the operation stream)" +
@@ -247,7 +254,7 @@ export async function writeReport({ results, checked, workloads, allocators, dri
   const jsonFile = path.join(outDir, "results.json");
   fs.writeFileSync(jsonFile, JSON.stringify({
     command, machine, rounds: opts.rounds, quick: opts.quick,
-    workloads: workloads.map((w) => ({ name: w.name, description: w.description, ops: w.count, peakLive: w.peakLive, calls: w.calls, trace: !!w.trace })),
+    workloads: workloads.map((w) => ({ name: w.name, description: w.description, ops: w.count, peakLive: w.peakLive, calls: w.calls, trace: !!w.trace, real: !!w.real })),
     allocators: allocators.map((a) => ({ id: a.id, size: a.size, builds: a.builds, drivers: Object.keys(a.compiled) })),
     results,
   }, null, 1));
@@ -279,6 +286,71 @@ function memCell(c, alloc) {
   if (!c) return "–";
   if (c.error) return "failed";
   return `${alloc?.bump ? "n/a" : pct(c.utilization)} · ${int(c.grows)} (${ms(c.growMs)})`;
+}
+
+// ── Real programs ───────────────────────────────────────────────────────────
+/**
+ * The traces of traces/real/: per driver, utilization of wasm-malloc (default
+ * policy), dlmalloc and TLSF, and time against dlmalloc's; then issue 19's
+ * targets, each measured as the issue states it.
+ */
+function realProgramsSection({ results, real, drivers }) {
+  const peers = ["wasm-malloc", "dlmalloc", "TLSF"];
+  const out = [];
+  const geo = (xs) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN);
+  const points = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x * 100).toFixed(1)}`;
+  out.push("## Real programs");
+  out.push("");
+  out.push("The traces of `traces/real/` (what each program ran: [traces/real/README.md](../traces/real/README.md)), each replayed once as recorded," +
+    " then the blocks it leaves live freed. wasm-malloc: the release build, default policy (the `embed` build under the Wasm driver); dlmalloc: wasi-libc's;" +
+    " TLSF: AssemblyScript's. Utilization = peak live payload / (peak memory − heap start); time = median ns per operation, as a multiple of dlmalloc's.");
+  const short = real.filter((w) => w.count < 10_000).map((w) => w.name);
+  if (short.length) {
+    out.push("");
+    out.push(`The short traces (${short.join(", ")}: under 10,000 operations, a few large blocks) take a few milliseconds, mostly in` +
+      " growing memory (the \"Every figure\" tables below give the share): their time ratios move the most from run to run.");
+  }
+  const summary = {};
+  for (const driver of drivers) {
+    const rows = [];
+    const ratios = { "wasm-malloc": [], TLSF: [] };
+    const utils = { "wasm-malloc": [], dlmalloc: [], TLSF: [] };
+    const gaps = [];
+    for (const w of real) {
+      const cells = Object.fromEntries(peers.map((id) => [id, results[driver][w.name]?.[id]]));
+      const ok = (id) => cells[id] && !cells[id].error;
+      const dl = ok("dlmalloc") ? cells.dlmalloc.medianNs : NaN;
+      const ratio = (id) => (ok(id) ? cells[id].medianNs / dl : NaN);
+      for (const id of peers) if (ok(id)) utils[id].push(cells[id].utilization);
+      for (const id of ["wasm-malloc", "TLSF"]) if (Number.isFinite(ratio(id))) ratios[id].push(ratio(id));
+      if (ok("wasm-malloc") && ok("dlmalloc")) gaps.push({ name: w.name, gap: cells["wasm-malloc"].utilization - cells.dlmalloc.utilization, ratio: ratio("wasm-malloc") });
+      rows.push([w.name, int(w.count), bytesFmt(w.peakLive),
+        ...peers.map((id) => (!cells[id] ? "–" : cells[id].error ? "failed" : pct(cells[id].utilization))),
+        ...peers.map((id) => (!cells[id] ? "–" : cells[id].error ? "failed" : nsFmt(cells[id].medianNs))),
+        ratioFmt(ratio("wasm-malloc")), ratioFmt(ratio("TLSF"))]);
+    }
+    const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+    rows.push([`**mean of ${real.length}** (time: geometric)`, "", "", ...peers.map((id) => `**${pct(mean(utils[id]))}**`), "", "", "",
+      `**${ratioFmt(geo(ratios["wasm-malloc"]))}**`, `**${ratioFmt(geo(ratios.TLSF))}**`]);
+    out.push("");
+    out.push(`### ${DRIVER_TITLE[driver]}`);
+    out.push("");
+    out.push(table(["trace", "ops", "peak live", "util. wasm-malloc", "util. dlmalloc", "util. TLSF", "ns/op wasm-malloc", "ns/op dlmalloc", "ns/op TLSF", "wasm-malloc × dlmalloc", "TLSF × dlmalloc"], rows));
+    summary[driver] = { meanGap: mean(gaps.map((g) => g.gap)), worstGap: gaps.reduce((w, g) => (!w || g.gap < w.gap ? g : w), null),
+      geo: geo(ratios["wasm-malloc"]), slowest: gaps.reduce((w, g) => (!w || g.ratio > w.ratio ? g : w), null), n: gaps.length };
+  }
+  const mark = (ok) => (ok ? "✓ " : "✗ ");
+  const rows = [];
+  const cell = (driver, fn) => (summary[driver]?.n === real.length ? fn(summary[driver]) : "–");
+  rows.push(["mean utilization ≥ dlmalloc's + 3 points", ...drivers.map((d) => cell(d, (s) => `${mark(s.meanGap >= 0.03)}${points(s.meanGap)} points`))]);
+  rows.push(["no trace more than 2 points below dlmalloc", ...drivers.map((d) => cell(d, (s) => `${mark(s.worstGap.gap >= -0.02)}worst ${points(s.worstGap.gap)} (${s.worstGap.name})`))]);
+  rows.push(["time: geometric mean ≤ 0.8× dlmalloc's", ...drivers.map((d) => cell(d, (s) => `${mark(s.geo <= 0.8)}${ratioFmt(s.geo)}`))]);
+  rows.push(["time: no trace slower than 1.1×", ...drivers.map((d) => cell(d, (s) => `${mark(s.slowest.ratio <= 1.1)}slowest ${ratioFmt(s.slowest.ratio)} (${s.slowest.name})`))]);
+  out.push("");
+  out.push("### Against the targets of issue 19 (wasm-malloc's default policy against dlmalloc, this run)");
+  out.push("");
+  out.push(table(["target", ...drivers.map((d) => `${d === "js" ? "JS" : "Wasm"} driver`)], rows, ["l"]));
+  return out.join("\n");
 }
 
 // ── Targets ─────────────────────────────────────────────────────────────────

@@ -9,6 +9,7 @@
 // driver keeps them in a fixed table, see allocators.mjs).
 import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 
 export const MALLOC = 0;
 export const FREE = 1;
@@ -194,18 +195,7 @@ function s5(scale, withRealloc, seed) {
  * a pass leaves live are freed before the next pass.
  */
 export function traceWorkload(file, minOps) {
-  const lines = fs.readFileSync(file, "utf8").split(/\r?\n/);
-  const ops = [];
-  let i = 0;
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (i++ < 4) continue; // header: heap size, ids, ops, weight
-    const [op, id, size] = line.split(/\s+/);
-    if (op === "a" || op === "r") ops.push([op, Number(id), Number(size)]);
-    else if (op === "f") ops.push([op, Number(id), 0]);
-    else throw new Error(`${file}: line ${i}: unknown operation '${op}'`);
-  }
+  const ops = traceOps(file);
   const repeat = Math.max(1, Math.ceil(minOps / Math.max(1, ops.length)));
   const b = new StreamBuilder(ops.length * repeat + 64);
   let peakOnePass = 0;
@@ -222,6 +212,46 @@ export function traceWorkload(file, minOps) {
   }
   const name = path.basename(file);
   return b.finish(name, `${name}: ${fmt(ops.length)} ops × ${repeat}`, { trace: true, file, repeat, peakLive: peakOnePass });
+}
+
+/** A trace file's operations as [kind, id, size]; gzipped files (traces/real/) are unpacked. */
+function traceOps(file) {
+  const bytes = fs.readFileSync(file);
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString("utf8");
+  const ops = [];
+  let i = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (i++ < 4) continue; // header: heap size, ids, ops, weight
+    const [op, id, size] = line.split(/\s+/);
+    if (op === "a" || op === "r") ops.push([op, Number(id), Number(size)]);
+    else if (op === "f") ops.push([op, Number(id), 0]);
+    else throw new Error(`${file}: line ${i}: unknown operation '${op}'`);
+  }
+  return ops;
+}
+
+// ── Traces of real programs ─────────────────────────────────────────────────
+/**
+ * A trace of a real program (traces/real/NAME.rep.gz), replayed once: it is
+ * long enough to time alone. Blocks still live at its end (a trace cut short,
+ * or a program that exits without freeing) are freed after it, so every
+ * allocator ends empty; those frees count in the operations.
+ */
+export function realTraceWorkload(file) {
+  const ops = traceOps(file);
+  const b = new StreamBuilder(ops.length + 1024);
+  const slotOf = new Map();
+  for (const [op, id, size] of ops) {
+    if (op === "a") slotOf.set(id, b.malloc(size));
+    else if (op === "f") { b.free(slotOf.get(id)); slotOf.delete(id); }
+    else b.realloc(slotOf.get(id), size);
+  }
+  const left = slotOf.size;
+  for (const slot of slotOf.values()) b.free(slot);
+  const name = path.basename(file).replace(/\.rep\.gz$/, "");
+  return b.finish(name, `${name}: the trace's ${fmt(ops.length)} ops${left ? `, then ${fmt(left)} frees of the blocks it leaves live` : ""}`, { real: true, file, traceOps: ops.length });
 }
 
 // ── The catalogue ───────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 // Where the CS:APP malloc-lab traces are: WASM_MALLOC_TRACES if set, else the repo's
 // traces/ (shipped with it, see traces/README.md), else ../shared/traces beside the
 // checkout. Tests and benchmarks skip them (saying so) only when none of these exists.
+// The traces of real programs are the repo's traces/real/*.rep.gz (traces/real/README.md).
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,3 +26,13 @@ export function traceFiles() {
 
 /** Where traces were looked for, for a "no traces" message. */
 export const tracePlaces = () => traceDirCandidates().join(" or ");
+
+/** The traces of real programs, gzipped: traces/real/*.rep.gz, sorted. */
+export function realTraceFiles() {
+  const dir = path.join(repo, "traces", "real");
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".rep.gz")).sort().map((f) => path.join(dir, f));
+}
+
+/** A real trace's name: its file name without .rep.gz (sqlite-orders). */
+export const realTraceName = (file) => path.basename(file).replace(/\.rep\.gz$/, "");
