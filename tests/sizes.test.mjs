@@ -9,7 +9,7 @@ import zlib from "node:zlib";
 
 // Bytes, raw. The standalone C-API-only build first; then the release build and its variants.
 const BUDGETS = {
-  "small.wasm": 8_704,
+  "small.wasm": 9_216,
   "release.wasm": 28_672,
   "embed.wasm": 28_672,
   "traced.wasm": 29_696,

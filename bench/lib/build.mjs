@@ -123,7 +123,7 @@ export async function buildPeers(log = () => {}) {
     if (stale(out, inputs)) {
       log(`building ${path.relative(REPO, out)}`);
       await asc(["../assembly/small.ts", "--use", "WASM_MALLOC_SMALL=1", "--transform", path.join(REPO, "tools", "asc-no-inline.mjs"),
-        "-O3", "--shrinkLevel", "2", "--converge", "--noAssert", "--runtime", "stub", "--use", "abort=", "--noColors",
+        "-O3", "--shrinkLevel", "1", "--converge", "--noAssert", "--runtime", "stub", "--use", "abort=", "--noColors",
         ...SHARED, "-o", path.relative(BENCH, out)]);
     }
     files["small-shared"] = out;
