@@ -81,6 +81,7 @@ const STEPS = [
   },
   ...["release", "checked", "traced", "embed", "embed-traced", "unchecked"].map((target) => ascStep(target, ALLOCATOR)),
   ascStep("buddy", [...ALLOCATOR, "assembly/buddy-exports.ts"]),
+  ascStep("link", ["assembly/link.ts"]),
   {
     name: "js", group: "js", after: ["layout"],
     inputs: HOST, outputs: ["dist/index.js", "dist/index.d.ts", "dist/cli.js"],
