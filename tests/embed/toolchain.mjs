@@ -27,6 +27,24 @@ export function cToolchain() {
   return { ok: true };
 }
 
+/** Is Debian's libc++ for wasm32 here (for C++ programs)? { ok: true } or { ok: false, reason }. */
+export function cxxToolchain() {
+  const tc = cToolchain();
+  if (!tc.ok) return tc;
+  for (const lib of ["libc++.a", "libc++abi.a"]) {
+    if (!fs.existsSync(path.join(SYSROOT, "lib", "wasm32-wasi", lib))) return { ok: false, reason: `${lib} for wasm32 not found (apt-get install libc++-dev-wasm32, which brings libc++abi)` };
+  }
+  return { ok: true };
+}
+
+/** node:test options for a test that needs clang++ and libc++ for wasm32 (as needsClang). */
+export function needsClangxx() {
+  const tc = cxxToolchain();
+  if (tc.ok || process.env.CI === "true") return {};
+  console.log(`# skipping the C++ tests: ${tc.reason}`);
+  return { skip: tc.reason };
+}
+
 /** node:test options for a test that needs clang: skipped with the reason outside CI, run (and failing) under CI. */
 export function needsClang() {
   const tc = cToolchain();
@@ -63,6 +81,16 @@ export function clang(sources, out, { shim = true, extra = [] } = {}) {
 }
 
 /**
+ * Compile a C++ source to `out` with clang++ and Debian's libc++ for wasm32
+ * (built without exceptions); `shim` links wasm-malloc's C shim (compiled as C).
+ */
+export function clangxx(source, out, { shim = true } = {}) {
+  const args = [...CLANG_FLAGS, "-fno-exceptions", "-Wall", "-Werror", source];
+  if (shim) args.push("-I", path.join(repo, "include"), ...LINK_FLAGS, "-x", "c", path.join(repo, "c", "wasm_malloc.c"));
+  return runOk("clang++", [...args, "-o", out], { env: clangEnv() });
+}
+
+/**
  * The environment for clang: PATH without node_modules/.bin. clang runs
  * `wasm-opt` after linking when it finds one on PATH, and `npm test` puts
  * binaryen's there, whose pass strips the name section the tests read.
@@ -96,6 +124,11 @@ export function asc(args, cwd) {
 
 /** Node with the flag node:wasi needs after memory growth (see the embedding issue). */
 export const NODE_WASI = [process.execPath, "--no-turbo-fast-api-calls", "--no-warnings"];
+
+/** Run a WASI command with tests/embed/run-plain.mjs (node:wasi alone); resolves { status, stdout, stderr }. */
+export function runPlain(wasm, args = []) {
+  return run(NODE_WASI[0], [...NODE_WASI.slice(1), path.join(repo, "tests", "embed", "run-plain.mjs"), wasm, ...args]);
+}
 
 /** Run a WASI program through tests/embed/run-wasi.mjs; resolves { status, stdout, stderr, report }. */
 export async function runWasi(wasm, { plain = false, trace, policy, maxMemory, misuse } = {}) {
