@@ -95,7 +95,7 @@ export function clangxx(source, out, { shim = true } = {}) {
  * `wasm-opt` after linking when it finds one on PATH, and `npm test` puts
  * binaryen's there, whose pass strips the name section the tests read.
  */
-function clangEnv() {
+export function clangEnv() {
   const PATH = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => !dir.includes(`node_modules${path.sep}.bin`)).join(path.delimiter);
   return { ...process.env, PATH };
 }
