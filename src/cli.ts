@@ -23,7 +23,7 @@ import { formatBuddyinfo, formatSlabinfo } from "./views.js";
 import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
 import { churnTrace, exampleTrace } from "./workloads.js";
 import { isLoopbackHost, serveViz } from "./viz-server.js";
-import { OPTIMIZE_LEVELS, linkProgram, type OptimizeLevel } from "./link/standalone.js";
+import { DEFAULT_OPTIMIZE, OPTIMIZE_LEVELS, linkProgram, type OptimizeLevel } from "./link/standalone.js";
 import { MISUSE_MODES, type MisuseMode } from "./link/config.js";
 
 const EXIT_TRACE = 1;
@@ -392,7 +392,7 @@ export function buildProgram(): Command {
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
     .addOption(new Option("--on-misuse <mode>", "a double or invalid free: abort (a line on stderr, then a trap), report (the line, then the call returns 0 or nothing), ignore (the call returns, silently)").choices(Object.keys(MISUSE_MODES)).default("abort"))
     .option("--inspect", "keep the C API and the inspection exports (heap_check, walk_*, …) for a host to read the heap")
-    .addOption(new Option("-O, --optimize <level>", "binaryen's optimization level over the merged module (0: none)").choices([...OPTIMIZE_LEVELS]).default("3"))
+    .addOption(new Option("-O, --optimize <level>", "binaryen's optimization level over the merged module (0: only unused code dropped; 2 and up also inline the allocator into the program: smaller, but slower on SQLite)").choices([...OPTIMIZE_LEVELS]).default(DEFAULT_OPTIMIZE))
     .option("--keep-imports", "leave the program's other imports (env functions of its own) as imports of the output, for its host to give")
     .option("--names", "keep function names (a name section) in the output")
     .exitOverride()

@@ -4,8 +4,8 @@
 //   program.wasm ──────────────┐ imports env.memory, env.wasm_malloc, …,
 //   (clang + c/wasm_malloc.c)  │ wasi_snapshot_preview1.*; exports __heap_base
 //                              ▼
-//   build/link.wasm ─ limits ─► wasm-merge ──► binaryen -O3 ──► out.wasm
-//   (as "env": defines memory,  ▲              (inlining; the   imports only
+//   build/link.wasm ─ limits ─► wasm-merge ──► binaryen -O1 ──► out.wasm
+//   (as "env": defines memory,  ▲              (the unused      imports only
 //    exports wasm_malloc, …)    │               unused goes)    wasi_snapshot_preview1.*;
 //   config (as "link_config") ──┘                               exports memory, _start, …
 //   (policy, limits, addresses, message text)
@@ -19,8 +19,10 @@
 // 4. wasm-merge fuses the three: the program's env imports become calls into
 //    the allocator, the allocator's config imports constants.
 // 5. The allocator's exports go (but `memory`, and with `inspect` the C API and
-//    inspection), then the optimizer runs over the whole: allocator calls are
-//    inlined where that pays, and code no export reaches is dropped.
+//    inspection), then the optimizer runs over the whole: code no export reaches
+//    is dropped. Its default level is -O1, which does not inline: -O2 and up
+//    inline the allocator into the program, and that made SQLite 15% slower
+//    under V8, which inlines small calls itself (docs/embedding.md).
 
 import type binaryenType from "binaryen";
 import { moduleInfo } from "../wasm-info.js";
@@ -39,6 +41,8 @@ const CONFIG_NAME = "link_config";
 /** Optimizer settings: binaryen's -O levels. */
 export const OPTIMIZE_LEVELS = ["0", "1", "2", "3", "4", "s", "z"] as const;
 export type OptimizeLevel = (typeof OPTIMIZE_LEVELS)[number];
+/** Measured on SQLite (bench/sqlite.mjs): -O1 as fast as -O0 and 3% smaller; -O2 and up inline, and run slower. */
+export const DEFAULT_OPTIMIZE: OptimizeLevel = "1";
 
 /** The allocator's exports --inspect keeps: the C API and the inspection, as index.ts names them (what Heap.attach reads). */
 export const INSPECTION_EXPORTS = [
@@ -61,7 +65,7 @@ export interface StandaloneOptions {
   onMisuse?: MisuseMode;
   /** Keep the C API and the inspection exports (heap_check, walk_*, …) under index.ts's names; default false. */
   inspect?: boolean;
-  /** binaryen's optimization level over the merged module: "0" … "4", "s", "z" (default "3"). */
+  /** binaryen's optimization level over the merged module: "0" … "4", "s", "z" (default "1": no inlining; see docs/embedding.md). */
   optimize?: OptimizeLevel;
   /** Leave the program's imports that nothing here provides as imports of the output (its host must give them); default: refuse them. */
   keepImports?: boolean;
@@ -110,7 +114,7 @@ export async function linkProgram(program: WasmSource, options: StandaloneOption
   const policy = resolvePolicy(given.policy);
   const maxMemory = integerOption(where, "maxMemory", given.maxMemory, 0, 2 ** 32 - 1, `a byte count from 0 (no limit) to ${2 ** 32 - 1}`) ?? 0;
   const onMisuse = oneOfOption(where, "onMisuse", given.onMisuse, Object.keys(MISUSE_MODES) as MisuseMode[]) ?? "abort";
-  const optimize = oneOfOption(where, "optimize", given.optimize, OPTIMIZE_LEVELS) ?? "3";
+  const optimize = oneOfOption(where, "optimize", given.optimize, OPTIMIZE_LEVELS) ?? DEFAULT_OPTIMIZE;
   for (const name of ["slabs", "inspect", "keepImports", "names"] as const) {
     if (given[name] !== undefined && typeof given[name] !== "boolean") throw new TypeError(`${where}: option ${name} ${String(given[name])} is not true or false`);
   }
@@ -174,9 +178,11 @@ export async function linkProgram(program: WasmSource, options: StandaloneOption
   try {
     const keep = new Set([...exports, "memory", ...(inspect ? INSPECTION_EXPORTS : [])]);
     for (const name of exportNames(binaryen, module)) if (!keep.has(name)) module.removeExport(name);
-    optimizeModule(binaryen, module, optimize, given.names === true);
-    if (!module.validate()) throw new Error(`${where}: the linked module does not validate (a bug in wasm-malloc link: please report it with the program)`);
-    const out = module.emitBinary();
+    const out = withSettings(binaryen, optimize, given.names === true, () => {
+      optimizeModule(module, optimize);
+      if (!module.validate()) throw new Error(`${where}: the linked module does not validate (a bug in wasm-malloc link: please report it with the program)`);
+      return module.emitBinary();
+    });
     const result = await WebAssembly.compile(out as Uint8Array<ArrayBuffer>);
     const outImports = WebAssembly.Module.imports(result).map((i) => `${i.module}.${i.name}`);
     const unexpected = outImports.filter((name) => !name.startsWith(`${WASI}.`) && !foreign.some((i) => `${i.module}.${i.name}` === name));
@@ -213,7 +219,7 @@ async function readProgram(bytes: Uint8Array<ArrayBuffer>, where: string): Promi
     info = moduleInfo(bytes);
     compiled = await WebAssembly.compile(bytes);
   } catch (error) {
-    throw new LinkError(`${where}: the program is not a WebAssembly module (${(error as Error).message}); pass the .wasm file clang wrote`);
+    throw new LinkError(`${where}: the program is not a WebAssembly module: ${(error as Error).message}; pass the .wasm file clang wrote`);
   }
   const imports = WebAssembly.Module.imports(compiled);
   const memoryImport = imports.find((i) => i.kind === "memory");
@@ -247,20 +253,28 @@ function programFeatures(binaryen: Binaryen, bytes: Uint8Array, base: number): n
   try { return module.getFeatures(); } finally { module.dispose(); }
 }
 
-/** binaryen's default pipeline at `level` over the whole module; at "0", only what no export reaches is dropped. */
-function optimizeModule(binaryen: Binaryen, module: binaryenType.Module, level: OptimizeLevel, names: boolean): void {
+/**
+ * `run` with binaryen's global settings for `level` and `names` (binaryen.js keeps them
+ * per process: set for the call, then put back as they were).
+ */
+function withSettings<T>(binaryen: Binaryen, level: OptimizeLevel, names: boolean, run: () => T): T {
   const saved = { optimize: binaryen.getOptimizeLevel(), shrink: binaryen.getShrinkLevel(), debug: binaryen.getDebugInfo() };
   try {
     binaryen.setDebugInfo(names);
-    if (level === "0") { module.runPasses(["remove-unused-module-elements"]); return; }
-    binaryen.setOptimizeLevel(level === "s" || level === "z" ? 2 : Number(level));
+    binaryen.setOptimizeLevel(level === "0" ? 0 : level === "s" || level === "z" ? 2 : Number(level));
     binaryen.setShrinkLevel(level === "s" ? 1 : level === "z" ? 2 : 0);
-    module.optimize();
+    return run();
   } finally {
     binaryen.setOptimizeLevel(saved.optimize);
     binaryen.setShrinkLevel(saved.shrink);
     binaryen.setDebugInfo(saved.debug);
   }
+}
+
+/** binaryen's default pipeline at the level set (withSettings) over the whole module; at "0", only what no export reaches is dropped. */
+function optimizeModule(module: binaryenType.Module, level: OptimizeLevel): void {
+  if (level === "0") module.runPasses(["remove-unused-module-elements"]);
+  else module.optimize();
 }
 
 function list(names: string[]): string {
