@@ -103,7 +103,7 @@ export function clangEnv() {
 /**
  * A temporary directory laid out as a project that installed wasm-malloc:
  * node_modules/wasm-malloc is this checkout, with assemblyscript,
- * @assemblyscript/loader and the asc binary beside it.
+ * @assemblyscript/loader, binaryen and the asc and wasm-malloc commands beside it.
  */
 export function userProject(prefix = "wasm-malloc-embed-") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -114,6 +114,8 @@ export function userProject(prefix = "wasm-malloc-embed-") {
     fs.symlinkSync(path.join(repo, "node_modules", name), path.join(modules, name));
   }
   fs.symlinkSync(path.join(repo, "node_modules", "assemblyscript", "bin", "asc.js"), path.join(modules, ".bin", "asc"));
+  // The package's own command, as npm would put it there (`npx wasm-malloc …`).
+  fs.writeFileSync(path.join(modules, ".bin", "wasm-malloc"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(repo, "dist", "cli.js")}" "$@"\n`, { mode: 0o755 });
   return dir;
 }
 
