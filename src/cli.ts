@@ -23,6 +23,8 @@ import { formatBuddyinfo, formatSlabinfo } from "./views.js";
 import { renderHeapSvg, renderComparisonSvg } from "./render/svg.js";
 import { churnTrace, exampleTrace } from "./workloads.js";
 import { isLoopbackHost, serveViz } from "./viz-server.js";
+import { DEFAULT_OPTIMIZE, OPTIMIZE_LEVELS, linkProgram, type OptimizeLevel } from "./link/standalone.js";
+import { MISUSE_MODES, type MisuseMode } from "./link/config.js";
 
 const EXIT_TRACE = 1;
 const EXIT_USAGE = 2;
@@ -60,6 +62,12 @@ function replaySource(heap: Heap, source: TraceSource, options: TraceFileOptions
 function count(value: string): number {
   const n = parseU32(value);
   if (n === undefined) throw new InvalidArgumentError(`expected a whole number of operations, 0..${TRACE_NUMBER_MAX}`);
+  return n;
+}
+
+function byteLimit(value: string): number {
+  const n = parseU32(value);
+  if (n === undefined) throw new InvalidArgumentError(`expected a whole number of bytes, 0..${TRACE_NUMBER_MAX} (0: no limit but wasm32's 4 GiB)`);
   return n;
 }
 
@@ -252,9 +260,43 @@ async function runViz(file: string | undefined, opts: { port: number; host: stri
   }
 }
 
+interface LinkCommandOptions {
+  out: string; policy?: string; maxMemory?: number; slabs?: boolean; onMisuse: MisuseMode; inspect?: boolean;
+  optimize: OptimizeLevel; keepImports?: boolean; names?: boolean;
+}
+
+async function runLink(file: string, opts: LinkCommandOptions) {
+  const name = printable(file, 160);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (error) {
+    throw new Error(`link: cannot read ${name} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the .wasm file clang wrote`);
+  }
+  const linked = await linkProgram(bytes, {
+    policy: opts.policy, maxMemory: opts.maxMemory, slabs: opts.slabs !== false, onMisuse: opts.onMisuse, inspect: opts.inspect === true,
+    optimize: opts.optimize, keepImports: opts.keepImports === true, names: opts.names === true,
+  }, `link ${name}`).catch((error: Error) => {
+    // A limit below what the program needs is a bad option value, as an unknown policy is.
+    throw error instanceof RangeError ? new UsageError(error.message) : error;
+  });
+  try {
+    fs.writeFileSync(opts.out, linked.wasm);
+  } catch (error) {
+    throw new Error(`link: cannot write ${printable(opts.out, 160)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a writable path to --out`);
+  }
+  const byModule = new Map<string, string[]>();
+  for (const name of linked.imports) {
+    const dot = name.indexOf(".");
+    byModule.set(name.slice(0, dot), [...(byModule.get(name.slice(0, dot)) ?? []), name.slice(dot + 1)]);
+  }
+  const imports = [...byModule].map(([module, names]) => `${module} ${names.join(", ")}`).join("; ") || "nothing";
+  console.log(`wrote ${printable(opts.out, 160)}: ${path.basename(name)} with wasm-malloc (${linked.policy} fit, heap from 0x${linked.heapAt.toString(16)}, misuse: ${opts.onMisuse}); it imports ${printable(imports, 400)}`);
+}
+
 export function buildProgram(): Command {
   const program = new Command("wasm-malloc")
-    .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap.")
+    .description("Replay malloc traces on wasm-malloc, compare placement policies, dump and draw the heap; link it into a C program.")
     .addHelpText("after", [
       "",
       "Examples (traces/ holds the CS:APP sample traces and traces/real/ gzipped traces of real programs, in a checkout of the repository):",
@@ -263,6 +305,7 @@ export function buildProgram(): Command {
       "  wasm-malloc dump traces/short1-bal.rep --at 10",
       "  wasm-malloc viz traces/amptjp-bal.rep --compare buddy",
       "  wasm-malloc replay traces/real/cc1-pngtest.rep.gz",
+      "  wasm-malloc link hello.wasm -o hello-linked.wasm   (a C program built with c/wasm_malloc.c)",
       "",
       "Exit codes: 0 success, 1 trace or heap error, 2 bad usage.",
       "The policy also comes from WASM_MALLOC_POLICY; an option wins over it.",
@@ -340,6 +383,21 @@ export function buildProgram(): Command {
     .option("--port <n>", "port to listen on (0: any free port)", port, 5173)
     .option("--host <address>", "address to listen on. Only 127.0.0.1 (or localhost, ::1) keeps the page and the trace on this machine: any other address, such as 0.0.0.0, makes them readable from the network (a warning says so). The server answers only requests whose Host is localhost, 127.0.0.1, [::1] or this address", hostAddress, "127.0.0.1"))
     .action(runViz);
+
+  program.command("link")
+    .description("merge wasm-malloc into a C program: one module that imports only WASI, for any runtime (wasmtime, a browser, node:wasi)")
+    .argument("<program>", "a wasm32-wasi program built with c/wasm_malloc.c, -Wl,--import-memory and -Wl,--export=__heap_base")
+    .requiredOption("-o, --out <file>", "where to write the linked module")
+    .addOption(policyOption(false))
+    .option("--max-memory <bytes>", "most bytes the memory may grow to: malloc returns 0 past it (0: no limit but wasm32's)", byteLimit)
+    .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
+    .addOption(new Option("--on-misuse <mode>", "a double or invalid free: abort (a line on stderr, then a trap), report (the line, then the call returns 0 or nothing), ignore (the call returns, silently)").choices(Object.keys(MISUSE_MODES)).default("abort"))
+    .option("--inspect", "keep the C API and the inspection exports (heap_check, walk_*, …) for a host to read the heap")
+    .addOption(new Option("-O, --optimize <level>", "binaryen's optimization level over the merged module (0: only unused code dropped; 2 and up also inline the allocator into the program: smaller, but slower on SQLite)").choices([...OPTIMIZE_LEVELS]).default(DEFAULT_OPTIMIZE))
+    .option("--keep-imports", "leave the program's other imports (env functions of its own) as imports of the output, for its host to give")
+    .option("--names", "keep function names (a name section) in the output")
+    .exitOverride()
+    .action(runLink);
 
   program.command("demo")
     .description("compare every policy on a built-in workload, dump a small heap and draw it (what `npm start` runs)")

@@ -26,7 +26,8 @@ export function namesByValue(prefix: string): ReadonlyMap<number, string> {
   return map;
 }
 
-const ADVICE: Record<string, string> = {
+/** What to do about each kind (also the link build's stderr line: src/link/messages.ts). */
+export const ADVICE: Record<string, string> = {
   "double-free": "the block was already freed; free each pointer once and drop it afterwards",
   "invalid-free": "pass only pointers returned by malloc, calloc, realloc or aligned_alloc",
   "use-after-free": "something wrote to a block after it was freed; find the stale pointer",
@@ -36,7 +37,8 @@ const ADVICE: Record<string, string> = {
   underflow: "look for a write before the start of the block (a negative index)",
 };
 
-const REASONS: Record<string, string> = {
+/** Why a pointer was refused, by REASON_* name. */
+export const REASONS: Record<string, string> = {
   misaligned: "it is not 16-byte aligned",
   "not-owned": "no part of the heap owns that address",
   interior: "it points inside a block, not at its start",
@@ -45,8 +47,17 @@ const REASONS: Record<string, string> = {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** What an error says when its kind has no advice of its own. */
+export const DEFAULT_ADVICE = "check the pointer";
+
+/** The C function an OP_* code names ("call" for a code no operation has). */
+export function operationName(op: number): string {
+  const name = namesByValue("OP_").get(op) ?? "call";
+  return ({ "usable-size": "malloc_usable_size", "aligned-alloc": "aligned_alloc", "name": "malloc_name" } as Record<string, string>)[name] ?? name;
+}
+
 /** Kinds whose report carries a byte count (in the reason field) instead of a reason. */
-const COUNTED: Record<string, string> = {
+export const COUNTED: Record<string, string> = {
   overflow: "past the end of the block were overwritten",
   underflow: "before the start of the block were overwritten",
   "use-after-free": "of the freed block were written after free",
@@ -80,7 +91,7 @@ export class WasmMallocError extends Error {
       : REASONS[reason] ? `: ${REASONS[reason]}` : "";
     const at = traceIndex !== undefined ? ` at trace operation ${traceIndex}` : "";
     const went = noticed ? `; ${operation} went on and its result is valid` : "";
-    super(`${kind} in ${operation}(${hex(address)})${at}${where}${why}${went}; ${ADVICE[kind] ?? "check the pointer"}`);
+    super(`${kind} in ${operation}(${hex(address)})${at}${where}${why}${went}; ${ADVICE[kind] ?? DEFAULT_ADVICE}`);
     this.name = "WasmMallocError";
     this.kind = kind;
     this.address = address;
@@ -111,8 +122,7 @@ export function errorFromReport(report: RawReport, blockName?: string, traceInde
     blockName = freed.name ?? blockName;
   }
   const reason = namesByValue("REASON_").get(report.reason) ?? "";
-  const op = namesByValue("OP_").get(report.op) ?? "call";
-  const operation = ({ "free": "free", "realloc": "realloc", "usable-size": "malloc_usable_size", "check": "check", "malloc": "malloc", "calloc": "calloc", "aligned-alloc": "aligned_alloc", "name": "malloc_name" } as Record<string, string>)[op] ?? op;
+  const operation = operationName(report.op);
   const overwritten = COUNTED[kind] ? report.reason : 0;
   return new WasmMallocError(kind, operation, reason, report.ptr, report.block, report.size, blockName, overwritten, traceIndex, report.noticed === true);
 }

@@ -24,3 +24,6 @@ export { allocatorImports } from "./module.js";
 export { LAYOUT } from "./layout.js";
 export type { LayoutName } from "./layout.js";
 export type { AllocatorHooks, RawReport } from "./module.js";
+export { linkStandalone, LinkError, OPTIMIZE_LEVELS, INSPECTION_EXPORTS } from "./link/standalone.js";
+export type { StandaloneOptions, StandaloneModule, OptimizeLevel } from "./link/standalone.js";
+export type { MisuseMode } from "./link/config.js";

@@ -38,9 +38,9 @@ const parseSvg = (text) => new XMLParser({ ignoreAttributes: false, attributeNam
 test("--help works for the program and every command, exit 0", () => {
   const top = cli(["--help"]);
   assert.equal(top.code, 0);
-  for (const command of ["replay", "dump", "map", "compare", "demo"]) assert.match(top.out, new RegExp(`\\b${command}\\b`));
+  for (const command of ["replay", "dump", "map", "compare", "demo", "link"]) assert.match(top.out, new RegExp(`\\b${command}\\b`));
   assert.match(top.out, /Exit codes: 0 success, 1 trace or heap error, 2 bad usage/);
-  for (const [command, option] of [["replay", "--check"], ["dump", "--at"], ["map", "--out"], ["compare", "--out"], ["demo", "--out"]]) {
+  for (const [command, option] of [["replay", "--check"], ["dump", "--at"], ["map", "--out"], ["compare", "--out"], ["demo", "--out"], ["link", "--max-memory"]]) {
     const r = cli([command, "--help"]);
     assert.equal(r.code, 0, command);
     assert.ok(r.out.includes(option), `${command} --help mentions ${option}`);

@@ -1,7 +1,8 @@
 // The package as a user gets it: `npm pack`, the tarball installed into an empty project
 // (from the npm registry for its dependencies), then used the ways the README shows: an
-// import of Heap from JS, `npx wasm-malloc --help`, a TypeScript file under --strict, and
-// `import { malloc } from "wasm-malloc"` in AssemblyScript. Also what the tarball holds:
+// import of Heap from JS, `npx wasm-malloc --help`, a TypeScript file under --strict,
+// `import { malloc } from "wasm-malloc"` in AssemblyScript, and `npx wasm-malloc link`
+// (binaryen, a dependency, installed with it). Also what the tarball holds:
 // what users need, not the benchmark build or extra copies of the Wasm in dist-viz/.
 import test, { before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -48,11 +49,10 @@ before(() => {
   fs.mkdirSync(path.join(project, "node_modules", "@types"), { recursive: true });
   fs.symlinkSync(path.join(repo, "node_modules", "@types", "node"), path.join(project, "node_modules", "@types", "node"));
   fs.symlinkSync(path.join(repo, "node_modules", "assemblyscript"), path.join(project, "node_modules", "assemblyscript"));
-  fs.symlinkSync(path.join(repo, "node_modules", "binaryen"), path.join(project, "node_modules", "binaryen"));
 });
 
 test("the tarball holds the built package, its license and changelog, and not the benchmark build", () => {
-  for (const file of ["dist/index.js", "dist/index.d.ts", "dist/cli.js", "build/release.wasm", "build/embed.wasm",
+  for (const file of ["dist/index.js", "dist/index.d.ts", "dist/cli.js", "dist/link/standalone.js", "build/release.wasm", "build/embed.wasm", "build/link.wasm",
     "build/buddy.wasm", "dist-viz/index.html", "assembly.ts", "index.ts", "include/wasm_malloc.h", "LICENSE", "CHANGELOG.md", "README.md"]) {
     assert.ok(listed.includes(file), `the tarball has ${file}`);
   }
@@ -92,4 +92,34 @@ export function roundTrip(): usize { const p = malloc(32); free(p); return p; }
 `);
   run(process.execPath, [path.join(project, "node_modules", "assemblyscript", "bin", "asc.js"), "raw.ts", "-o", "raw.wasm"], project);
   assert.ok(fs.statSync(path.join(project, "raw.wasm")).size > 0);
+});
+
+test("npx wasm-malloc link merges the allocator into a program that then runs on node:wasi alone", async () => {
+  // A small WASI program as the shim's users build it (imports env.memory and env.wasm_malloc,
+  // exports __heap_base), written in the text format: no C compiler needed here.
+  const { default: binaryen } = await import(path.join(project, "node_modules", "binaryen", "index.js"));
+  const module = binaryen.parseText(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+    (import "env" "memory" (memory 1))
+    (import "env" "wasm_malloc" (func $malloc (param i32) (result i32)))
+    (import "env" "wasm_free" (func $free (param i32)))
+    (global (export "__heap_base") i32 (i32.const 4096))
+    (data (i32.const 16) "malloc gave a block above __heap_base\\n")
+    (func (export "_start") (local $p i32)
+      (local.set $p (call $malloc (i32.const 100)))
+      (if (i32.le_u (local.get $p) (i32.const 4096)) (then (unreachable)))
+      (i32.store (local.get $p) (i32.const 16))
+      (i32.store offset=4 (local.get $p) (i32.const 38))
+      (drop (call $write (i32.const 1) (local.get $p) (i32.const 1) (i32.add (local.get $p) (i32.const 8))))
+      (call $free (local.get $p))))`);
+  fs.writeFileSync(path.join(project, "program.wasm"), module.emitBinary());
+  module.dispose();
+  const wrote = run("npx", ["--no-install", "wasm-malloc", "link", "program.wasm", "-o", "linked.wasm"], project);
+  assert.match(wrote, /^wrote linked\.wasm: program\.wasm with wasm-malloc/);
+  const runner = `import fs from "node:fs";
+import { WASI } from "node:wasi";
+const wasi = new WASI({ version: "preview1", args: [], env: {}, returnOnExit: true });
+const { instance } = await WebAssembly.instantiate(fs.readFileSync("linked.wasm"), wasi.getImportObject());
+process.exitCode = wasi.start(instance);`;
+  assert.equal(run(process.execPath, ["--no-warnings", "--input-type=module", "-e", runner], project), "malloc gave a block above __heap_base\n");
 });

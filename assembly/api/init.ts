@@ -10,8 +10,9 @@
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, MIN_BLOCK,
-  MAX_MEMORY_PAGES, EMBED, CHECKED, QUARANTINE_DEFAULT,
+  MAX_MEMORY_PAGES, EMBED, LINK, CHECKED, QUARANTINE_DEFAULT,
 } from "../base/constants";
+import { linkHeapAt, linkPolicy, linkOptions, linkMaxBytes } from "../base/link-config";
 import {
   heap, setHeap, HEAP_MAGIC, SHARED_AT, S_MAGIC, H_POLICY, H_OPTIONS, S_MAX_PAGES, S_TOP, S_BASE_PAGE,
   S_PAGE_MAP, S_PAGE_MAP_CAP, S_INLINE_MAP, INLINE_MAP_ENTRIES, H_QUARANTINE_LIMIT,
@@ -126,10 +127,14 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
 /**
  * Set the heap up with the defaults if nothing has yet. The embed build
  * never guesses where its heap may go: it reports ERR_NOT_INITIALIZED until
- * heap_init is called, and the call fails (returns 0 / does nothing).
+ * heap_init is called, and the call fails (returns 0 / does nothing). The
+ * link build sets it up where, and as, the linker's config says (above the
+ * program's data and the scratch area; base/link-config.ts); if that cannot
+ * hold it (a --max-memory too small), every call fails as out of memory.
  */
 @inline export function heapEnsure(): bool {
   if (heap != 0) return true;
   if (EMBED) { report(ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC, 0, 0, 0); return false; }
+  if (LINK) return heapSetup(linkHeapAt, linkPolicy, linkOptions, linkMaxBytes);
   return heapSetup(__heap_base, POLICY_DEFAULT, 0, 0);
 }

@@ -22,6 +22,11 @@ export const UNCHECKED: bool = isDefined(WASM_MALLOC_UNCHECKED);
 // never on its own.
 // @ts-ignore: isDefined is a compile-time builtin
 export const EMBED: bool = isDefined(WASM_MALLOC_EMBED);
+// `asc --use WASM_MALLOC_LINK=1` (the `link` target): merged into a program by
+// `wasm-malloc link` (src/link/), with no host: the heap goes where the linker's
+// config says, and misuse is written to stderr through WASI (base/stderr.ts).
+// @ts-ignore: isDefined is a compile-time builtin
+export const LINK: bool = isDefined(WASM_MALLOC_LINK);
 // `asc --use WASM_MALLOC_BUDDY=1` (the `buddy` target): the buddy engine
 // (buddy.ts) serves every size below 32 KiB; no slabs. Other builds compile
 // none of it.

@@ -8,8 +8,13 @@
 // A rejected call changes nothing; a report with OP_NOTICED in `op` comes
 // from a call that went on and succeeded (see notice). Out of memory is never reported here:
 // the C functions return 0.
+//
+// The link build (LINK) has no host: it writes the report to stderr itself
+// (stderr.ts) and imports none of the env functions below.
 
 import { heap, statAdd, STAT_ERRORS } from "./state";
+import { LINK } from "./constants";
+import { misuseToStderr, noticeToStderr } from "./stderr";
 
 export const ERR_DOUBLE_FREE: u32 = 1;
 export const ERR_INVALID_FREE: u32 = 2;
@@ -44,7 +49,8 @@ export let rejected: bool = false;
 export function report(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void {
   rejected = true;
   if (heap != 0) statAdd(STAT_ERRORS, 1);
-  wasm_malloc_report(kind, reason, op, ptr, block, size);
+  if (LINK) misuseToStderr(kind, reason, op, ptr, block, size);
+  else wasm_malloc_report(kind, reason, op, ptr, block, size);
 }
 
 /**
@@ -57,7 +63,8 @@ export const OP_NOTICED: u32 = 0x100;
 /** Report damage found and worked around during a call that goes on (see OP_NOTICED). */
 export function notice(kind: u32, reason: u32, op: u32, ptr: usize, block: usize, size: usize): void {
   if (heap != 0) statAdd(STAT_ERRORS, 1);
-  wasm_malloc_report(kind, reason, op | OP_NOTICED, ptr, block, size);
+  if (LINK) noticeToStderr(kind, reason, op, ptr, block, size);
+  else wasm_malloc_report(kind, reason, op | OP_NOTICED, ptr, block, size);
 }
 
 // ── Operation log (traced and checked builds) ───────────────────────────────
@@ -81,6 +88,11 @@ declare function wasm_malloc_op(op: u32, a: usize, b: usize, result: usize): voi
 
 // ── Names (every build) ─────────────────────────────────────────────────────
 // Import: module "env", name "wasm_malloc_named", (ptr, label, length) -> void:
-// the label is `length` UTF-8 bytes at `label`. Names live in the host.
+// the label is `length` UTF-8 bytes at `label`. Names live in the host; the
+// link build has none, and drops them.
 @external("env", "wasm_malloc_named")
-export declare function wasm_malloc_named(ptr: usize, label: usize, length: usize): void;
+declare function hostNamed(ptr: usize, label: usize, length: usize): void;
+
+@inline export function wasm_malloc_named(ptr: usize, label: usize, length: usize): void {
+  if (!LINK) hostNamed(ptr, label, length);
+}

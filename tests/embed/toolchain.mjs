@@ -27,6 +27,24 @@ export function cToolchain() {
   return { ok: true };
 }
 
+/** Is Debian's libc++ for wasm32 here (for C++ programs)? { ok: true } or { ok: false, reason }. */
+export function cxxToolchain() {
+  const tc = cToolchain();
+  if (!tc.ok) return tc;
+  for (const lib of ["libc++.a", "libc++abi.a"]) {
+    if (!fs.existsSync(path.join(SYSROOT, "lib", "wasm32-wasi", lib))) return { ok: false, reason: `${lib} for wasm32 not found (apt-get install libc++-dev-wasm32, which brings libc++abi)` };
+  }
+  return { ok: true };
+}
+
+/** node:test options for a test that needs clang++ and libc++ for wasm32 (as needsClang). */
+export function needsClangxx() {
+  const tc = cxxToolchain();
+  if (tc.ok || process.env.CI === "true") return {};
+  console.log(`# skipping the C++ tests: ${tc.reason}`);
+  return { skip: tc.reason };
+}
+
 /** node:test options for a test that needs clang: skipped with the reason outside CI, run (and failing) under CI. */
 export function needsClang() {
   const tc = cToolchain();
@@ -63,11 +81,21 @@ export function clang(sources, out, { shim = true, extra = [] } = {}) {
 }
 
 /**
+ * Compile a C++ source to `out` with clang++ and Debian's libc++ for wasm32
+ * (built without exceptions); `shim` links wasm-malloc's C shim (compiled as C).
+ */
+export function clangxx(source, out, { shim = true } = {}) {
+  const args = [...CLANG_FLAGS, "-fno-exceptions", "-Wall", "-Werror", source];
+  if (shim) args.push("-I", path.join(repo, "include"), ...LINK_FLAGS, "-x", "c", path.join(repo, "c", "wasm_malloc.c"));
+  return runOk("clang++", [...args, "-o", out], { env: clangEnv() });
+}
+
+/**
  * The environment for clang: PATH without node_modules/.bin. clang runs
  * `wasm-opt` after linking when it finds one on PATH, and `npm test` puts
  * binaryen's there, whose pass strips the name section the tests read.
  */
-function clangEnv() {
+export function clangEnv() {
   const PATH = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => !dir.includes(`node_modules${path.sep}.bin`)).join(path.delimiter);
   return { ...process.env, PATH };
 }
@@ -75,7 +103,7 @@ function clangEnv() {
 /**
  * A temporary directory laid out as a project that installed wasm-malloc:
  * node_modules/wasm-malloc is this checkout, with assemblyscript,
- * @assemblyscript/loader and the asc binary beside it.
+ * @assemblyscript/loader, binaryen and the asc and wasm-malloc commands beside it.
  */
 export function userProject(prefix = "wasm-malloc-embed-") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -86,6 +114,8 @@ export function userProject(prefix = "wasm-malloc-embed-") {
     fs.symlinkSync(path.join(repo, "node_modules", name), path.join(modules, name));
   }
   fs.symlinkSync(path.join(repo, "node_modules", "assemblyscript", "bin", "asc.js"), path.join(modules, ".bin", "asc"));
+  // The package's own command, as npm would put it there (`npx wasm-malloc …`).
+  fs.writeFileSync(path.join(modules, ".bin", "wasm-malloc"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(repo, "dist", "cli.js")}" "$@"\n`, { mode: 0o755 });
   return dir;
 }
 
@@ -96,6 +126,11 @@ export function asc(args, cwd) {
 
 /** Node with the flag node:wasi needs after memory growth (see the embedding issue). */
 export const NODE_WASI = [process.execPath, "--no-turbo-fast-api-calls", "--no-warnings"];
+
+/** Run a WASI command with tests/embed/run-plain.mjs (node:wasi alone); resolves { status, stdout, stderr }. */
+export function runPlain(wasm, args = []) {
+  return run(NODE_WASI[0], [...NODE_WASI.slice(1), path.join(repo, "tests", "embed", "run-plain.mjs"), wasm, ...args]);
+}
 
 /** Run a WASI program through tests/embed/run-wasi.mjs; resolves { status, stdout, stderr, report }. */
 export async function runWasi(wasm, { plain = false, trace, policy, maxMemory, misuse } = {}) {
