@@ -14,7 +14,7 @@ import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { ENGINES, Heap, HeapOptions } from "./heap.js";
-import { POLICY_NAMES, PolicyName, isPolicyName } from "./policy.js";
+import { POLICY_NAMES, PolicyName, isPolicyName, resolvePolicy } from "./policy.js";
 import { Trace, TRACE_NUMBER_MAX, parseU32, replay, type ReplayResult } from "./trace.js";
 import { checkTraceFile, replayTraceFile, type TraceFileOptions } from "./trace-file.js";
 import { escapeUnprintable, printable } from "./printable.js";
@@ -261,12 +261,17 @@ async function runViz(file: string | undefined, opts: { port: number; host: stri
 }
 
 interface LinkCommandOptions {
-  out: string; policy?: string; maxMemory?: number; slabs?: boolean; onMisuse: MisuseMode; inspect?: boolean;
+  out: string; policy?: string; maxMemory?: number; slabs?: boolean; onMisuse: MisuseMode; inspect?: boolean; small?: boolean;
   optimize: OptimizeLevel; keepImports?: boolean; names?: boolean;
 }
 
 async function runLink(file: string, opts: LinkCommandOptions) {
   const name = printable(file, 160);
+  // Options that cannot go together are bad usage (exit 2), as --policy with --engine buddy is.
+  if (opts.small && opts.inspect) throw new UsageError("link: --small and --inspect do not go together: the small build has no inspection exports");
+  if (opts.small && opts.policy !== undefined && resolvePolicy(opts.policy) !== "segregated") {
+    throw new UsageError(`link: --policy ${printable(opts.policy, 40)} does not apply with --small (the small build places blocks by segregated fit only)`);
+  }
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
@@ -274,7 +279,7 @@ async function runLink(file: string, opts: LinkCommandOptions) {
     throw new Error(`link: cannot read ${name} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the .wasm file clang wrote`);
   }
   const linked = await linkProgram(bytes, {
-    policy: opts.policy, maxMemory: opts.maxMemory, slabs: opts.slabs !== false, onMisuse: opts.onMisuse, inspect: opts.inspect === true,
+    policy: opts.policy, maxMemory: opts.maxMemory, slabs: opts.slabs !== false, onMisuse: opts.onMisuse, inspect: opts.inspect === true, small: opts.small === true,
     optimize: opts.optimize, keepImports: opts.keepImports === true, names: opts.names === true,
   }, `link ${name}`).catch((error: Error) => {
     // A limit below what the program needs is a bad option value, as an unknown policy is.
@@ -393,6 +398,7 @@ export function buildProgram(): Command {
     .option("--no-slabs", "send small sizes through the policy too (no size-class slabs)")
     .addOption(new Option("--on-misuse <mode>", "a double or invalid free: abort (a line on stderr, then a trap), report (the line, then the call returns 0 or nothing), ignore (the call returns, silently)").choices(Object.keys(MISUSE_MODES)).default("abort"))
     .option("--inspect", "keep the C API and the inspection exports (heap_check, walk_*, …) for a host to read the heap")
+    .option("--small", "merge the small build: segregated fit, no inspection or statistics (docs/performance.md, Build sizes)")
     .addOption(new Option("-O, --optimize <level>", "binaryen's optimization level over the merged module (0: only unused code dropped; 2 and up also inline the allocator into the program: smaller, but slower on SQLite)").choices([...OPTIMIZE_LEVELS]).default(DEFAULT_OPTIMIZE))
     .option("--keep-imports", "leave the program's other imports (env functions of its own) as imports of the output, for its host to give")
     .option("--names", "keep function names (a name section) in the output")

@@ -280,3 +280,50 @@ test("linkStandalone: each argument and option is checked, with a TypeError, Ran
   const { instance } = await WebAssembly.instantiate(wasm, {});
   instance.exports._start();
 });
+
+// ── The small build (--small) ───────────────────────────────────────────────
+
+test("--small: every C example links with the small build, runs on node:wasi alone with the same output, and adds less to the program", skip, async () => {
+  for (const name of EXAMPLES) {
+    const wasm = await example(name);
+    const [full, small] = await Promise.all([linked(wasm, {}, "full"), linked(wasm, { small: true }, "small")]);
+    assertOnlyWasi(small.out);
+    const [a, b] = await Promise.all([runPlain(full.out), runPlain(small.out)]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stdout, /: ok\n$/, `${name} checked itself`);
+    assert.equal(b.stdout, a.stdout, `${name}: the same output on both builds`);
+    const [program, fullSize, smallSize] = [wasm, full.out, small.out].map((f) => fs.statSync(f).size);
+    console.log(`# ${name}: program ${program} bytes, linked ${fullSize} (+${fullSize - program}), --small ${smallSize} (+${smallSize - program})`);
+    assert.ok(smallSize < fullSize, `${name}: the small build adds less (${smallSize - program} against ${fullSize - program} bytes)`);
+  }
+});
+
+test("--small: a double free is still reported on stderr and traps", skip, async () => {
+  const { out } = await linked(await testProgram("double-free"), { small: true }, "small");
+  const { status, stdout, stderr } = await runPlain(out);
+  assert.notEqual(status, 0);
+  assert.equal(stdout, "first free\n");
+  const line = stderr.split("\n")[0] + "\n";
+  assert.equal(line, expectedLine(line, "double-free", "free"));
+});
+
+test("--small: what the small build cannot do is refused, naming it (exit 2 for options that do not go together)", skip, async () => {
+  const wasm = await example("tree");
+  for (const [args, message] of [
+    [["--small", "--inspect"], /--small and --inspect do not go together/],
+    [["--small", "--policy", "best"], /--policy best does not apply with --small/],
+  ]) {
+    const { status, stderr } = await cli("link", wasm, "-o", "never.wasm", ...args);
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split("\n").length <= 2, true);
+  }
+  assert.equal(fs.existsSync(file("never.wasm")), false);
+  await assert.rejects(linkStandalone(fs.readFileSync(wasm), { small: true, inspect: true }), /small build has no inspection exports/);
+  await assert.rejects(linkStandalone(fs.readFileSync(wasm), { small: "yes" }), /option small yes is not true or false/);
+  const api = await testProgram("api");
+  const { imports } = surface(api);
+  if (imports.includes("env.wasm_heap_check")) {
+    await assert.rejects(linkStandalone(fs.readFileSync(api), { small: true }), /imports env\.wasm_heap_check.*small build leaves out/);
+  } else assert.fail("tests/embed/c/api.c was expected to call wasm_heap_check");
+});

@@ -85,6 +85,7 @@ const STEPS = [
   // asconfig.json cannot name a transform by a relative path (asc looks it up as a package): given here.
   ascStep("small", ["assembly/small.ts"], ["--transform", "./tools/asc-no-inline.mjs"]),
   ascStep("link", ["assembly/link.ts"]),
+  ascStep("link-small", ["assembly/link.ts"], ["--transform", "./tools/asc-no-inline.mjs"]),
   {
     name: "js", group: "js", after: ["layout"],
     inputs: HOST, outputs: ["dist/index.js", "dist/index.d.ts", "dist/cli.js"],

@@ -71,7 +71,9 @@ export interface StandaloneOptions {
   keepImports?: boolean;
   /** Keep function names (a name section) in the output. */
   names?: boolean;
-  /** The allocator build to merge instead of the packaged build/link.wasm. */
+  /** Merge the small build (build/link-small.wasm: segregated fit, no inspection, no statistics; docs/performance.md, "Build sizes"); default false. */
+  small?: boolean;
+  /** The allocator build to merge instead of the packaged build/link.wasm (or link-small.wasm). */
   allocator?: WasmSource;
 }
 
@@ -91,10 +93,13 @@ export interface StandaloneModule {
   exports: string[];
 }
 
-/** The packaged link build. */
-export function linkBuildUrl(): URL {
-  return new URL(/* @vite-ignore */ "../../build/link.wasm", import.meta.url);
+/** The packaged link build (the small one: build/link-small.wasm). */
+export function linkBuildUrl(small = false): URL {
+  return new URL(/* @vite-ignore */ `../../build/${small ? "link-small" : "link"}.wasm`, import.meta.url);
 }
+
+/** What the small build leaves out: the heap check and the statistics (and so the inspection). */
+const NOT_IN_SMALL = ["heap_check", "heap_stat"];
 
 /**
  * Link `program` (a wasm32-wasi program built with c/wasm_malloc.c,
@@ -115,7 +120,7 @@ export async function linkProgram(program: WasmSource, options: StandaloneOption
   const maxMemory = integerOption(where, "maxMemory", given.maxMemory, 0, 2 ** 32 - 1, `a byte count from 0 (no limit) to ${2 ** 32 - 1}`) ?? 0;
   const onMisuse = oneOfOption(where, "onMisuse", given.onMisuse, Object.keys(MISUSE_MODES) as MisuseMode[]) ?? "abort";
   const optimize = oneOfOption(where, "optimize", given.optimize, OPTIMIZE_LEVELS) ?? DEFAULT_OPTIMIZE;
-  for (const name of ["slabs", "inspect", "keepImports", "names"] as const) {
+  for (const name of ["slabs", "inspect", "keepImports", "names", "small"] as const) {
     if (given[name] !== undefined && typeof given[name] !== "boolean") throw new TypeError(`${where}: option ${name} ${String(given[name])} is not true or false`);
   }
   if (given.allocator !== undefined) wasmSource(where, "option allocator", given.allocator);
@@ -129,6 +134,13 @@ export async function linkProgram(program: WasmSource, options: StandaloneOption
     throw new LinkError(`${where}: the program imports ${list(names)}, which a linked module does not provide (it has the allocator and WASI only); remove ${foreign.length === 1 ? "that import" : "those imports"} from the program, or keep them as imports of the output for its host to give (keepImports, --keep-imports)`);
   }
   const inspect = given.inspect === true;
+  const small = given.small === true;
+  if (small && inspect) throw new LinkError(`${where}: the small build has no inspection exports (no walker, checker or statistics); link with small or with inspect, not both`);
+  if (small && given.policy !== undefined && policy !== "segregated") throw new LinkError(`${where}: the small build places blocks by segregated fit only; policy ${policy} does not apply to it (leave policy out, or link without small)`);
+  if (small) {
+    const missing = imports.filter((i) => i.module === "env" && i.kind === "function" && NOT_IN_SMALL.includes(linkableName(i.name) ?? "")).map((i) => `env.${i.name}`);
+    if (missing.length) throw new LinkError(`${where}: the program imports ${list(missing)}, which the small build leaves out (it has no heap check and no statistics); link without small, or drop those calls from the program`);
+  }
   const clashes = inspect ? exports.filter((name) => (INSPECTION_EXPORTS as readonly string[]).includes(name)) : [];
   if (clashes.length) throw new LinkError(`${where}: the program exports ${list(clashes)} itself, as the inspection does; link without inspect, or rename the program's export`);
 
@@ -145,7 +157,7 @@ export async function linkProgram(program: WasmSource, options: StandaloneOption
 
   const binaryen = await loadBinaryen();
   const features = allocatorFeatureBits(binaryen);
-  const allocatorBytes = await readBytes(given.allocator ?? linkBuildUrl());
+  const allocatorBytes = await readBytes(given.allocator ?? linkBuildUrl(small));
   const allocator = readModule(binaryen, allocatorBytes, features, "the allocator build (build/link.wasm)");
   let allocatorPatched: Uint8Array;
   try {
