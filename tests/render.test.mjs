@@ -11,6 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
+import { all } from "./host/xml.mjs";
 
 const PAGE = 65536;
 const NAME = 'tokens <b> & "c"';
@@ -65,17 +66,6 @@ const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" 
 function parse(svg) {
   assert.equal(XMLValidator.validate(svg), true, "the SVG is well-formed XML");
   return parser.parse(svg).svg;
-}
-
-/** Every element named `tag` anywhere under `node`. */
-function all(node, tag, out = []) {
-  if (Array.isArray(node)) { for (const n of node) all(n, tag, out); return out; }
-  if (node === null || typeof node !== "object") return out;
-  for (const [key, value] of Object.entries(node)) {
-    if (key === tag) for (const v of [value].flat()) out.push(v);
-    all(value, tag, out);
-  }
-  return out;
 }
 
 const blockRects = (root) => all(root, "rect").filter((r) => r["data-block"] !== undefined);

@@ -13,6 +13,7 @@ import { UsageRecorder, recordUsage, usageStride } from "../dist/usage-series.js
 import { USAGE_CURVES, renderUsagePlotSvg } from "../dist/render/usage-plot.js";
 import { textWidth } from "../dist/render/svg-parts.js";
 import { tracePlaces, tracesDir } from "./host/traces.mjs";
+import { all } from "./host/xml.mjs";
 
 const TRACE = churnTrace(240, 5);
 const CURVES = ["payloadUtilization", "utilization", "fragmentation"];
@@ -128,16 +129,6 @@ test("at the end, peak payload / heap bytes is replay()'s utilization, on a samp
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" });
 const pick = (p) => Object.fromEntries(CURVES.map((k) => [k, p[k]]));
-
-function all(node, tag, out = []) {
-  if (Array.isArray(node)) { for (const n of node) all(n, tag, out); return out; }
-  if (node === null || typeof node !== "object") return out;
-  for (const [key, value] of Object.entries(node)) {
-    if (key === tag) for (const v of [value].flat()) out.push(v);
-    all(value, tag, out);
-  }
-  return out;
-}
 
 function parsePlot(svg) {
   assert.equal(XMLValidator.validate(svg), true, "the plot is well-formed XML");
