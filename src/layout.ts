@@ -87,7 +87,7 @@ export const LAYOUT = {
   /** A size class gets its first slab page only once the boundary-tag layer holds this many bytes of live blocks of its size: a slab page is 64 KiB, and a class with a handful of objects would leave most of it empty. */
   SLAB_START_BYTES: 4096,
   /** Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG live bytes, about a page's worth. */
-  SLAB_SMALL_OBJECT: 64,
+  SLAB_SMALL_OBJECT: 128,
   SLAB_START_BYTES_BIG: 65536,
   /** An in-use-tagged block held free on a quick list (quick.ts). */
   TAG_QUICK: 4,

@@ -109,17 +109,12 @@ export const SLAB_START_BYTES: u32 = 4096;
  * live bytes, about a page's worth. Small objects lose most in the
  * boundary-tag layer (a 16-byte request takes a 32-byte block) and gain from
  * being kept apart from larger ones (binary-bal: 92.6%, 67.6% if its 64-byte
- * class waited for 64 KiB); bigger ones lose at most a sixth there (an 80-byte
- * request takes a 96-byte block), and a page of them pays only if the class
- * nearly fills it: the 160-byte class of cccp/cp-decl/expr-bal peaks at
- * 230..286 objects and left a third of its page empty, one page more at their
- * peaks (96.6% -> 98.6% on cp-decl-bal). 64, not 128: the 112- and 128-byte
- * classes of cc1-pngtest (traces/real) held a page each for a few dozen
- * objects. The real traces 91.2% -> 91.6% mean (cc1-pngtest 87.8% -> 90.9%,
- * perl-index 89.5% -> 90.2%), the nine big CS:APP traces unchanged at 94.2%;
- * 96: 91.4%, 112: 91.3%; 48: binary-bal 92.6% -> 67.6%.
+ * class waited for 64 KiB); bigger ones lose at most 11% there, and a page of
+ * them pays only if the class nearly fills it: the 160-byte class of
+ * cccp/cp-decl/expr-bal peaks at 230..286 objects and left a third of its page
+ * empty, one page more at their peaks (96.6% -> 98.6% on cp-decl-bal).
  */
-export const SLAB_SMALL_OBJECT: u32 = 64;
+export const SLAB_SMALL_OBJECT: u32 = 128;
 export const SLAB_START_BYTES_BIG: u32 = 65536;
 
 // ── The checked build's quarantine (api/guard.ts) ──────────────────────────

@@ -246,22 +246,22 @@ describe("slab pages", () => {
   it("a size class starts using slab pages once SLAB_START_BYTES (4 KiB) of its size is live in the boundary-tag layer", () => {
     freshHeap(POLICY_SEGREGATED, 0);
     expect(SLAB_START_BYTES).toBe(4096);
-    // 40-byte requests take 48-byte blocks: 85 of them hold 4,080 bytes, 86 reach 4 KiB.
+    // 100-byte requests take 112-byte blocks: 36 of them hold 4,032 bytes, 37 reach 4 KiB.
     let before: usize = 0;
-    for (let i = 0; i < 86; i++) {
-      before = cMalloc(40);
+    for (let i = 0; i < 37; i++) {
+      before = cMalloc(100);
       expect(pageKind(<u32>(before >>> 16))).toBe(PAGE_HEAP);
     }
-    let first = cMalloc(40);
+    let first = cMalloc(100);
     expect(pageKind(<u32>(first >>> 16))).toBe(PAGE_SLAB);
     // Other classes are not affected.
-    expect(pageKind(<u32>(cMalloc(20) >>> 16))).toBe(PAGE_HEAP);
+    expect(pageKind(<u32>(cMalloc(40) >>> 16))).toBe(PAGE_HEAP);
     expect(heapCheck()).toBe(0);
   });
 
   it("a class of objects over SLAB_SMALL_OBJECT bytes waits for SLAB_START_BYTES_BIG (64 KiB) live", () => {
     freshHeap(POLICY_SEGREGATED, 0);
-    expect(SLAB_SMALL_OBJECT).toBe(64);
+    expect(SLAB_SMALL_OBJECT).toBe(128);
     expect(SLAB_START_BYTES_BIG).toBe(65536);
     // 160-byte requests take 176-byte blocks: 372 of them hold 65,472 bytes, 373 reach 64 KiB.
     for (let i = 0; i < 373; i++) {
@@ -269,12 +269,9 @@ describe("slab pages", () => {
       expect(pageKind(<u32>(p >>> 16))).toBe(PAGE_HEAP, "object " + i.toString());
     }
     expect(pageKind(<u32>(cMalloc(160) >>> 16))).toBe(PAGE_SLAB);
-    // 80 bytes is over the line too: 96-byte blocks, 682 hold 65,472 bytes, 683 reach 64 KiB.
-    for (let i = 0; i < 683; i++) expect(pageKind(<u32>(cMalloc(80) >>> 16))).toBe(PAGE_HEAP, "80-byte object " + i.toString());
-    expect(pageKind(<u32>(cMalloc(80) >>> 16))).toBe(PAGE_SLAB);
-    // 64 bytes is a small object: 4 KiB (52 blocks of 80 bytes) is enough.
-    for (let i = 0; i < 52; i++) expect(pageKind(<u32>(cMalloc(64) >>> 16))).toBe(PAGE_HEAP);
-    expect(pageKind(<u32>(cMalloc(64) >>> 16))).toBe(PAGE_SLAB);
+    // 128 bytes is a small object: 4 KiB (29 blocks of 144 bytes) is enough.
+    for (let i = 0; i < 29; i++) expect(pageKind(<u32>(cMalloc(128) >>> 16))).toBe(PAGE_HEAP);
+    expect(pageKind(<u32>(cMalloc(128) >>> 16))).toBe(PAGE_SLAB);
     expect(heapCheck()).toBe(0);
   });
 });
