@@ -119,12 +119,12 @@ export async function buildPeers(log = () => {}) {
     // The small build's imported-memory variant for the Wasm driver (its heap above the
     // driver's region, set up at __heap_base on the first call like the standalone build).
     const out = path.join(OUT, "small-shared.wasm");
-    const inputs = [...assemblySources(), path.join(REPO, "tools", "asc-no-inline.mjs"), self];
+    // asconfig.json's `small` target itself, so the flags are written once; only the memory differs.
+    const inputs = [...assemblySources(), path.join(REPO, "asconfig.json"), path.join(REPO, "tools", "asc-no-inline.mjs"), self];
     if (stale(out, inputs)) {
       log(`building ${path.relative(REPO, out)}`);
-      await asc(["../assembly/small.ts", "--use", "WASM_MALLOC_SMALL=1", "--transform", path.join(REPO, "tools", "asc-no-inline.mjs"),
-        "-O3", "--shrinkLevel", "1", "--converge", "--noAssert", "--runtime", "stub", "--use", "abort=", "--noColors",
-        ...SHARED, "-o", path.relative(BENCH, out)]);
+      await asc(["../assembly/small.ts", "--config", "../asconfig.json", "--target", "small", "--transform", path.join(REPO, "tools", "asc-no-inline.mjs"),
+        "--noColors", ...SHARED, "-o", path.relative(BENCH, out), "--textFile", path.relative(BENCH, out.replace(/\.wasm$/, ".wat"))]);
     }
     files["small-shared"] = out;
   }
