@@ -67,6 +67,8 @@ function collected(file, name, passes) {
     "--tool=callgrind", "--callgrind-out-file=/dev/null",
     process.execPath, "--no-liftoff", "--single-threaded", "--predictable-gc-schedule", "--hash-seed=1", "--random-seed=1", SELF, "--child", file, name, String(passes),
   ], { encoding: "utf8", maxBuffer: 1 << 26 });
+  // valgrind exits with its client's status: a child that threw (no driver built, say) counted nothing worth reading.
+  if (out.status !== 0) throw new Error(`the run of ${file} under valgrind failed (status ${out.status}); did npm run bench build bench/build/? ${(out.stderr ?? "").slice(-600)}`);
   const m = /Collected : (\d+)/.exec(out.stderr ?? "");
   if (!m) throw new Error(`valgrind failed on ${file}: ${(out.stderr ?? out.error?.message ?? "").slice(-400)}`);
   return Number(m[1]);

@@ -196,13 +196,13 @@ extern "C" {
 #define WASM_MALLOC_CHECK_LIST_DUPLICATE  (19)
 /* next fit's rover is not a listed block */
 #define WASM_MALLOC_CHECK_ROVER           (20)
-/* slab page header corrupt */
+/* slab span header corrupt */
 #define WASM_MALLOC_CHECK_SLAB_HEADER     (21)
 /* in-use count disagrees with the bitmap */
 #define WASM_MALLOC_CHECK_SLAB_COUNT      (22)
 /* slab free list names a bad slot, or misses some */
 #define WASM_MALLOC_CHECK_SLAB_FREE_LIST  (23)
-/* class page list wrong (missing, duplicate, full page) */
+/* class span list wrong (missing, duplicate, full span) */
 #define WASM_MALLOC_CHECK_SLAB_LIST       (24)
 /* a large-run tail page with no run before it, or a run past the top */
 #define WASM_MALLOC_CHECK_LARGE           (25)
@@ -224,6 +224,8 @@ extern "C" {
 #define WASM_MALLOC_CHECK_WALK_CURSOR     (33)
 /* a live block's start bit is clear, or a bit is set where no live block starts */
 #define WASM_MALLOC_CHECK_START_MAP       (34)
+/* a free slab span off the free-span list (or the list names a non-free one), or a slab page's span count wrong */
+#define WASM_MALLOC_CHECK_SPANS           (35)
 /* a page's bitmaps do not tile it with blocks */
 #define WASM_MALLOC_CHECK_BUDDY_TAG       (40)
 /* a free block whose buddy is free at the same order */

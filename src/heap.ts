@@ -86,7 +86,7 @@ function checkHeapOptions(given: unknown): HeapOptions {
 }
 
 export type BlockState = "free" | "in-use" | "metadata";
-export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header" | "start-map" | "buddy";
+export type Layer = "state" | "medium" | "slab" | "large" | "pages" | "page-map" | "slab-header" | "start-map" | "buddy" | "span";
 
 /** One entry of `walk()`: a block of some layer, or metadata, or free space. */
 export interface Block {
@@ -174,7 +174,7 @@ const hexAddress = (n: number) => `0x${n.toString(16)}`;
 
 const LAYER_BY_NAME: Record<string, Layer> = {
   STATE: "state", MEDIUM: "medium", SLAB: "slab", LARGE: "large", PAGES: "pages",
-  PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", START_MAP: "start-map", BUDDY: "buddy",
+  PAGE_MAP: "page-map", SLAB_HEADER: "slab-header", START_MAP: "start-map", BUDDY: "buddy", SPAN: "span",
 };
 /** walk_layer's values (LAYER_*), walk_state's (STATE_*) and page_kind's (PAGE_*), by name. */
 const LAYER_NAMES = new Map(Object.entries(constantsWithPrefix("LAYER_")).map(([name, value]) => [value, LAYER_BY_NAME[name]]));
@@ -764,25 +764,26 @@ export class Heap {
   }
 
   /**
-   * Per size class, like /proc/slabinfo: classes that hold slab pages (a slab is one page),
-   * read from the walk. Empty in the buddy build (it has no slabs).
+   * Per size class, like /proc/slabinfo: classes that hold slabs (a slab is one span of
+   * SLAB_SPAN bytes, a quarter page: pagesPerSlab 0.25), read from the walk. Empty in the
+   * buddy build (it has no slabs).
    */
   slabinfo(): SlabInfo[] {
-    const pageSize = LAYOUT.PAGE_SIZE;
-    const byPage = new Map<number, { size: number; total: number; active: number }>();
+    const spanSize = LAYOUT.SLAB_SPAN;
+    const bySpan = new Map<number, { size: number; total: number; active: number }>();
     for (const b of this.walkRaw()) {
       if (b.layer !== "slab") continue;
-      const page = Math.floor(b.address / pageSize);
-      const slab = byPage.get(page) ?? { size: b.size, total: 0, active: 0 };
+      const span = Math.floor(b.address / spanSize);
+      const slab = bySpan.get(span) ?? { size: b.size, total: 0, active: 0 };
       slab.total++;
       if (b.state === "in-use") slab.active++;
-      byPage.set(page, slab);
+      bySpan.set(span, slab);
     }
     const bySize = new Map<number, SlabInfo>();
-    for (const slab of byPage.values()) {
+    for (const slab of bySpan.values()) {
       const info = bySize.get(slab.size) ?? {
         name: `size-${slab.size}`, activeObjects: 0, totalObjects: 0, objectSize: slab.size,
-        objectsPerSlab: slab.total, pagesPerSlab: 1, activeSlabs: 0, totalSlabs: 0,
+        objectsPerSlab: slab.total, pagesPerSlab: spanSize / LAYOUT.PAGE_SIZE, activeSlabs: 0, totalSlabs: 0,
       };
       info.activeObjects += slab.active;
       info.totalObjects += slab.total;

@@ -22,12 +22,14 @@ export const LAYOUT = {
   LAYER_PAGES: 4,
   /** the page holding the relocated page map */
   LAYER_PAGE_MAP: 5,
-  /** a slab page's header and bitmap */
+  /** a slab span's header and bitmap */
   LAYER_SLAB_HEADER: 6,
   /** the start map's boundary-tag block (starts.ts) */
   LAYER_START_MAP: 8,
   /** buddy build: a buddy block, or a buddy page's bitmaps (metadata) */
   LAYER_BUDDY: 7,
+  /** a free span of a slab page (slab.ts) */
+  LAYER_SPAN: 9,
   STATE_FREE: 0,
   STATE_IN_USE: 1,
   STATE_METADATA: 2,
@@ -52,6 +54,8 @@ export const LAYOUT = {
   /** Requests up to this many bytes are served from slabs (unless disabled). */
   SLAB_MAX: 256,
   SLAB_CLASSES: 12,
+  /** A slab is a span of this many bytes, aligned to its size: a slab page holds SPANS_PER_PAGE of them, each of any class or free (slab.ts). */
+  SLAB_SPAN: 16384,
   /** Requests of at least this many bytes get a run of whole pages. */
   LARGE_MIN: 262144,
   /** From this size up to LARGE_MIN, a request gets a run only when it fills the run's pages to within 1/8 (large.ts, isLarge): a 64 or 128 KiB buffer loses nothing to rounding, and a run grows in place by whole pages; a 70 KiB block would lose 45% and stays a boundary-tag block. */
@@ -86,9 +90,9 @@ export const LAYOUT = {
   OPTION_EAGER_SLABS: 2,
   /** A size class gets its first slab page only once the boundary-tag layer holds this many bytes of live blocks of its size: a slab page is 64 KiB, and a class with a handful of objects would leave most of it empty. */
   SLAB_START_BYTES: 4096,
-  /** Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG live bytes, about a page's worth. */
+  /** Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG live bytes, a span's worth. */
   SLAB_SMALL_OBJECT: 128,
-  SLAB_START_BYTES_BIG: 65536,
+  SLAB_START_BYTES_BIG: 16384,
   /** An in-use-tagged block held free on a quick list (quick.ts). */
   TAG_QUICK: 4,
   /** Freed blocks up to this size (4 KiB requests: the 4,072-byte buffers of the cccp/cp-decl/expr/amptjp traces, a page-sized buffer in general) may be held on quick lists instead of coalesced (segregated fit; see quick.ts). */
@@ -127,7 +131,7 @@ export const LAYOUT = {
   /** checked build: freed blocks held in quarantine */
   STAT_QUARANTINED: 15,
   /** from heap_start(), in builds with one heap */
-  SHARED_AT: 4136,
+  SHARED_AT: 4152,
   /** offset of the top of our memory in the shared part */
   S_TOP: 8,
   /** offset of the inline page map: the shared part's scalars lie below it */
@@ -139,7 +143,7 @@ export const LAYOUT = {
 
   // assembly/engines/engine.ts
   /** The whole heap state before segment 0: the per-heap part, the shared part, the engine's state (base/state.ts). */
-  HEAP_STATE_SIZE: 4688,
+  HEAP_STATE_SIZE: 4704,
 
   // assembly/api/guard.ts
   /** an in-use block holds no guarded allocation */
@@ -223,13 +227,13 @@ export const LAYOUT = {
   CHECK_LIST_DUPLICATE: 19,
   /** next fit's rover is not a listed block */
   CHECK_ROVER: 20,
-  /** slab page header corrupt */
+  /** slab span header corrupt */
   CHECK_SLAB_HEADER: 21,
   /** in-use count disagrees with the bitmap */
   CHECK_SLAB_COUNT: 22,
   /** slab free list names a bad slot, or misses some */
   CHECK_SLAB_FREE_LIST: 23,
-  /** class page list wrong (missing, duplicate, full page) */
+  /** class span list wrong (missing, duplicate, full span) */
   CHECK_SLAB_LIST: 24,
   /** a large-run tail page with no run before it, or a run past the top */
   CHECK_LARGE: 25,
@@ -243,6 +247,8 @@ export const LAYOUT = {
   CHECK_WALK_CURSOR: 33,
   /** a live block's start bit is clear, or a bit is set where no live block starts */
   CHECK_START_MAP: 34,
+  /** a free slab span off the free-span list (or the list names a non-free one), or a slab page's span count wrong */
+  CHECK_SPANS: 35,
 
   // assembly/api/calls.ts
   EINVAL: 22,

@@ -176,7 +176,7 @@ test("CLI info --buddy / --slab prints the views after a trace, or at --at N", (
   const slab = cli(["info", "--slab"]);
   assert.equal(slab.code, 0, slab.err);
   assert.match(slab.out, /^# name\s+<active_objs>\s+<num_objs>\s+<objsize>\s+<objperslab>\s+<pagesperslab>\s+:\s+slabdata\s+<active_slabs>\s+<num_slabs>$/m);
-  assert.match(slab.out, /^size-48\s+2\s+1360\s+48\s+1360\s+1\s+:\s+slabdata\s+1\s+1$/m);
+  assert.match(slab.out, /^size-48\s+2\s+339\s+48\s+339\s+0.25\s+:\s+slabdata\s+1\s+1$/m);
   const json = JSON.parse(cli(["info", "--buddy", "--slab", "--json", "--engine", "buddy"]).out);
   assert.equal(json.buddyinfo[0].zone, "buddy");
   assert.deepEqual(json.slabinfo, []);

@@ -76,7 +76,7 @@ import {
 } from "../base/report";
 import { allocateCall, validate, releaseRaw, rawUsable, countRaw } from "./calls";
 import { classify } from "../engines/engine";
-import { slabMagicOk, slabFirst, slabObjSize } from "../slabs/slab";
+import { slabMagicOk, slabFirst, slabObjSize, spanOf } from "../slabs/slab";
 import { largePages, largeUsable } from "../runs/large";
 import { walkFirst, walkEnd, walkEntry, walk_state, walk_payload, walk_usable, walk_error, walk_error_address, STATE_IN_USE } from "../inspect/walk";
 
@@ -135,17 +135,17 @@ function guardedIn(raw: usize): usize {
 
 /**
  * Usable bytes of the raw block at `raw`, read from its own metadata only
- * (its boundary tag, its slab page, its run), or 0 if that does not describe
+ * (its boundary tag, its slab span, its run), or 0 if that does not describe
  * a live block starting at `raw`. Unlike `classify`, it never looks at the
  * next block, which an overflow of this one may have smashed.
  */
 function rawSpan(raw: usize): u32 {
   let kind = pageKind(<u32>(raw >>> PAGE_BITS));
   if (kind == PAGE_SLAB) {
-    let page = raw & ~<usize>(PAGE_SIZE - 1);
-    let first = page + slabFirst(page);
-    let size = slabObjSize(page);
-    if (!slabMagicOk(page) || raw < first || size == 0 || (raw - first) % size != 0) return 0;
+    let span = spanOf(raw);
+    let first = span + slabFirst(span);
+    let size = slabObjSize(span);
+    if (!slabMagicOk(span) || raw < first || size == 0 || (raw - first) % size != 0) return 0;
     return size;
   }
   if (kind == PAGE_LARGE) return (raw & (PAGE_SIZE - 1)) == 0 ? largeUsable(largePages(raw)) : 0;

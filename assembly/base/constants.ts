@@ -97,6 +97,16 @@ export const TRIM_MIN_PAGES: u32 = 4;
 export const SLAB_MAX: u32 = 256;
 export const SLAB_CLASSES: u32 = 12;
 /**
+ * A slab is a span of this many bytes, aligned to its size: a slab page holds
+ * SPANS_PER_PAGE of them, each of any class or free (slab.ts). A page per
+ * class cost small heaps most: cc1-pngtest's nine classes held 422 KB of
+ * empty slots at its peak (8.8% of its memory), most of it one page per class
+ * holding a few dozen objects.
+ */
+export const SLAB_SPAN: u32 = 16384;
+export const SLAB_SPAN_BITS: u32 = 14;
+export const SPANS_PER_PAGE: u32 = PAGE_SIZE >> SLAB_SPAN_BITS;
+/**
  * A size class gets its first slab page only once the boundary-tag layer
  * holds this many bytes of live blocks of its size: a slab page is 64 KiB,
  * and a class with a handful of objects would leave most of it empty.
@@ -106,16 +116,20 @@ export const SLAB_CLASSES: u32 = 12;
 export const SLAB_START_BYTES: u32 = 4096;
 /**
  * Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG
- * live bytes, about a page's worth. Small objects lose most in the
- * boundary-tag layer (a 16-byte request takes a 32-byte block) and gain from
- * being kept apart from larger ones (binary-bal: 92.6%, 67.6% if its 64-byte
- * class waited for 64 KiB); bigger ones lose at most 11% there, and a page of
- * them pays only if the class nearly fills it: the 160-byte class of
- * cccp/cp-decl/expr-bal peaks at 230..286 objects and left a third of its page
- * empty, one page more at their peaks (96.6% -> 98.6% on cp-decl-bal).
+ * live bytes, a span's worth. Small objects lose most in the boundary-tag
+ * layer (a 16-byte request takes a 32-byte block) and gain from being kept
+ * apart from larger ones (binary-bal: 92.6%, 67.6% if its 64-byte class waited
+ * for 64 KiB); bigger ones lose at most 11% there, and a slab of them pays
+ * only if the class nearly fills it. With slabs of a whole page this was 64
+ * KiB (the 160-byte class of cccp/cp-decl/expr-bal peaks at 230..286 objects
+ * and left a third of its page empty); with 16 KiB spans, 16 KiB: the real
+ * programs' traces 91.5% -> 91.8% mean (cc1-pngtest 85.8% -> 89.8%,
+ * perl-index 92.4% -> 91.7%), the nine big CS:APP traces 94.2% -> 94.0%
+ * (expr-bal 98.5% -> 96.7%: one page more at its peak); 8, 20 and 32 KiB
+ * measured no better (docs/history.md).
  */
 export const SLAB_SMALL_OBJECT: u32 = 128;
-export const SLAB_START_BYTES_BIG: u32 = 65536;
+export const SLAB_START_BYTES_BIG: u32 = 16384;
 
 // ── The checked build's quarantine (api/guard.ts) ──────────────────────────
 /** Bytes of freed blocks the checked build holds back before releasing the oldest, unless heap_set_quarantine says otherwise. */

@@ -35,8 +35,10 @@
 //   +472  u32  heads[25*16]    segregated fit: free list heads
 //   +2072 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
 //   +3104 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
-// ╘═════════════════════════ 4136 bytes ═════════════════════════╛
-// ╒════ Shared part (at shared() = heap + SHARED_AT = heap + 4136) ════╕
+//   +4136 u32  freeSpans       first free slab span (slab.ts), 0 = none
+//   +4140 u32×3 (unused: keeps the state a multiple of 16 bytes)
+// ╘═════════════════════════ 4152 bytes ═════════════════════════╛
+// ╒════ Shared part (at shared() = heap + SHARED_AT = heap + 4152) ════╕
 //   +0    u32  magic           HEAP_MAGIC once set up
 //   +4    u32  maxPages        memory may not grow past this many pages
 //   +8    u32  top             end of our memory (page aligned)
@@ -49,10 +51,10 @@
 //   +36   u32  startsEnd       first payload address it does not cover
 //   +40   u8   inlineMap[512]  page map for the first 32 MiB
 // ╘═════════════════════════ 552 bytes ══════════════════════════╛
-//   +4688 (H_ENGINE) the engine's own state, per heap (engines/engine.ts,
+//   +4704 (H_ENGINE) the engine's own state, per heap (engines/engine.ts,
 //         ENGINE_STATE_BYTES: the buddy engine's lists, 64 bytes; none in
 //         the standard engine)
-// In all: 4688 bytes (4752 in the buddy build), a multiple of 16, so
+// In all: 4704 bytes (4768 in the buddy build), a multiple of 16, so
 // segment 0's blocks start 16-aligned.
 
 import { QUICK_MAX, SMALL } from "./constants";
@@ -101,11 +103,12 @@ const SIZE_ENTRIES: u32 = (QUICK_MAX >> 4) + 1;
 export const H_SMALL_LIVE: u32 = H_QUICK + (SIZE_ENTRIES << 2);    // 3104
 export const SMALL_LIVE_MAX: u32 = QUICK_MAX; // block sizes counted in smallLive
 /** The per-heap part's fields (without the engine's state). */
-export const HEAP_PART_SIZE: u32 = H_SMALL_LIVE + (SIZE_ENTRIES << 2); // 4136
+export const H_FREE_SPANS: u32 = H_SMALL_LIVE + (SIZE_ENTRIES << 2); // 4136
+export const HEAP_PART_SIZE: u32 = H_FREE_SPANS + 16;                 // 4152
 /** Where the shared part lies, from `heap` (this build: right after the per-heap part). */
 export const SHARED_AT: u32 = HEAP_PART_SIZE;   // from heap_start(), in builds with one heap
 /** Where the engine's own state lies, from `heap` (this build: after the shared part). */
-export const H_ENGINE: u32 = SHARED_AT + SHARED_STATE_SIZE; // 4688
+export const H_ENGINE: u32 = SHARED_AT + SHARED_STATE_SIZE; // 4704
 
 /** This instance's heap: its per-heap part, the start of the heap state; 0 until set up. */
 export let heap: usize = 0;

@@ -36,7 +36,7 @@ import { blockSizeFor, header, usableOf } from "../blocks/block";
 import { isQuick } from "../blocks/quick";
 import { startIsLive } from "../blocks/starts";
 import { mediumFree, mediumResize } from "../blocks/medium";
-import { slabFree, slabClassOf, slabMagicOk, slabFirst, slabObjSize, slabBump, slabIndex, slabBit } from "../slabs/slab";
+import { slabFree, slabClassOf, slabMagicOk, slabFirst, slabObjSize, slabBump, slabIndex, slabBit, spanOf } from "../slabs/slab";
 import { largeFree, largeUsable, largePages } from "../runs/large";
 
 // Which layer a live pointer belongs to.
@@ -87,8 +87,8 @@ export function classifyOn(ptr: usize, kind: u8): u32 {
 export function trust(ptr: usize): u32 {
   let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
   if (kind == PAGE_SLAB) {
-    let page = ptr & ~<usize>(PAGE_SIZE - 1);
-    foundIndex = slabIndex(page, <u32>(ptr - page - slabFirst(page)));
+    let span = spanOf(ptr);
+    foundIndex = slabIndex(span, <u32>(ptr - span - slabFirst(span)));
     foundOwner = OWNER_SLAB;
   } else {
     foundOwner = kind == PAGE_LARGE ? OWNER_LARGE : OWNER_MEDIUM;
@@ -144,15 +144,16 @@ function notLive(block: usize): u32 {
 
 /** A pointer on a slab page: a live slot? */
 @inline export function classifySlab(ptr: usize): u32 {
-  let page = ptr & ~<usize>(PAGE_SIZE - 1);
-  let first = page + slabFirst(page);
-  let size = slabObjSize(page);
-  if (!slabMagicOk(page) || ptr < first) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, page, 0);
+  let span = spanOf(ptr);
+  let first = span + slabFirst(span);
+  let size = slabObjSize(span);
+  // (A free span's header fails the magic: whatever was there is gone.)
+  if (!slabMagicOk(span) || ptr < first) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, span, 0);
   let offset = <u32>(ptr - first);
-  let index = slabIndex(page, offset);
+  let index = slabIndex(span, offset);
   if (index * size != offset) return misuse(ERR_INVALID_FREE, REASON_INTERIOR, first + index * size, size);
-  if (index >= slabBump(page)) return misuse(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, ptr, size);
-  if (!slabBit(page, index)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, ptr, size);
+  if (index >= slabBump(span)) return misuse(ERR_INVALID_FREE, REASON_NOT_ALLOCATED, ptr, size);
+  if (!slabBit(span, index)) return misuse(ERR_DOUBLE_FREE, REASON_NONE, ptr, size);
   foundOwner = OWNER_SLAB;
   foundIndex = index;
   return 0;
@@ -165,7 +166,7 @@ function notLive(block: usize): u32 {
 
 /** Usable bytes of a pointer classify accepted (a shared layer's). */
 @inline export function usableShared(ptr: usize): u32 {
-  if (foundOwner == OWNER_SLAB) return slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1));
+  if (foundOwner == OWNER_SLAB) return slabObjSize(spanOf(ptr));
   if (foundOwner == OWNER_LARGE) return largeUsable(largePages(ptr));
   return usableOf(ptr - BLOCK_HEADER);
 }
@@ -179,7 +180,7 @@ function notLive(block: usize): u32 {
     return;
   }
   countFree(usableShared(ptr));
-  if (foundOwner == OWNER_SLAB) slabFree(ptr & ~<usize>(PAGE_SIZE - 1), ptr, foundIndex);
+  if (foundOwner == OWNER_SLAB) slabFree(spanOf(ptr), ptr, foundIndex);
   else mediumFree(ptr - BLOCK_HEADER);
 }
 
@@ -191,16 +192,17 @@ function notLive(block: usize): u32 {
 @inline export function resizeShared(ptr: usize, size: usize): bool {
   if (foundOwner == OWNER_SLAB) {
     // Same class (and slabs still serve this size): nothing to do.
-    return size <= SLAB_MAX && slabClassOf(size) == slabClassOf(slabObjSize(ptr & ~<usize>(PAGE_SIZE - 1)));
+    return size <= SLAB_MAX && slabClassOf(size) == slabClassOf(slabObjSize(spanOf(ptr)));
   }
   return mediumResize(ptr - BLOCK_HEADER, blockSizeFor(size));
 }
 
-/** Does `at` lie inside a live slot of the slab page it is on (for posix_memalign's result word)? */
+/** Does `at` lie inside a live slot of the slab span it is on (for posix_memalign's result word)? */
 export function slabSlotLive(at: usize): bool {
-  let page = at & ~<usize>(PAGE_SIZE - 1);
-  let first = page + slabFirst(page);
+  let span = spanOf(at);
+  if (!slabMagicOk(span)) return false;
+  let first = span + slabFirst(span);
   if (at < first) return false;
-  let index = slabIndex(page, <u32>(at - first));
-  return index < slabBump(page) && slabBit(page, index);
+  let index = slabIndex(span, <u32>(at - first));
+  return index < slabBump(span) && slabBit(span, index);
 }

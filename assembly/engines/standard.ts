@@ -34,7 +34,7 @@ import { blockSizeFor, header, usableOf } from "../blocks/block";
 import { quickPush, quickPop, quickOn } from "../blocks/quick";
 import { STARTS_FIRST_BYTES } from "../blocks/starts";
 import { mediumAlloc, mediumAllocAligned, mediumFree, smallLive, countSmall, mediumStartsInit } from "../blocks/medium";
-import { slabAlloc, slabFree, slabClassOf, classPages, slabObjSize, slabTake, slabClassSize, classPartial, slabInit } from "../slabs/slab";
+import { slabAlloc, slabFree, slabClassOf, classPages, slabObjSize, slabTake, slabClassSize, classPartial, slabInit, spanOf } from "../slabs/slab";
 import { largeAlloc, largeResize, largeUsable, largePagesFor, isLarge } from "../runs/large";
 import {
   OWNER_LARGE, foundOwner, foundIndex, allocUsable, misaligned, classifyOn, classifySlab, classifyMedium, trust,
@@ -202,9 +202,9 @@ export function resizeInPlace(ptr: usize, size: usize): bool {
 @inline export function freeFast(ptr: usize): bool {
   let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
   if (kind == PAGE_SLAB && (UNCHECKED ? trust(ptr) : classifySlab(ptr)) == 0) {
-    let page = ptr & ~<usize>(PAGE_SIZE - 1);
-    countFreed(slabObjSize(page));
-    slabFree(page, ptr, foundIndex);
+    let span = spanOf(ptr);
+    countFreed(slabObjSize(span));
+    slabFree(span, ptr, foundIndex);
     return true;
   }
   if (kind == PAGE_HEAP && (UNCHECKED || classifyMedium(ptr) == 0)) {

@@ -14,7 +14,7 @@ import { startsMap, startsEnd, startsBlock, startIsLive } from "../blocks/starts
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
   MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
-  POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER,
+  POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER, SLAB_SPAN, SPANS_PER_PAGE,
 } from "../base/constants";
 import {
   shared, heap, H_QUICK_BYTES, H_SMALL_LIVE, SMALL_LIVE_MAX, S_TOP, S_BASE_PAGE, H_SEGMENT0, S_FREE_RUNS, H_ROVER, H_POLICY, S_PAGE_MAP_CAP,
@@ -23,7 +23,7 @@ import {
 import { pageKind } from "../pages/pagemap";
 import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "../blocks/freelists";
 import { linkNext, linkPrev } from "../blocks/block";
-import { SLAB_MAGIC, SLAB_HEADER, slabClassSize } from "../slabs/slab";
+import { SLAB_MAGIC, SLAB_HEADER, SPAN_FREE_MAGIC, slabClassSize, freeSpans, spanPageCount } from "../slabs/slab";
 import { largePages } from "../runs/large";
 import { walkStateOk, slabHeaderOk } from "./walk";
 import {
@@ -31,7 +31,7 @@ import {
   CHECK_RUN_COUNT, CHECK_BLOCK_SIZE, CHECK_BLOCK_FOOTER, CHECK_PREV_FREE_BIT, CHECK_ADJACENT_FREE, CHECK_EPILOGUE,
   CHECK_FREE_NOT_LISTED, CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_LIST_ORDER, CHECK_WRONG_LIST, CHECK_BITMAP,
   CHECK_LIST_DUPLICATE, CHECK_ROVER, CHECK_SLAB_HEADER, CHECK_SLAB_COUNT, CHECK_SLAB_FREE_LIST, CHECK_SLAB_LIST,
-  CHECK_LARGE, CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP,
+  CHECK_LARGE, CHECK_COUNTERS, CHECK_STATE, CHECK_QUICK_LIST, CHECK_WALK_CURSOR, CHECK_START_MAP, CHECK_SPANS,
 } from "./violations";
 import { quickHead, isQuick, quickBytes } from "../blocks/quick";
 import { smallLive } from "../blocks/medium";
@@ -96,6 +96,7 @@ export function heapCheck(): u32 {
     if (!inHeapPage(rover) || (load<u32>(rover) & TAG_MARK) == 0) roverCode = fail(CHECK_ROVER, rover);
   }
   let slabListCode = checkSlabLists();
+  let spanListCode = checkFreeSpans();
   let quickCode = checkQuickLists();
   let quickAddress = checkAddress;
   code = walkPages(basePage, <u32>(top >>> PAGE_BITS));
@@ -106,6 +107,7 @@ export function heapCheck(): u32 {
   if (roverCode) return roverCode;
   if (code) return code;
   if (slabListCode) return slabListCode;
+  if (spanListCode) return spanListCode;
   if (listed != seenFreeBlocks) return fail(CHECK_FREE_NOT_LISTED, 0);
   if (quickListed != seenQuick) return fail(CHECK_QUICK_LIST, 0);
   if (BUDDY) { // the buddy layer's pages, lists and bitmap (buddy/buddy.ts)
@@ -262,24 +264,46 @@ function clearListMarks(): void {
   }
 }
 
-/** Walk each class's list of pages with room, marking them (header word 10). */
+/** Is `span` a span of a slab page below the top (then its header can be read and marked)? */
+@inline function onSlabPage(span: usize): bool {
+  return (span & (SLAB_SPAN - 1)) == 0 && span < <usize>load<u32>(shared(), S_TOP) &&
+    pageKind(<u32>(span >>> PAGE_BITS)) == PAGE_SLAB;
+}
+
+/** Walk each class's list of spans with room, marking them (header word 10). */
 function checkSlabLists(): u32 {
   for (let cls: u32 = 0; cls < SLAB_CLASSES; cls++) {
-    let page: usize = load<u32>(heap + H_SLAB_CLASSES + (cls << 4));
+    let span: usize = load<u32>(heap + H_SLAB_CLASSES + (cls << 4));
     let prev: usize = 0;
-    let bound: u32 = 65536;
-    while (page != 0) {
-      if ((page & (PAGE_SIZE - 1)) != 0 || pageKind(<u32>(page >>> PAGE_BITS)) != PAGE_SLAB) return fail(CHECK_SLAB_LIST, page);
-      if (load<u32>(page) != (SLAB_MAGIC | cls)) return fail(CHECK_SLAB_LIST, page);
-      if (load<u32>(page, 4) >= load<u32>(page, 32)) return fail(CHECK_SLAB_LIST, page);
-      if (load<u32>(page, 20) != <u32>prev) return fail(CHECK_SLAB_LIST, page);
-      if (load<u32>(page, 40) == 1) return fail(CHECK_SLAB_LIST, page);
-      store<u32>(page, 1, 40);
+    let bound: u32 = 65536 * SPANS_PER_PAGE;
+    while (span != 0) {
+      if (!onSlabPage(span)) return fail(CHECK_SLAB_LIST, span);
+      if (load<u32>(span) != (SLAB_MAGIC | cls)) return fail(CHECK_SLAB_LIST, span);
+      if (load<u32>(span, 4) >= load<u32>(span, 32)) return fail(CHECK_SLAB_LIST, span);
+      if (load<u32>(span, 20) != <u32>prev) return fail(CHECK_SLAB_LIST, span);
+      if (load<u32>(span, 40) == 1) return fail(CHECK_SLAB_LIST, span);
+      store<u32>(span, 1, 40);
       seenPartialSlabs++;
-      if (--bound == 0) return fail(CHECK_SLAB_LIST, page);
-      prev = page;
-      page = load<u32>(page, 16);
+      if (--bound == 0) return fail(CHECK_SLAB_LIST, span);
+      prev = span;
+      span = load<u32>(span, 16);
     }
+  }
+  return CHECK_OK;
+}
+
+/** Walk the heap's free spans, marking them (header word 10): each a free span of a slab page. */
+function checkFreeSpans(): u32 {
+  let span = freeSpans();
+  let prev: usize = 0;
+  let bound: u32 = 65536 * SPANS_PER_PAGE;
+  while (span != 0) {
+    if (!onSlabPage(span) || load<u32>(span) != SPAN_FREE_MAGIC) return fail(CHECK_SPANS, span);
+    if (load<u32>(span, 20) != <u32>prev || load<u32>(span, 40) == 1) return fail(CHECK_SPANS, span);
+    store<u32>(span, 1, 40);
+    if (--bound == 0) return fail(CHECK_SPANS, span);
+    prev = span;
+    span = load<u32>(span, 16);
   }
   return CHECK_OK;
 }
@@ -302,13 +326,24 @@ function walkPages(basePage: u32, topPage: u32): u32 {
       continue;
     }
     if (kind == PAGE_SLAB) {
-      let code = checkSlabPage(at);
-      if (first == 0) first = code;
-      if (load<u32>(at, 4) < load<u32>(at, 32)) {
-        partial++;
-        if (load<u32>(at, 40) != 1 && first == 0) first = fail(CHECK_SLAB_LIST, at);
+      // Each span a slab or free; free ones listed (marked), span 0 counting the slabs.
+      let slabs: u32 = 0;
+      for (let i: u32 = 0; i < SPANS_PER_PAGE; i++) {
+        let span = at + i * SLAB_SPAN;
+        if (load<u32>(span) == SPAN_FREE_MAGIC) {
+          if (load<u32>(span, 40) != 1 && first == 0) first = fail(CHECK_SPANS, span);
+        } else {
+          slabs++;
+          let code = checkSlabPage(span);
+          if (first == 0) first = code;
+          if (load<u32>(span, 4) < load<u32>(span, 32)) {
+            partial++;
+            if (load<u32>(span, 40) != 1 && first == 0) first = fail(CHECK_SLAB_LIST, span);
+          }
+        }
+        store<u32>(span, 0, 40);
       }
-      store<u32>(at, 0, 40);
+      if (first == 0 && (slabs == 0 || spanPageCount(at) != slabs)) first = fail(CHECK_SPANS, at);
     } else if (kind == PAGE_LARGE) {
       // The run is its page-map entries (large.ts): they must end below the top.
       let n = largePages(at);
@@ -380,6 +415,7 @@ function walkSegment(start: usize, end: usize): u32 {
   return first;
 }
 
+/** Check the slab span at `page`. */
 function checkSlabPage(page: usize): u32 {
   let magic = load<u32>(page);
   let cls = magic & 0xFF;
@@ -392,7 +428,7 @@ function checkSlabPage(page: usize): u32 {
   let firstSlot = page + load<u32>(page, 28);
   // slabHeaderOk: the first slot's offset too (where the walk starts the slots).
   if (size != slabClassSize(cls) || size != load<u32>(classAt, 4) || capacity != load<u32>(classAt, 8) ||
-      bump > capacity || inUse > bump || firstSlot + capacity * size > page + PAGE_SIZE || !slabHeaderOk(page)) {
+      bump > capacity || inUse > bump || firstSlot + capacity * size > page + SLAB_SPAN || !slabHeaderOk(page)) {
     return fail(CHECK_SLAB_HEADER, page);
   }
   let bits: u32 = 0;

@@ -26,14 +26,15 @@ export const CHECK_WRONG_LIST: u32 = 17;        // a free block on another size'
 export const CHECK_BITMAP: u32 = 18;            // bitmap bit and list emptiness disagree
 export const CHECK_LIST_DUPLICATE: u32 = 19;    // a block twice on the lists
 export const CHECK_ROVER: u32 = 20;             // next fit's rover is not a listed block
-export const CHECK_SLAB_HEADER: u32 = 21;       // slab page header corrupt
+export const CHECK_SLAB_HEADER: u32 = 21;       // slab span header corrupt
 export const CHECK_SLAB_COUNT: u32 = 22;        // in-use count disagrees with the bitmap
 export const CHECK_SLAB_FREE_LIST: u32 = 23;    // slab free list names a bad slot, or misses some
-export const CHECK_SLAB_LIST: u32 = 24;         // class page list wrong (missing, duplicate, full page)
+export const CHECK_SLAB_LIST: u32 = 24;         // class span list wrong (missing, duplicate, full span)
 export const CHECK_LARGE: u32 = 25;             // a large-run tail page with no run before it, or a run past the top
 export const CHECK_COUNTERS: u32 = 26;          // in-use/live counters disagree with the blocks
 export const CHECK_STATE: u32 = 27;             // the heap state itself is implausible
 export const CHECK_QUICK_LIST: u32 = 32;        // a quick list names a bad block, or a held block is on none
 export const CHECK_WALK_CURSOR: u32 = 33;       // a walk reached an address where no entry starts (walk.ts)
 export const CHECK_START_MAP: u32 = 34;         // a live block's start bit is clear, or a bit is set where no live block starts
+export const CHECK_SPANS: u32 = 35;             // a free slab span off the free-span list (or the list names a non-free one), or a slab page's span count wrong
 

@@ -3,7 +3,7 @@
 // The host calls `walkEntry(cursor)` from `walkFirst()` until the cursor
 // reaches `walkEnd()`; each call describes one entry in the walk_* globals
 // and returns the next cursor. Entries tile the heap except the 12-byte
-// segment prologues, 4-byte epilogues and slab page tails, which belong to
+// segment prologues, 4-byte epilogues and slab span tails, which belong to
 // no entry.
 //
 // The walk reads sizes from memory a program may have overwritten, so it
@@ -22,9 +22,10 @@
 //                            block and the header after it on HEAP pages up to
 //                            the top (BLOCK_SIZE); an all-zero header is an
 //                            epilogue only on a segment's last word
-//   slab page header / slot  magic, class, size, capacity, first offset agree
+//   slab span header / slot  magic, class, size, capacity, first offset agree
 //                            with the class (SLAB_HEADER); a slot on a slot
 //                            boundary (WALK_CURSOR)
+//   free slab span           entered at its first byte (WALK_CURSOR)
 //   free page run            length >= 1, every page FREE, ends below the top
 //                            (RUN_PAGES)
 //   large run                ends below the top (LARGE)
@@ -32,7 +33,7 @@
 //   anything else            WALK_CURSOR: outside [heap, top), or inside a run
 
 import {
-  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META,
+  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META, SLAB_SPAN,
   SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK, MIN_BLOCK, SLAB_CLASSES,
 } from "../base/constants";
 import { shared, heap, S_TOP, H_SEGMENT0, S_PAGE_MAP, S_PAGE_MAP_CAP, H_SLAB_CLASSES } from "../base/state";
@@ -40,7 +41,9 @@ import { HEAP_STATE_SIZE } from "../engines/engine";
 import { pageKind } from "../pages/pagemap";
 import { header } from "../blocks/block";
 import { runPages } from "../pages/pages";
-import { SLAB_MAGIC, SLAB_HEADER, slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabClassSize } from "../slabs/slab";
+import {
+  SLAB_MAGIC, SLAB_HEADER, SPAN_FREE_MAGIC, slabFirst, slabObjSize, slabCapacity, slabBump, slabBit, slabClassSize, spanOf,
+} from "../slabs/slab";
 import { largePages } from "../runs/large";
 import { startsBlock } from "../blocks/starts";
 import {
@@ -56,9 +59,10 @@ export const LAYER_SLAB: u32 = 2;      // a slab slot
 export const LAYER_LARGE: u32 = 3;     // a large run
 export const LAYER_PAGES: u32 = 4;     // a free page run
 export const LAYER_PAGE_MAP: u32 = 5;  // the page holding the relocated page map
-export const LAYER_SLAB_HEADER: u32 = 6; // a slab page's header and bitmap
+export const LAYER_SLAB_HEADER: u32 = 6; // a slab span's header and bitmap
 export const LAYER_BUDDY: u32 = 7;     // buddy build: a buddy block, or a buddy page's bitmaps (metadata)
 export const LAYER_START_MAP: u32 = 8; // the start map's boundary-tag block (starts.ts)
+export const LAYER_SPAN: u32 = 9;      // a free span of a slab page (slab.ts)
 
 export const STATE_FREE: u32 = 0;
 export const STATE_IN_USE: u32 = 1;
@@ -156,20 +160,20 @@ function settle(at: usize): usize {
 }
 
 /**
- * Does the slab page header at `page` agree with its class (slab.ts's
- * layout)? Then every slot the walk computes lies inside the page.
+ * Does the slab span header at `span` agree with its class (slab.ts's
+ * layout)? Then every slot the walk computes lies inside the span.
  */
-export function slabHeaderOk(page: usize): bool {
-  let magic = load<u32>(page);
+export function slabHeaderOk(span: usize): bool {
+  let magic = load<u32>(span);
   let cls = magic & 0xFF;
   if ((magic & ~0xFF) != SLAB_MAGIC || cls >= SLAB_CLASSES) return false;
-  let size = slabObjSize(page);
-  let capacity = slabCapacity(page);
-  let first = slabFirst(page);
+  let size = slabObjSize(span);
+  let capacity = slabCapacity(span);
+  let first = slabFirst(span);
   let classAt = heap + H_SLAB_CLASSES + (cls << 4);
   return size == slabClassSize(cls) && size == load<u32>(classAt, 4) && capacity == load<u32>(classAt, 8) &&
-    capacity != 0 && slabBump(page) <= capacity && (first & 15) == 0 &&
-    first >= SLAB_HEADER + (((capacity + 31) >> 5) << 2) && <u64>first + <u64>capacity * size <= PAGE_SIZE;
+    capacity != 0 && slabBump(span) <= capacity && (first & 15) == 0 &&
+    first >= SLAB_HEADER + (((capacity + 31) >> 5) << 2) && <u64>first + <u64>capacity * size <= SLAB_SPAN;
 }
 
 /** Describe the entry at `cursor`; returns the cursor after it. */
@@ -194,21 +198,27 @@ export function walkEntry(cursor: usize): usize {
     return settle(next);
   }
   if (kind == PAGE_SLAB) {
-    if (!slabHeaderOk(page)) return walkStop(CHECK_SLAB_HEADER, page);
-    let first = page + slabFirst(page);
-    if (cursor == page) {
-      describe(page, first - page, STATE_METADATA, LAYER_SLAB_HEADER, 0, 0);
+    let span = spanOf(cursor);
+    if (load<u32>(span) == SPAN_FREE_MAGIC) {
+      if (cursor != span) return walkStop(CHECK_WALK_CURSOR, cursor);
+      describe(span, SLAB_SPAN, STATE_FREE, LAYER_SPAN, 0, 0);
+      return settle(span + SLAB_SPAN);
+    }
+    if (!slabHeaderOk(span)) return walkStop(CHECK_SLAB_HEADER, span);
+    let first = span + slabFirst(span);
+    if (cursor == span) {
+      describe(span, first - span, STATE_METADATA, LAYER_SLAB_HEADER, 0, 0);
       return first;
     }
-    let size = slabObjSize(page);
+    let size = slabObjSize(span);
     let offset = cursor - first;
     // (A division, not slab.ts's reciprocal: the walk trusts no stored field it need not.)
-    if (cursor < first || offset % size != 0 || offset / size >= slabCapacity(page)) return walkStop(CHECK_WALK_CURSOR, cursor);
+    if (cursor < first || offset % size != 0 || offset / size >= slabCapacity(span)) return walkStop(CHECK_WALK_CURSOR, cursor);
     let index = <u32>(offset / size);
-    let used = index < slabBump(page) && slabBit(page, index);
+    let used = index < slabBump(span) && slabBit(span, index);
     describe(cursor, size, used ? STATE_IN_USE : STATE_FREE, LAYER_SLAB, used ? cursor : 0, used ? <usize>size : 0);
     let next = cursor + size;
-    if (index + 1 >= slabCapacity(page)) next = page + PAGE_SIZE;
+    if (index + 1 >= slabCapacity(span)) next = span + SLAB_SPAN;
     return settle(next);
   }
   if (kind == PAGE_FREE || kind == PAGE_LARGE || kind == PAGE_META) {

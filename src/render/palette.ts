@@ -32,6 +32,7 @@ const LAYER_COLOUR: Record<Block["layer"], string> = {
   state: OKABE_ITO.vermillion,
   "page-map": OKABE_ITO.vermillion,
   "slab-header": OKABE_ITO.reddishPurple,
+  span: OKABE_ITO.bluishGreen, // a free slab span: the slab hue, hatched
   "start-map": OKABE_ITO.vermillion, // allocator metadata, like the heap state
   buddy: OKABE_ITO.yellow, // buddy engine (build/buddy.wasm); not in LEGEND, so default pictures are unchanged
 };

@@ -14,7 +14,7 @@ import {
   LARGE_MIN, RUN_MIN, TRIM_MIN_PAGES, OPTION_EAGER_SLABS, POLICY_FIRST, OPTION_NO_SLABS, SEGMENT_PROLOGUE,
 } from "../../assembly/base/constants";
 import { HEAP_STATE_SIZE } from "../../assembly/engines/engine";
-import { slabCapacity } from "../../assembly/slabs/slab";
+import { slabCapacity, spanOf, slabMagicOk, freeSpans } from "../../assembly/slabs/slab";
 import { pageKind } from "../../assembly/pages/pagemap";
 import { heapPages } from "../../assembly/pages/pages";
 import {
@@ -408,22 +408,23 @@ describe("reclaim at the memory limit", () => {
     }
   });
 
-  it("an empty slab page that is no longer first on its class's list goes back", () => {
+  it("an empty slab span that is no longer first on its class's list goes back", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS, 4 << 16); // the state's page and three more
     let first = cMalloc(16);
-    let capacity = slabCapacity(first & ~<usize>(PAGE_SIZE - 1));
+    let capacity = slabCapacity(spanOf(first));
     let slots = new StaticArray<usize>(capacity);
     slots[0] = first;
-    for (let i: u32 = 1; i < capacity; i++) slots[i] = cMalloc(16); // page A, full
-    let b = cMalloc(16);                                             // page B, first on the list
-    let pageB = pageIndex(b);
-    expect(pageB).not.toBe(pageIndex(first));
-    cFree(b);        // B empty: kept, the class's only page with room
+    for (let i: u32 = 1; i < capacity; i++) slots[i] = cMalloc(16); // span A, full
+    let b = cMalloc(16);                                             // span B, first on the list
+    let spanB = spanOf(b);
+    expect(spanB).not.toBe(spanOf(first));
+    cFree(b);        // B empty: kept, the class's only span with room
     cFree(slots[0]); // A has room again: first on the list, B behind it
-    expect(pageKind(pageB)).toBe(PAGE_SLAB);
+    expect(slabMagicOk(spanB)).toBe(true);
     let failed = cMalloc(4 * PAGE_SIZE); // past the limit
     expect(failed).toBe(0);
-    expect(pageKind(pageB)).toBe(PAGE_FREE);
+    expect(slabMagicOk(spanB)).toBe(false); // a free span now
+    expect(freeSpans()).toBe(spanB);
     expect(heapCheck()).toBe(0);
     for (let i: u32 = 1; i < capacity; i++) cFree(slots[i]);
     expect(heapCheck()).toBe(0);

@@ -1,4 +1,5 @@
-// Size-class slabs: small sizes in pages of equal slots (see assembly/slab.ts).
+// Size-class slabs: small sizes in 16 KiB spans of equal slots, four spans to a
+// slab page (see assembly/slabs/slab.ts).
 //
 //   class:  0   1   2   3   4   5    6    7    8    9    10   11
 //   size:   16  32  48  64  80  96   112  128  160  192  224  256
@@ -10,8 +11,13 @@ import {
   SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG,
 } from "../../assembly/base/constants";
 import { pageKind } from "../../assembly/pages/pagemap";
-import { slabClassOf, slabClassSize, slabCapacity, slabInUse } from "../../assembly/slabs/slab";
-import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS } from "../../assembly/base/state";
+import {
+  slabClassOf, slabClassSize, slabCapacity, slabInUse, spanOf, slabMagicOk, freeSpans, spanPageCount, slabReclaimEmpty,
+  SPAN_FREE_MAGIC, SPAN_PAGE_COUNT,
+} from "../../assembly/slabs/slab";
+import { statGet, STAT_LIVE, STAT_IN_USE, STAT_FREES, STAT_ERRORS, heap, H_FREE_SPANS } from "../../assembly/base/state";
+import { SLAB_SPAN } from "../../assembly/base/constants";
+import { CHECK_SPANS, CHECK_SLAB_HEADER } from "../../assembly/inspect/violations";
 import {
   ERR_DOUBLE_FREE, ERR_INVALID_FREE, REASON_NONE, REASON_INTERIOR, REASON_NOT_ALLOCATED,
 } from "../../assembly/base/report";
@@ -56,15 +62,15 @@ describe("slab allocation", () => {
     expect(heapCheck()).toBe(0);
   });
 
-  it("slots of one class are objSize apart on one page", () => {
+  it("slots of one class are objSize apart in one span", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let a = cMalloc(40), b = cMalloc(40), c = cMalloc(33);
     let x = cMalloc(129), y = cMalloc(150);
     expect(b - a).toBe(48);
     expect(c - b).toBe(48);
     expect(y - x).toBe(160);
-    expect(pageOf(b)).toBe(pageOf(a));
-    expect(pageOf(x)).not.toBe(pageOf(a)); // each class owns its pages
+    expect(spanOf(b)).toBe(spanOf(a));
+    expect(spanOf(x)).not.toBe(spanOf(a)); // each class owns its spans
   });
 
   it("malloc_usable_size of a slot is its class size", () => {
@@ -192,22 +198,86 @@ describe("slab free-list links overwritten after free", () => {
 });
 
 describe("slab pages", () => {
-  it("when a class has two pages and one empties, that page goes back to the page layer", () => {
+  it("four classes share one page, a span each; a fifth takes a new page", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let a = cMalloc(16), b = cMalloc(32), c = cMalloc(48), d = cMalloc(64), e = cMalloc(80);
+    expect(spanOf(b) - spanOf(a)).toBe(SLAB_SPAN);
+    expect(spanOf(c) - spanOf(b)).toBe(SLAB_SPAN);
+    expect(spanOf(d) - spanOf(c)).toBe(SLAB_SPAN);
+    expect(pageOf(d)).toBe(pageOf(a));
+    expect(pageOf(e)).not.toBe(pageOf(a));
+    expect(spanPageCount(pageOf(a))).toBe(4);
+    expect(spanPageCount(pageOf(e))).toBe(1);
+    expect(freeSpans()).toBe(pageOf(e) + SLAB_SPAN); // the new page's other three spans are free
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("when a class has two spans and one empties, the span goes free; the page goes back with its last slab", () => {
     freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
     let first = cMalloc(256);
-    let capacity = slabCapacity(pageOf(first));
+    let capacity = slabCapacity(spanOf(first));
     let ptrs = new StaticArray<usize>(capacity + 1);
     ptrs[0] = first;
     for (let i: u32 = 1; i <= capacity; i++) ptrs[i] = cMalloc(256);
     let lone = ptrs[capacity];
-    expect(pageOf(ptrs[capacity - 1])).toBe(pageOf(first)); // the first page holds `capacity` slots
-    expect(pageOf(lone)).not.toBe(pageOf(first));
-    expect(kindOf(lone)).toBe(PAGE_SLAB);
-    cFree(first);  // the first page has room again
-    cFree(lone);   // the second page empties
-    expect(kindOf(lone)).toBe(PAGE_FREE);
+    expect(spanOf(ptrs[capacity - 1])).toBe(spanOf(first)); // the first span holds `capacity` slots
+    expect(spanOf(lone)).toBe(spanOf(first) + SLAB_SPAN);    // the next span of the same page
+    cFree(first);  // the first span has room again
+    cFree(lone);   // the second span empties: free, the page still a slab page
+    expect(slabMagicOk(spanOf(lone))).toBe(false);
+    expect(load<u32>(spanOf(lone))).toBe(SPAN_FREE_MAGIC);
+    expect(freeSpans()).toBe(spanOf(lone));
+    expect(spanPageCount(pageOf(first))).toBe(1);
     expect(kindOf(first)).toBe(PAGE_SLAB);
     expect(heapCheck()).toBe(0);
+    for (let i: u32 = 1; i < capacity; i++) cFree(ptrs[i]);
+    expect(kindOf(first)).toBe(PAGE_SLAB); // empty, but kept: the class's only span with room
+    expect(slabReclaimEmpty()).toBe(true); // (before memory grows)
+    expect(kindOf(first)).toBe(PAGE_FREE);
+    expect(freeSpans()).toBe(0);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("a pointer into a free span is rejected, and nothing changes", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let keep = cMalloc(16);
+    let slots = new StaticArray<usize>(2);
+    slots[0] = cMalloc(32);
+    slots[1] = cMalloc(32);
+    let other = cMalloc(48); // a third class, so the 32-byte span is not the page's last
+    cFree(slots[0]);
+    cFree(slots[1]);
+    expect(slabReclaimEmpty()).toBe(true); // the 32-byte class's kept span goes free
+    expect(load<u32>(spanOf(slots[1]))).toBe(SPAN_FREE_MAGIC);
+    clearReport();
+    let live = statGet(STAT_LIVE);
+    cFree(slots[1]);
+    expect(lastReportKind()).toBe(ERR_INVALID_FREE);
+    expect(statGet(STAT_LIVE)).toBe(live);
+    expect(heapCheck()).toBe(0);
+    cFree(keep);
+    cFree(other);
+    expect(heapCheck()).toBe(0);
+  });
+
+  it("the heap check finds a free span off the list, and a wrong count of a page's spans", () => {
+    freshHeap(POLICY_SEGREGATED, OPTION_EAGER_SLABS);
+    let p = cMalloc(16);
+    let page = pageOf(p);
+    let head = freeSpans();
+    expect(head).toBe(page + SLAB_SPAN);
+    store<u32>(heap + H_FREE_SPANS, load<u32>(head, 16)); // the first free span dropped from the list
+    expect(heapCheck()).toBe(CHECK_SPANS);
+    store<u32>(heap + H_FREE_SPANS, <u32>head);
+    expect(heapCheck()).toBe(0);
+    store<u32>(page, 2, SPAN_PAGE_COUNT); // one slab span counted twice
+    expect(heapCheck()).toBe(CHECK_SPANS);
+    store<u32>(page, 1, SPAN_PAGE_COUNT);
+    store<u32>(head, 0x12345678); // a listed span's header overwritten: neither a slab's nor a free span's
+    expect(heapCheck()).toBe(CHECK_SLAB_HEADER);
+    store<u32>(head, SPAN_FREE_MAGIC);
+    expect(heapCheck()).toBe(0);
+    cFree(p);
   });
 
   it("a slab page made from a page that held a program's data passes the heap check", () => {
@@ -259,12 +329,12 @@ describe("slab pages", () => {
     expect(heapCheck()).toBe(0);
   });
 
-  it("a class of objects over SLAB_SMALL_OBJECT bytes waits for SLAB_START_BYTES_BIG (64 KiB) live", () => {
+  it("a class of objects over SLAB_SMALL_OBJECT bytes waits for SLAB_START_BYTES_BIG (16 KiB) live", () => {
     freshHeap(POLICY_SEGREGATED, 0);
     expect(SLAB_SMALL_OBJECT).toBe(128);
-    expect(SLAB_START_BYTES_BIG).toBe(65536);
-    // 160-byte requests take 176-byte blocks: 372 of them hold 65,472 bytes, 373 reach 64 KiB.
-    for (let i = 0; i < 373; i++) {
+    expect(SLAB_START_BYTES_BIG).toBe(16384);
+    // 160-byte requests take 176-byte blocks: 93 of them hold 16,368 bytes, 94 reach 16 KiB.
+    for (let i = 0; i < 94; i++) {
       let p = cMalloc(160);
       expect(pageKind(<u32>(p >>> 16))).toBe(PAGE_HEAP, "object " + i.toString());
     }
