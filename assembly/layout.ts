@@ -54,7 +54,7 @@ export {
 } from "./inspect/violations";
 export { EINVAL, ENOMEM } from "./api/calls";
 export {
-  HEAP_INIT_OK, HEAP_INIT_ALREADY, HEAP_INIT_BAD_POLICY, HEAP_INIT_NO_ROOM, HEAP_INIT_BAD_RANGE, HEAP_INIT_IN_USE,
+  HEAP_INIT_OK, HEAP_INIT_ALREADY, HEAP_INIT_BAD_POLICY, HEAP_INIT_NO_ROOM, HEAP_INIT_BAD_RANGE, HEAP_INIT_IN_USE, HEAP_INIT_NOT_FOUND,
 } from "./api/init";
 // The buddy engine (the buddy build's only; the constants compile in every build).
 export {

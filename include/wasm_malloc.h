@@ -71,6 +71,8 @@ extern "C" {
 #define WASM_MALLOC_MAX_REQUEST   (4294836224u)
 
 /* heap_init's statuses; a failed call changes nothing. */
+/* heap_attach (threads build): no heap has been set up at base (heap_init it first, from one instance). */
+#define WASM_MALLOC_HEAP_INIT_NOT_FOUND  (-6)
 /* The memory at base already holds a heap: another allocator instance's (give each one a disjoint range). */
 #define WASM_MALLOC_HEAP_INIT_IN_USE     (-5)
 /* limit != 0 and limit <= base: an empty range. */

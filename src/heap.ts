@@ -1,7 +1,7 @@
 // The Heap class: one allocator instance, its C API from JS, and a look inside.
 
 import {
-  AllocatorExports, BUILDS, Build, RawReport, buildUrl, loadAllocator,
+  AllocatorExports, AllocatorHooks, BUILDS, Build, RawReport, allocatorImports, buildUrl, loadAllocator,
 } from "./module.js";
 import { LAYOUT, constant, constantsWithPrefix } from "./layout.js";
 import { POLICY_NAMES, PolicyName, policyName, policyNumber, resolvePolicy } from "./policy.js";
@@ -29,6 +29,11 @@ export interface HeapOptions {
   build?: Build;
   /** Most bytes the Wasm memory may grow to (default: no limit but wasm32's). */
   maxMemory?: number;
+  /**
+   * A heap over a new shared memory (build/threads.wasm), for threads: workers join it
+   * with `Heap.join(heap.memory)`, and every call takes the heap's lock (README, Threads).
+   */
+  shared?: boolean;
   /**
    * Size-class slabs for small sizes: true (default: a class gets slab pages once 4 KiB of
    * its size is live), "eager" (from its first object), false (off: the policy sees every size).
@@ -82,6 +87,11 @@ function checkHeapOptions(given: unknown): HeapOptions {
   const quarantine = integerOption(where, "quarantine", options.quarantine, 0, U32_MAX, `a byte count from 0 to ${U32_MAX}`);
   if (options.wasm !== undefined) wasmSource(where, "option wasm", options.wasm);
   functionOption(where, "onError", options.onError);
+  if (options.shared !== undefined && typeof options.shared !== "boolean") throw new TypeError(`${where}: option shared ${show(options.shared)} is not a boolean`);
+  if (options.shared && ((options.build ?? "threads") !== "threads" || (options.engine ?? "default") !== "default" || options.trace || options.quarantine !== undefined)) {
+    throw new RangeError(`${where}: option shared has one build, "threads" (default engine, no trace, no quarantine); drop build, engine, trace and quarantine`);
+  }
+  if (!options.shared && options.build === "threads") throw new RangeError(`${where}: the threads build runs over a shared memory: pass { shared: true }`);
   return { ...options, maxMemory, quarantine };
 }
 
@@ -247,6 +257,7 @@ export class Heap {
     if (build.startsWith("embed")) throw new RangeError(`the ${build} build shares its memory with another module: use linkAllocator`);
     if (options.trace && build === "release") throw new RangeError(`tracing needs the "traced" or "checked" build, not "release"`);
     if (options.quarantine !== undefined && build !== "checked") throw new RangeError(`Heap.create: option quarantine ${options.quarantine}: the quarantine exists only in the "checked" build; add build: "checked" or drop it`);
+    if (options.shared) return Heap.createShared(options, policy);
     const pending: RawReport[] = [];
     let heap: Heap | null = null;
     let log: TraceLog | null = null;
@@ -268,6 +279,66 @@ export class Heap {
     }
     heap = new Heap(exports, { policy, engine, build, maxMemory: options.maxMemory ?? 0, trace: log, pending, onError: options.onError });
     return heap;
+  }
+
+  /** Heap.create({ shared: true }): a new shared memory, the threads build over it, its heap set up at __heap_base. */
+  private static async createShared(options: HeapOptions, policy: PolicyName): Promise<Heap> {
+    const maxMemory = options.maxMemory ?? 0;
+    // The memory's own maximum is the cap (a shared memory must declare one): 4 GiB when none is given.
+    const maximum = maxMemory === 0 ? 65536 : Math.max(1, Math.floor(maxMemory / LAYOUT.PAGE_SIZE));
+    const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+    let heap: Heap | null = null;
+    const { exports } = await loadAllocator(options.wasm ?? buildUrl("threads"), Heap.forwardTo(() => heap), memory);
+    const flags = options.slabs === false ? LAYOUT.OPTION_NO_SLABS : options.slabs === "eager" ? LAYOUT.OPTION_EAGER_SLABS : 0;
+    const status = exports.heap_init_with(exports.heap_base(), maxMemory === 2 ** 32 ? 0 : maxMemory, policyNumber(policy), flags);
+    if (status !== 0) throw new RangeError(`Heap.create: maxMemory ${maxMemory} bytes cannot hold the heap's first page; allow more`);
+    heap = Heap.attach(exports, { policy, build: "threads", maxMemory, onError: options.onError });
+    return heap;
+  }
+
+  /**
+   * In a worker: join the heap another thread made with Heap.create({ shared: true }),
+   * over its `memory` (a shared WebAssembly.Memory, sent to the worker). Blocks are
+   * shared: one thread may free what another allocated. `wasm`: the module, if not
+   * the packaged build/threads.wasm (a worker may receive the compiled module too).
+   */
+  static async join(memory: WebAssembly.Memory, options: { wasm?: BufferSource | URL | string | Response | WebAssembly.Module; onError?: (error: WasmMallocError) => void } = {}): Promise<Heap> {
+    if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError(`Heap.join: ${show(memory)} is not a shared WebAssembly.Memory; pass the memory of a Heap.create({ shared: true })`);
+    }
+    optionsObject("Heap.join", options);
+    functionOption("Heap.join", "onError", options.onError);
+    let heap: Heap | null = null;
+    const hooks = Heap.forwardTo(() => heap);
+    const exports = options.wasm instanceof WebAssembly.Module
+      ? (new WebAssembly.Instance(options.wasm, { env: { ...allocatorImports(hooks), memory } }).exports as unknown as AllocatorExports)
+      : (await loadAllocator(options.wasm ?? buildUrl("threads"), hooks, memory)).exports;
+    if (!exports.heap_attach) throw new TypeError("Heap.join: the module has no heap_attach: pass the threads build (build/threads.wasm)");
+    const status = exports.heap_attach(exports.heap_base());
+    if (status !== 0) {
+      throw new Error(`Heap.join: no heap has been set up in this memory at ${exports.heap_base()} (heap_attach returned ${status}); ` +
+        "make it first in one thread with Heap.create({ shared: true }) and pass that heap's memory");
+    }
+    heap = Heap.attach(exports, { policy: policyName(exports.heap_policy()), build: "threads", maxMemory: exports.heap_max_pages() * LAYOUT.PAGE_SIZE, onError: options.onError });
+    return heap;
+  }
+
+  /** Hooks that reach the heap once it exists (the module is instantiated before the Heap). */
+  private static forwardTo(heap: () => Heap | null): AllocatorHooks {
+    return {
+      onReport: (r) => heap()?.hooks.onReport(r),
+      onOp: (op, a, b, result) => heap()?.hooks.onOp(op, a, b, result),
+      onNamed: (ptr, label, length) => heap()?.hooks.onNamed(ptr, label, length),
+    };
+  }
+
+  /**
+   * Threads build: this thread is done with the shared heap (before a worker exits).
+   * Its blocks stay valid, and any other thread may free them; this Heap can no longer allocate.
+   */
+  detach(): void {
+    if (!this.exports.heap_detach) throw new TypeError("detach: only a shared heap (Heap.create({ shared: true }) or Heap.join) can detach");
+    if (this.exports.heap_detach() !== 0) throw new Error("detach: this instance has detached already");
   }
 
   /**

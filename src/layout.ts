@@ -131,11 +131,11 @@ export const LAYOUT = {
   /** checked build: freed blocks held in quarantine */
   STAT_QUARANTINED: 15,
   /** from heap_start(), in builds with one heap */
-  SHARED_AT: 4152,
+  SHARED_AT: 4148,
   /** offset of the top of our memory in the shared part */
   S_TOP: 8,
   /** offset of the inline page map: the shared part's scalars lie below it */
-  S_INLINE_MAP: 40,
+  S_INLINE_MAP: 44,
   /** offset of the counters (u64 each, STAT_*) in the per-heap part */
   H_COUNTERS: 104,
   /** 232 (STAT_COUNT counters) */
@@ -266,6 +266,8 @@ export const LAYOUT = {
   HEAP_INIT_BAD_RANGE: -4,
   /** The memory at base already holds a heap: another allocator instance's (give each one a disjoint range). */
   HEAP_INIT_IN_USE: -5,
+  /** heap_attach (threads build): no heap has been set up at base (heap_init it first, from one instance). */
+  HEAP_INIT_NOT_FOUND: -6,
 
   // assembly/buddy/buddy.ts
   BUDDY_MIN_ORDER: 4,

@@ -7,8 +7,8 @@
 import { instantiate, type Imports } from "@assemblyscript/loader";
 
 /** The builds in asconfig.json: release (fast), checked (slow, strict), traced (release + operation log). */
-export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced" | "buddy";
-export const BUILDS: readonly Build[] = ["release", "checked", "traced", "embed", "embed-traced", "buddy"];
+export type Build = "release" | "checked" | "traced" | "embed" | "embed-traced" | "buddy" | "threads";
+export const BUILDS: readonly Build[] = ["release", "checked", "traced", "embed", "embed-traced", "buddy", "threads"];
 
 /** What the allocator module exports: functions, the walk_* result globals and __heap_base. */
 export interface AllocatorExports {
@@ -31,6 +31,7 @@ export interface AllocatorExports {
   heap_top(): number;
   heap_policy(): number;
   heap_options(): number;
+  heap_max_pages(): number;
   heap_stat(id: number): number;
   heap_set_quarantine(bytes: number): void;
   heap_check(): number;
@@ -50,6 +51,10 @@ export interface AllocatorExports {
   quick_list_next?(block: number, size: number): number;
   /** Buddy build only: free buddy blocks of an order (BUDDY_MIN_ORDER … BUDDY_MAX_ORDER). */
   buddy_free_count?(order: number): number;
+  /** Threads build only: join the heap another instance set up at `base` over the shared memory (0, or a HEAP_INIT_* code). */
+  heap_attach?(base: number): number;
+  /** Threads build only: this instance lets go of the heap (its blocks stay valid): 0, or -1 if it had none. */
+  heap_detach?(): number;
   [name: string]: unknown;
 }
 
@@ -127,13 +132,14 @@ export function allocatorImports(hooks: AllocatorHooks) {
   };
 }
 
-/** Instantiate an allocator build through @assemblyscript/loader. */
+/** Instantiate an allocator build through @assemblyscript/loader (over `memory`, for a build that imports one). */
 export async function loadAllocator(
   source: BufferSource | URL | string | Response,
   hooks: AllocatorHooks | ((report: RawReport) => void),
+  memory?: WebAssembly.Memory,
 ): Promise<LoadedAllocator> {
   const bytes = await readBytes(source);
-  const imports = { env: allocatorImports(typeof hooks === "function" ? { onReport: hooks } : hooks) };
+  const imports = { env: { ...allocatorImports(typeof hooks === "function" ? { onReport: hooks } : hooks), ...(memory ? { memory } : {}) } };
   const result = await instantiate<AllocatorExports>(bytes, imports as unknown as Imports);
   return { exports: result.exports as unknown as AllocatorExports, module: result.module };
 }

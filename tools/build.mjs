@@ -86,6 +86,7 @@ const STEPS = [
   ascStep("small", ["assembly/small.ts"], ["--transform", "./tools/asc-no-inline.mjs"]),
   ascStep("link", ["assembly/link.ts"]),
   ascStep("link-small", ["assembly/link.ts"], ["--transform", "./tools/asc-no-inline.mjs"]),
+  ascStep("threads", ["assembly/threads.ts"]),
   {
     name: "js", group: "js", after: ["layout"],
     inputs: HOST, outputs: ["dist/index.js", "dist/index.d.ts", "dist/cli.js"],

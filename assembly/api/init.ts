@@ -10,7 +10,7 @@
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, POLICY_COUNT, POLICY_DEFAULT, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, MIN_BLOCK,
-  MAX_MEMORY_PAGES, EMBED, LINK, CHECKED, QUARANTINE_DEFAULT,
+  MAX_MEMORY_PAGES, EMBED, LINK, CHECKED, QUARANTINE_DEFAULT, THREADS,
 } from "../base/constants";
 import { linkHeapAt, linkPolicy, linkOptions, linkMaxBytes } from "../base/link-config";
 import {
@@ -38,6 +38,8 @@ export const HEAP_INIT_NO_ROOM: i32 = -3;
 export const HEAP_INIT_BAD_RANGE: i32 = -4;
 /** The memory at base already holds a heap: another allocator instance's (give each one a disjoint range). */
 export const HEAP_INIT_IN_USE: i32 = -5;
+/** heap_attach (threads build): no heap has been set up at base (heap_init it first, from one instance). */
+export const HEAP_INIT_NOT_FOUND: i32 = -6;
 
 /** Where a heap asked for at `base` starts: 16-aligned up, and never at 0 (the null pointer: a heap at 0 would read as no heap). */
 @inline function heapAddress(base: usize): u64 {
@@ -53,7 +55,9 @@ export const HEAP_INIT_IN_USE: i32 = -5;
 function heapFoundAt(at: u64): bool {
   if (at + HEAP_STATE_SIZE > (<u64>memory.size() << PAGE_BITS)) return false;
   let state = <usize>at + SHARED_AT;
-  return load<u32>(state, S_MAGIC) == HEAP_MAGIC && load<u32>(state, S_BASE_PAGE) == <u32>(at >> PAGE_BITS);
+  // (Threads: the magic is stored last, atomically; read so, the rest of the state is then complete.)
+  let magic = THREADS ? atomic.load<u32>(state + S_MAGIC) : load<u32>(state, S_MAGIC);
+  return magic == HEAP_MAGIC && load<u32>(state, S_BASE_PAGE) == <u32>(at >> PAGE_BITS);
 }
 
 /**
@@ -120,8 +124,22 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   }
   // (Room was made above for what the engine puts in segment 0.)
   if (!engineSegment0Ready()) { setHeap(0); return false; }
-  store<u32>(sh, HEAP_MAGIC, S_MAGIC);
+  if (THREADS) atomic.store<u32>(sh + S_MAGIC, HEAP_MAGIC);
+  else store<u32>(sh, HEAP_MAGIC, S_MAGIC);
   return true;
+}
+
+/**
+ * heap_attach (threads build): use the heap another instance set up at
+ * `base` over this shared memory. A HEAP_INIT_* code; changes nothing on
+ * failure.
+ */
+export function heapAttach(base: usize): i32 {
+  if (heap != 0) return HEAP_INIT_ALREADY;
+  let at = heapAddress(base);
+  if (!heapFoundAt(at)) return HEAP_INIT_NOT_FOUND;
+  setHeap(<usize>at);
+  return HEAP_INIT_OK;
 }
 
 /**

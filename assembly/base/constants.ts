@@ -39,6 +39,11 @@ export const BUDDY: bool = isDefined(WASM_MALLOC_BUDDY);
 // inlining (tools/asc-no-inline.mjs): bytes first.
 // @ts-ignore: isDefined is a compile-time builtin
 export const SMALL: bool = isDefined(WASM_MALLOC_SMALL);
+// `asc --use WASM_MALLOC_THREADS=1` (the `threads` target, assembly/threads.ts):
+// an embed build over a shared memory, compiled with atomics, whose instances
+// (one per thread) share one heap under its lock (base/lock.ts).
+// @ts-ignore: isDefined is a compile-time builtin
+export const THREADS: bool = isDefined(WASM_MALLOC_THREADS);
 
 // ── Memory geometry ─────────────────────────────────────────────────────────
 /** A Wasm page: the unit of `memory.grow` and of the page layer. */

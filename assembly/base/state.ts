@@ -36,9 +36,9 @@
 //   +2072 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
 //   +3104 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
 //   +4136 u32  freeSpans       first free slab span (slab.ts), 0 = none
-//   +4140 u32×3 (unused: keeps the state a multiple of 16 bytes)
-// ╘═════════════════════════ 4152 bytes ═════════════════════════╛
-// ╒════ Shared part (at shared() = heap + SHARED_AT = heap + 4152) ════╕
+//   +4140 u32×2 (unused: keeps the state a multiple of 16 bytes)
+// ╘═════════════════════════ 4148 bytes ═════════════════════════╛
+// ╒════ Shared part (at shared() = heap + SHARED_AT = heap + 4148) ════╕
 //   +0    u32  magic           HEAP_MAGIC once set up
 //   +4    u32  maxPages        memory may not grow past this many pages
 //   +8    u32  top             end of our memory (page aligned)
@@ -49,8 +49,9 @@
 //   +28   u32  starts          start map: payload of its block, 0 = none yet (starts.ts)
 //   +32   u32  startsBias      its address less (heap base >> 7)
 //   +36   u32  startsEnd       first payload address it does not cover
-//   +40   u8   inlineMap[512]  page map for the first 32 MiB
-// ╘═════════════════════════ 552 bytes ══════════════════════════╛
+//   +40   u32  lock            threads build: the heap's lock (base/lock.ts); 0 elsewhere
+//   +44   u8   inlineMap[512]  page map for the first 32 MiB
+// ╘═════════════════════════ 556 bytes ══════════════════════════╛
 //   +4704 (H_ENGINE) the engine's own state, per heap (engines/engine.ts,
 //         ENGINE_STATE_BYTES: the buddy engine's lists, 64 bytes; none in
 //         the standard engine)
@@ -72,10 +73,11 @@ export const S_FREE_RUNS: u32 = 24;
 export const S_STARTS: u32 = 28;
 export const S_STARTS_BIAS: u32 = 32;
 export const S_STARTS_END: u32 = 36;
-export const S_INLINE_MAP: u32 = 40;          // offset of the inline page map: the shared part's scalars lie below it
+export const S_LOCK: u32 = 40;
+export const S_INLINE_MAP: u32 = 44;          // offset of the inline page map: the shared part's scalars lie below it
 export const INLINE_MAP_ENTRIES: u32 = 512;
 /** Bytes of the shared part. */
-export const SHARED_STATE_SIZE: u32 = S_INLINE_MAP + INLINE_MAP_ENTRIES; // 552
+export const SHARED_STATE_SIZE: u32 = S_INLINE_MAP + INLINE_MAP_ENTRIES; // 556
 
 // ── The per-heap part ───────────────────────────────────────────────────────
 export const H_POLICY: u32 = 0;
@@ -104,7 +106,7 @@ export const H_SMALL_LIVE: u32 = H_QUICK + (SIZE_ENTRIES << 2);    // 3104
 export const SMALL_LIVE_MAX: u32 = QUICK_MAX; // block sizes counted in smallLive
 /** The per-heap part's fields (without the engine's state). */
 export const H_FREE_SPANS: u32 = H_SMALL_LIVE + (SIZE_ENTRIES << 2); // 4136
-export const HEAP_PART_SIZE: u32 = H_FREE_SPANS + 16;                 // 4152
+export const HEAP_PART_SIZE: u32 = H_FREE_SPANS + 12;                 // 4148
 /** Where the shared part lies, from `heap` (this build: right after the per-heap part). */
 export const SHARED_AT: u32 = HEAP_PART_SIZE;   // from heap_start(), in builds with one heap
 /** Where the engine's own state lies, from `heap` (this build: after the shared part). */
