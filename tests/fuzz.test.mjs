@@ -34,8 +34,8 @@ const action = fc.oneof(
 );
 
 /** Run one action sequence; throws an assertion error on any broken property. */
-async function execute(build, policy, actions) {
-  const heap = await Heap.create({ build, policy, maxMemory: 32 << 20 });
+async function execute(build, policy, actions, slabs = true) {
+  const heap = await Heap.create({ build, policy, slabs, maxMemory: 32 << 20 });
   const live = [];   // { ptr, size, tag, layer }
   const freed = [];  // pointers freed (stale)
   let tag = 1;
@@ -147,4 +147,16 @@ for (const build of ["release", "checked"]) {
         { numRuns: RUNS, seed });
     });
   }
+}
+
+// Slabs from the first object: the short sequences above rarely reach a class's
+// first span (4 KiB live), so here every small size is a slab slot, and frees,
+// double frees and interior pointers meet slab spans, free spans included.
+for (const build of ["release", "checked"]) {
+  test(`fuzz ${build} segregated, eager slabs: the same properties over slab spans`, async () => {
+    const seed = SEED ?? Date.now() ^ (Math.random() * 2 ** 31);
+    console.log(`# fuzz ${build} eager slabs: FUZZ_SEED=${seed}`);
+    await fc.assert(fc.asyncProperty(fc.array(action, { maxLength: LENGTH }), (actions) => execute(build, "segregated", actions, "eager")),
+      { numRuns: RUNS, seed });
+  });
 }

@@ -68,6 +68,16 @@ async function slabPage(build, corrupt) {
   return { heap, walks: { violation: "slab-header", address: page } };
 }
 
+/** A free slab span (eager slabs: one 32-byte slot takes a page's first span, the other three are free) with its header word set to `value`. */
+async function freeSpan(build, value) {
+  const heap = await Heap.create(options(build, { slabs: "eager" }));
+  heap.malloc(32);
+  const span = heap.walk().find((b) => b.layer === "span");
+  if (!span) throw new Error("no free span to corrupt");
+  poke(heap, span.address, value);
+  return { heap, walks: { violation: "slab-header", address: span.address } };
+}
+
 /**
  * Two free blocks of one size on one free list (b and d; a, c, e in use keep them apart),
  * then the second one's link pointed back at the first: a cycle.
@@ -162,6 +172,8 @@ export const SCENARIOS = {
   "slab page header zeroed": { builds: BOTH, make: (b) => slabPage(b, (heap, page) => new Uint8Array(heap.memory.buffer, page, 48).fill(0)) },
   "slab page first-slot offset 0": { builds: BOTH, make: (b) => slabPage(b, (heap, page) => poke(heap, page + 28, 0)) },
   "slab page object size 0": { builds: BOTH, make: (b) => slabPage(b, (heap, page) => poke(heap, page + 24, 0)) },
+  "free slab span's header overwritten": { builds: BOTH, make: (b) => freeSpan(b, 0x41414141) },
+  "free slab span made to look like a slab of class 0": { builds: BOTH, make: (b) => freeSpan(b, 0x534C4100) },
   "free-list cycle (address-ordered list, first fit)": { builds: BOTH, make: (b) => freeListCycle(b, "first") },
   "free-list cycle (segregated fit)": { builds: BOTH, make: (b) => freeListCycle(b, "segregated") },
   // (The checked build frees through its quarantine, never onto a quick list.)
