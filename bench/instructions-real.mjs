@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Exact instructions per operation on the real programs' traces (traces/real/),
-// wasm-malloc's embed build beside dlmalloc, as a markdown table: bench/instructions.mjs for each trace and allocator (callgrind;
-// see there). Timings of these traces move by ±25% on a shared machine; these
-// counts repeat exactly. Traces of fewer than MIN_OPS operations are left out:
-// start-up noise swamps their per-operation figure (zstd-mime's 200 operations
-// gave dlmalloc -459 instructions per operation). TLSF and the bump floor are
-// left out too: the method replays a trace in passes, and neither holds still
-// over passes (the bump allocator never frees, so later passes grow memory and
-// it measured -76 on cc1-pngtest; TLSF measured 65 on perl-index against
-// dlmalloc's 232, unexplained), so their per-pass difference is not their cost.
+// wasm-malloc's embed build beside dlmalloc, as a markdown table:
+// bench/instructions.mjs for each trace and allocator (callgrind; see there).
+// Timings of these traces move by ±25% on a shared machine; these counts repeat
+// exactly. Traces of fewer than MIN_OPS operations are left out: start-up noise
+// swamps their per-operation figure (zstd-mime's 200 operations gave dlmalloc
+// -459 instructions per operation, python-json's 5,723 the bump allocator 343).
+// TLSF and the bump floor are left out too: the method replays a trace in
+// passes, and neither holds still over passes (the bump allocator never frees,
+// so later passes grow memory, and it measured -76 on cc1-pngtest; TLSF
+// measured 65 on perl-index against dlmalloc's 232, unexplained), so their
+// per-pass difference is not their cost.
 //   node bench/instructions-real.mjs [TRACE...]      (after npm run bench built bench/build/)
-// About 2 minutes per trace and allocator (the driver's own cost, the same in both, is included).
+// About 2 minutes per trace and allocator; the driver's own cost, the same for
+// both, is included.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +21,7 @@ import { realTraceFiles, realTraceName } from "../tests/host/traces.mjs";
 import { realTraceWorkload } from "./lib/workloads.mjs";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
-const MIN_OPS = 5000;
+const MIN_OPS = 50000;
 const ALLOCATORS = [
   { name: "wasm-malloc", file: path.join(BENCH, "..", "build", "embed.wasm") },
   { name: "dlmalloc", file: path.join(BENCH, "build", "dlmalloc-shared.wasm") },

@@ -90,9 +90,9 @@ export const LAYOUT = {
   OPTION_EAGER_SLABS: 2,
   /** A size class gets its first slab page only once the boundary-tag layer holds this many bytes of live blocks of its size: a slab page is 64 KiB, and a class with a handful of objects would leave most of it empty. */
   SLAB_START_BYTES: 4096,
-  /** Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG live bytes, a span's worth. */
+  /** Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG live bytes, most of a page's worth. */
   SLAB_SMALL_OBJECT: 128,
-  SLAB_START_BYTES_BIG: 16384,
+  SLAB_START_BYTES_BIG: 57344,
   /** An in-use-tagged block held free on a quick list (quick.ts). */
   TAG_QUICK: 4,
   /** Freed blocks up to this size (4 KiB requests: the 4,072-byte buffers of the cccp/cp-decl/expr/amptjp traces, a page-sized buffer in general) may be held on quick lists instead of coalesced (segregated fit; see quick.ts). */

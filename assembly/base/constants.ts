@@ -121,20 +121,20 @@ export const SPANS_PER_PAGE: u32 = PAGE_SIZE >> SLAB_SPAN_BITS;
 export const SLAB_START_BYTES: u32 = 4096;
 /**
  * Classes of objects larger than SLAB_SMALL_OBJECT wait for SLAB_START_BYTES_BIG
- * live bytes, a span's worth. Small objects lose most in the boundary-tag
- * layer (a 16-byte request takes a 32-byte block) and gain from being kept
- * apart from larger ones (binary-bal: 92.6%, 67.6% if its 64-byte class waited
- * for 64 KiB); bigger ones lose at most 11% there, and a slab of them pays
- * only if the class nearly fills it. With slabs of a whole page this was 64
- * KiB (the 160-byte class of cccp/cp-decl/expr-bal peaks at 230..286 objects
- * and left a third of its page empty); with 16 KiB spans, 16 KiB: the real
- * programs' traces 91.5% -> 91.8% mean (cc1-pngtest 85.8% -> 89.8%,
- * perl-index 92.4% -> 91.7%), the nine big CS:APP traces 94.2% -> 94.0%
- * (expr-bal 98.5% -> 96.7%: one page more at its peak); 8, 20 and 32 KiB
- * measured no better (docs/history.md).
+ * live bytes, most of a page's worth. Small objects lose most in the
+ * boundary-tag layer (a 16-byte request takes a 32-byte block) and gain from
+ * being kept apart from larger ones (binary-bal: 92.6%, 67.6% if its 64-byte
+ * class waited for 64 KiB); bigger ones lose at most 11% there, and slabs of
+ * them pay only if the class nearly fills them: the 160-byte class of
+ * cccp/cp-decl/expr-bal peaks at 230..286 objects. Measured with 16 KiB
+ * spans (docs/history.md): 16, 24 and 32 KiB cost the nine big CS:APP traces
+ * replayed in passes 1.2 points (94.0% -> 92.8%: amptjp, cccp, cp-decl and
+ * expr-bal a page each), 48 KiB 0.3; 56 KiB keeps them at 94.0% (94.2% in
+ * one pass) and s2 at 92.4%, with the real programs' traces at 91.7% mean
+ * (64 KiB: 91.5%, cc1-pngtest 85.8% against 87.8%).
  */
 export const SLAB_SMALL_OBJECT: u32 = 128;
-export const SLAB_START_BYTES_BIG: u32 = 16384;
+export const SLAB_START_BYTES_BIG: u32 = 57344;
 
 // ── The checked build's quarantine (api/guard.ts) ──────────────────────────
 /** Bytes of freed blocks the checked build holds back before releasing the oldest, unless heap_set_quarantine says otherwise. */

@@ -329,12 +329,12 @@ describe("slab pages", () => {
     expect(heapCheck()).toBe(0);
   });
 
-  it("a class of objects over SLAB_SMALL_OBJECT bytes waits for SLAB_START_BYTES_BIG (16 KiB) live", () => {
+  it("a class of objects over SLAB_SMALL_OBJECT bytes waits for SLAB_START_BYTES_BIG (56 KiB) live", () => {
     freshHeap(POLICY_SEGREGATED, 0);
     expect(SLAB_SMALL_OBJECT).toBe(128);
-    expect(SLAB_START_BYTES_BIG).toBe(16384);
-    // 160-byte requests take 176-byte blocks: 93 of them hold 16,368 bytes, 94 reach 16 KiB.
-    for (let i = 0; i < 94; i++) {
+    expect(SLAB_START_BYTES_BIG).toBe(57344);
+    // 160-byte requests take 176-byte blocks: 325 of them hold 57,200 bytes, 326 reach 56 KiB.
+    for (let i = 0; i < 326; i++) {
       let p = cMalloc(160);
       expect(pageKind(<u32>(p >>> 16))).toBe(PAGE_HEAP, "object " + i.toString());
     }
