@@ -23,6 +23,7 @@ export async function runThreads({ registry = REGISTRY, files, alloc, compiled, 
   const syncBuffer = new SharedArrayBuffer(16 + workers * 16);
   const sync = new Int32Array(syncBuffer, 0, 4);
   const data = { registry, files, allocatorId: alloc.id, module: compiled.module, memory, sync: syncBuffer, workload, ops, seed, workers, check, control: CONTROL, maxBytes };
+  const workerList = [];
   const threads = [];
   const results = [];
   let ready = 0;
@@ -30,14 +31,15 @@ export async function runThreads({ registry = REGISTRY, files, alloc, compiled, 
   const allReady = new Promise((resolve) => { release = resolve; });
   for (let index = 0; index < workers; index++) {
     const worker = new Worker(WORKER, { workerData: { ...data, index } });
+    workerList.push(worker);
     threads.push(new Promise((resolve, reject) => {
       worker.on("message", (m) => {
         if (m.ready) { if (++ready === workers) release(); } else results[index] = m;
       });
       worker.on("error", (err) => {
-        // A failed worker must not leave the others waiting for it.
-        Atomics.store(sync, 0, -1); Atomics.notify(sync, 0);
-        Atomics.store(sync, 1, 1); Atomics.notify(sync, 1);
+        // The others may wait forever (for worker 0's init, or for a lock this
+        // one held when it trapped): stop them all.
+        for (const other of workerList) other.terminate();
         reject(err);
       });
       worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${index} exited with ${code}`))));

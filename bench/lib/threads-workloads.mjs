@@ -20,7 +20,7 @@ import { FREE, MALLOC, REALLOC, logUniform, rng, uniform } from "./workloads.mjs
 export const THREAD_WORKLOADS = {
   churn: { ops: 2_000_000, slots: 512, text: "small-object churn, 16–256 B, own blocks" },
   mixed: { ops: 500_000, slots: 1024, text: "mixed sizes, 8 B–64 KiB log-uniform, live set, 20% realloc" },
-  pc: { ops: 2_000_000, slots: 0, text: "producer-consumer, 16–256 B, every free remote" },
+  pc: { ops: 2_000_000, slots: 0, text: "producer-consumer, 16–256 B, every free by the next worker (with 1 worker: itself)" },
   spin: { ops: 2_000_000, slots: 0, text: "no allocator: an arithmetic loop (the machine's own scaling)" },
 };
 
