@@ -3,7 +3,7 @@
 // over one shared memory (issue 21), printed as a markdown table.
 //
 //   node bench/threads.mjs [--allocators ID,…] [--workloads churn,mixed,pc] [--workers 1,2,…]
-//                          [--scale F] [--rounds N] [--seed N] [--check] [--no-baseline]
+//                          [--driver wasm|js] [--scale F] [--rounds N] [--seed N] [--check] [--no-baseline]
 //
 // Each measurement is fresh: a new shared memory and new workers, each with
 // its own instance of the allocator (bench/lib/threads-run.mjs). Every worker
@@ -14,10 +14,12 @@
 // loop, no allocator) shows how far the machine itself scaled meanwhile: on
 // a shared machine, less than 2×.
 //
+// Drivers: wasm (the default: each worker's loop is peers/threads-driver.ts,
+// calling the allocator Wasm to Wasm) or js (a JS loop calling the exports).
 // Allocators: bench/lib/threads-allocators.mjs (the locked peers; a build of
 // ours joins there with its module path and init/attach calls). --check
-// fills and verifies every block and checks alignment (slower; the figures
-// then measure the checks too).
+// fills and verifies every block and checks alignment (JS driver; slower, the
+// figures then measure the checks too).
 import fs from "node:fs";
 import os from "node:os";
 import { buildThreadPeers } from "./lib/build.mjs";
@@ -25,7 +27,7 @@ import { threadAllocators } from "./lib/threads-allocators.mjs";
 import { compileThreadAllocator, runThreads } from "./lib/threads-run.mjs";
 import { THREAD_WORKLOADS } from "./lib/threads-workloads.mjs";
 
-const USAGE = "usage: node bench/threads.mjs [--allocators ID,…] [--workloads churn,mixed,pc] [--workers 1,2,…] [--scale F] [--rounds N] [--seed N] [--check] [--no-baseline]";
+const USAGE = "usage: node bench/threads.mjs [--allocators ID,…] [--workloads churn,mixed,pc] [--workers 1,2,…] [--driver wasm|js] [--scale F] [--rounds N] [--seed N] [--check] [--no-baseline]";
 
 function parseArgs(argv) {
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
@@ -34,7 +36,7 @@ function parseArgs(argv) {
     workloads: ["churn", "mixed", "pc"],
     // 1 and 2 always; more where there are more cores (up to 4).
     workers: Array.from({ length: Math.max(2, Math.min(cpus, 4)) }, (_, i) => i + 1),
-    scale: 1, rounds: 3, seed: 1, check: false, baseline: true,
+    driver: null, scale: 1, rounds: 3, seed: 1, check: false, baseline: true,
   };
   const list = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
@@ -43,6 +45,7 @@ function parseArgs(argv) {
     if (arg === "--allocators") opts.allocators = list(value());
     else if (arg === "--workloads") opts.workloads = list(value());
     else if (arg === "--workers") opts.workers = list(value()).map(Number);
+    else if (arg === "--driver") opts.driver = value();
     else if (arg === "--scale") opts.scale = Number(value());
     else if (arg === "--rounds") opts.rounds = Number(value());
     else if (arg === "--seed") opts.seed = Number(value());
@@ -51,6 +54,9 @@ function parseArgs(argv) {
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
   for (const w of opts.workloads) if (!THREAD_WORKLOADS[w] || w === "spin") throw new Error(`no workload '${w}' (churn, mixed, pc)`);
+  opts.driver ??= opts.check ? "js" : "wasm";
+  if (!["js", "wasm"].includes(opts.driver)) throw new Error("--driver: wasm or js");
+  if (opts.check && opts.driver !== "js") throw new Error("--check runs under the JS driver");
   if (!opts.workers.every((n) => Number.isInteger(n) && n >= 1)) throw new Error("--workers: positive integers");
   if (!(opts.scale > 0) || !(opts.rounds >= 1) || !Number.isInteger(opts.seed)) throw new Error(USAGE);
   return opts;
@@ -63,7 +69,8 @@ const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed
  * Runs every (allocator, workload, workers) `rounds` times; returns rows
  * { workload, allocator, byWorkers: {n: median ops/µs}, faults } in table order.
  */
-export async function measure({ files, allocators, workloads, workers, scale, rounds, seed, check, log = () => {} }) {
+export async function measure({ files, allocators, workloads, workers, driver = "js", scale, rounds, seed, check, log = () => {} }) {
+  const driverModule = driver === "wasm" ? await WebAssembly.compile(fs.readFileSync(files["threads-driver"])) : null;
   const compiled = new Map();
   for (const a of allocators) compiled.set(a.id, await compileThreadAllocator(fs.readFileSync(a.file)));
   const rows = [];
@@ -76,7 +83,7 @@ export async function measure({ files, allocators, workloads, workers, scale, ro
     for (let round = 0; round < rounds; round++) {
       for (const a of runners) {
         for (const n of workers) {
-          const r = await runThreads({ files, alloc: a, compiled: compiled.get(a.id), workload, ops, seed: seed + round, workers: n, check });
+          const r = await runThreads({ files, alloc: a, compiled: compiled.get(a.id), driver, driverModule, workload, ops, seed: seed + round, workers: n, check });
           samples.get(a.id).get(n).push(r.opsPerUs);
           const f = faults.get(a.id);
           for (const k of ["nulls", "misaligned", "corrupt"]) f[k] += r.faults[k];
@@ -128,7 +135,7 @@ async function main() {
   const out = [
     "## Threads: throughput over one shared memory",
     "",
-    `\`${["node bench/threads.mjs", ...process.argv.slice(2)].join(" ")}\` · ${started.toISOString().replace(/\.\d+Z$/, "Z")} · ${opts.rounds} round(s), median · scale ${opts.scale} · seed ${opts.seed}${opts.check ? " · --check (patterns verified: the figures include the checks)" : ""}`,
+    `\`${["node bench/threads.mjs", ...process.argv.slice(2)].join(" ")}\` · ${started.toISOString().replace(/\.\d+Z$/, "Z")} · ${opts.driver === "wasm" ? "Wasm driver" : "JS driver"} · ${opts.rounds} round(s), median · scale ${opts.scale} · seed ${opts.seed}${opts.check ? " · --check (patterns verified: the figures include the checks)" : ""}`,
     "",
     `Machine: ${cpu}, ${os.cpus().length} CPUs, Node ${process.version}. Load average (1 min): ${load0[0].toFixed(2)} at the start, ${load1[0].toFixed(2)} at the end: a shared machine's figures are noisy, the baseline row says how far it scaled.`,
     "",

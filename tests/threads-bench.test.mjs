@@ -1,6 +1,6 @@
 // The threads benchmark's harness (bench/threads.mjs), on tiny workloads:
-// every locked peer completes each workload with 2 workers, and in a checked
-// run every block it hands out is 16-byte aligned and keeps the pattern its
+// every locked peer completes each workload with 2 workers under both
+// drivers, and in a checked run (JS driver) every block it hands out is 16-byte aligned and keeps the pattern its
 // worker wrote until it is freed (by another worker, for pc). The checks are
 // shown to bite on allocators that break them.
 import { test } from "node:test";
@@ -10,7 +10,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildThreadPeers, DRIVER_TOP, THREADS_MAX_PAGES } from "../bench/lib/build.mjs";
-import { threadAllocators } from "../bench/lib/threads-allocators.mjs";
+import { RINGS, RING_ENTRIES, memoryFor, threadAllocators } from "../bench/lib/threads-allocators.mjs";
+import { threadWorkload, workerSeed } from "../bench/lib/threads-workloads.mjs";
 import { compileThreadAllocator, runThreads } from "../bench/lib/threads-run.mjs";
 
 const { files, notes } = await buildThreadPeers();
@@ -33,6 +34,16 @@ for (const alloc of peers) {
       if (workload === "pc") assert.equal(r.ops, 2 * ops);
       else assert.ok(r.ops >= 2 * ops, `${workload}: ${r.ops} operations`);
       assert.ok(r.opsPerUs > 0);
+    }
+  });
+
+  test(`${alloc.id}: 2 workers complete churn, mixed and pc under the Wasm driver`, { timeout: 20_000 }, async () => {
+    const compiled = await compileThreadAllocator(fs.readFileSync(alloc.file));
+    const driverModule = await WebAssembly.compile(fs.readFileSync(files["threads-driver"]));
+    for (const [workload, ops] of Object.entries(OPS)) {
+      const r = await runThreads({ files, alloc, compiled, driver: "wasm", driverModule, workload, ops, seed: 7, workers: 2 });
+      if (workload === "pc") assert.equal(r.ops, 2 * ops);
+      else assert.ok(r.ops >= 2 * ops, `${workload}: ${r.ops} operations`);
     }
   });
 }
@@ -70,4 +81,14 @@ test("bench/threads.mjs prints a row per workload and peer, with the 2w/1w ratio
       assert.match(run.stdout, row, `a row for ${alloc.id} on ${workload}`);
     }
   }
+});
+
+test("the Wasm driver's pc mallocs the sizes the JS driver's does", async () => {
+  const module = await WebAssembly.compile(fs.readFileSync(files["threads-driver"]));
+  const memory = memoryFor(0);
+  const asked = [];
+  const drv = new WebAssembly.Instance(module, { env: { memory }, alloc: { malloc: (n) => { asked.push(n); return 16 * asked.length; }, free: () => {}, realloc: () => 0 } }).exports;
+  // One worker: its ring is both its out and its in.
+  assert.equal(drv.pc(RINGS, RINGS, RINGS, 5000, RING_ENTRIES, workerSeed(7, 0)), 10_000);
+  assert.deepEqual(asked, Array.from(threadWorkload("pc", 10_000, 7, 0).sizes));
 });

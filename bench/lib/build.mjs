@@ -13,6 +13,7 @@
 // The locked peers of the threads benchmark (bench/threads.mjs; buildThreadPeers):
 //   tlsf-locked.wasm      AssemblyScript's TLSF under a lock, --enable threads, shared imported memory
 //   dlmalloc-locked.wasm  wasi-libc's malloc under a lock, -matomics, shared imported memory (skipped without clang)
+//   threads-driver.wasm   the harness's Wasm driver (peers/threads-driver.ts), --enable threads, shared imported memory
 // Both are linked with the same maximum (THREADS_MAX_PAGES) and start their
 // heap above DRIVER_TOP, below which the threads harness keeps its own words.
 //
@@ -182,6 +183,16 @@ export async function buildThreadPeers(log = () => {}) {
         "--sharedMemory", "--maximumMemory", String(THREADS_MAX_PAGES), "-o", path.relative(BENCH, out)]);
     }
     files["tlsf-locked"] = out;
+  }
+  {
+    const srcs = ["peers/threads-driver.ts", "peers/driver.ts"].map((f) => path.join(BENCH, f));
+    const out = path.join(OUT, "threads-driver.wasm");
+    if (stale(out, [...srcs, self])) {
+      log(`building ${path.relative(REPO, out)}`);
+      await asc(["peers/threads-driver.ts", "--runtime", "stub", ...AS_COMMON, "--enable", "threads", "--importMemory",
+        "--sharedMemory", "--maximumMemory", String(THREADS_MAX_PAGES), "-o", path.relative(BENCH, out)]);
+    }
+    files["threads-driver"] = out;
   }
   const cc = process.env.CLANG ?? "clang";
   if (!which(cc)) {

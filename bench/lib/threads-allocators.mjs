@@ -1,9 +1,9 @@
 // The allocators the threads benchmark can run (bench/threads.mjs), and the
 // shared memory's layout below them.
 //
-//   0      CONTROL        RINGS                       STACKS                DRIVER_TOP
-//   │ unused │ 64 B for the │ one ring per worker     │ one 32 KiB C stack │ allocator's data, then its heap →
-//   │        │ allocator    │ (producer-consumer)     │ per worker         │
+//   0      CONTROL        RINGS                 DRIVER_REGIONS           STACKS              DRIVER_TOP
+//   │ unused │ 64 B for the │ one ring per worker │ per worker: the Wasm  │ one 32 KiB C stack │ allocator's data,
+//   │        │ allocator    │ (producer-consumer) │ driver's ops and slots│ per worker         │ then its heap →
 //
 // An entry names its module and says how an instance joins the heap. Each
 // function gets the instance's exports and a context:
@@ -33,9 +33,14 @@ export const RING_HEADER = 128;
 export const RING_ENTRIES = 1024;                    // (ptr, size) pairs, a power of 2
 export const RING_BYTES = RING_HEADER + RING_ENTRIES * 8;
 export const MAX_WORKERS = 16;
+/** The Wasm driver's operations are copied in chunks of this many (8 B each), then its slot table (4 B a slot). */
+export const CHUNK_OPS = 2048;
+export const MAX_SLOTS = 1024;
+export const DRIVER_BYTES = CHUNK_OPS * 8 + MAX_SLOTS * 4;
+export const DRIVER_REGIONS = RINGS + MAX_WORKERS * RING_BYTES;
 export const STACK_BYTES = 32 * 1024;
 export const STACKS = DRIVER_TOP - MAX_WORKERS * STACK_BYTES;
-if (RINGS + MAX_WORKERS * RING_BYTES > STACKS) throw new Error("threads layout: the rings run into the stacks");
+if (DRIVER_REGIONS + MAX_WORKERS * DRIVER_BYTES > STACKS) throw new Error("threads layout: the driver regions run into the stacks");
 
 /** The memory every worker's instance imports (its maximum is the peers' declared one). */
 export const memoryFor = (minPages) =>

@@ -14,15 +14,18 @@ const REGISTRY = new URL("./threads-allocators.mjs", import.meta.url).href;
  * Runs `workload` (ops per worker) with `workers` instances of `alloc`
  * (compiled: its WebAssembly.Module). Returns { ops, ns, opsPerUs, faults,
  * heapCheck } (faults and heapCheck mean something only when `check`).
+ * driver: "js" (a JS loop calls the exports) or "wasm" (driverModule, the
+ * compiled peers/threads-driver.ts, calls them as Wasm imports).
  * `registry`: the URL of the module whose threadAllocators(files) has `alloc`
  * (each worker looks its entry up there by id; the tests bring their own).
  */
-export async function runThreads({ registry = REGISTRY, files, alloc, compiled, workload, ops, seed, workers, check = false, maxBytes = 512 << 20 }) {
+export async function runThreads({ registry = REGISTRY, files, alloc, compiled, driver = "js", driverModule = null, workload, ops, seed, workers, check = false, maxBytes = 512 << 20 }) {
   if (workers < 1 || workers > MAX_WORKERS) throw new Error(`workers: 1 … ${MAX_WORKERS}`);
   const memory = memoryFor(compiled.importPages);
   const syncBuffer = new SharedArrayBuffer(16 + workers * 16);
   const sync = new Int32Array(syncBuffer, 0, 4);
-  const data = { registry, files, allocatorId: alloc.id, module: compiled.module, memory, sync: syncBuffer, workload, ops, seed, workers, check, control: CONTROL, maxBytes };
+  if (driver === "wasm" && !driverModule) throw new Error("the Wasm driver needs driverModule (threads-driver.wasm, compiled)");
+  const data = { registry, files, allocatorId: alloc.id, module: compiled.module, driver, driverModule, memory, sync: syncBuffer, workload, ops, seed, workers, check, control: CONTROL, maxBytes };
   const workerList = [];
   const threads = [];
   const results = [];

@@ -6,16 +6,23 @@
 //   [0] 1 once worker 0's init has succeeded (-1: it failed)   [1] 1: go
 //   [2] workers done                                            times: [start, end] per worker (BigInt64, ns)
 //
-// Checked runs (what the tests use) fill every block with a word derived from
+// The operations run from a JS loop here (driver "js") or from the Wasm
+// driver (peers/threads-driver.ts, driver "wasm"): one instance of it per
+// worker, importing the allocator's exports, fed the stream in chunks through
+// the worker's region of the memory (copied inside the timed span, 16 KiB at a time).
+//
+// Checked runs (JS driver only; what the tests use) fill every block with a word derived from
 // its address and size (fillWord), verify it before each free and realloc
 // (the receiving worker does, for pc), and check each pointer's alignment.
 // Overlapping live blocks, a block moved without its contents, or one handed
 // out twice shows up as a mismatch.
 import { parentPort, workerData } from "node:worker_threads";
-import { threadWorkload } from "./threads-workloads.mjs";
-import { RINGS, RING_BYTES, RING_ENTRIES, RING_HEADER, STACK_BYTES, STACKS } from "./threads-allocators.mjs";
+import { threadWorkload, workerSeed } from "./threads-workloads.mjs";
+import { packed } from "./workloads.mjs";
+import { CHUNK_OPS, DRIVER_BYTES, DRIVER_REGIONS, MAX_SLOTS, RINGS, RING_BYTES, RING_ENTRIES, RING_HEADER, STACK_BYTES, STACKS } from "./threads-allocators.mjs";
+import { DRIVER_TOP } from "./build.mjs";
 
-const { registry, files, allocatorId, module, memory, sync: syncBuffer, workload, ops, seed, index, workers, check, control, maxBytes } = workerData;
+const { registry, files, allocatorId, module, driver, driverModule, memory, sync: syncBuffer, workload, ops, seed, index, workers, check, control, maxBytes } = workerData;
 const sync = new Int32Array(syncBuffer, 0, 4);
 const times = new BigInt64Array(syncBuffer, 16, workers * 2);
 // The entry's functions cannot be posted to a worker: it finds them by id in the registry module.
@@ -32,7 +39,7 @@ function importsFor() {
 }
 
 const e = new WebAssembly.Instance(module, importsFor()).exports;
-const heapBase = e.__heap_base ? Math.ceil(e.__heap_base.value / 65536) * 65536 : 1 << 20;
+const heapBase = e.__heap_base ? Math.ceil(e.__heap_base.value / 65536) * 65536 : DRIVER_TOP;
 const ctx = { control, heapBase, maxBytes, stackTop: STACKS + (index + 1) * STACK_BYTES, worker: index };
 alloc.prepare?.(e, ctx);
 if (index === 0) {
@@ -48,6 +55,11 @@ if (index === 0) {
 }
 
 const work = threadWorkload(workload, ops, seed, index);
+const drv = driver === "wasm"
+  ? new WebAssembly.Instance(driverModule, { env: { memory }, alloc: { malloc: e.malloc, free: e.free, realloc: e.realloc } }).exports
+  : null;
+if (drv && check) throw new Error("checked runs use the JS driver");
+const ops8 = drv && work.codes ? packed(work) : null; // (interleaved before the clock starts)
 const faults = { nulls: 0, misaligned: 0, corrupt: 0 };
 
 // ── Checked runs: patterns in the blocks ──
@@ -107,6 +119,24 @@ function runStream() {
     }
   }
   return count;
+}
+
+// ── The same under the Wasm driver ──
+function runStreamWasm() {
+  if (work.slots > MAX_SLOTS) throw new Error(`${workload}: ${work.slots} slots, the Wasm driver holds ${MAX_SLOTS}`);
+  const opsAt = DRIVER_REGIONS + index * DRIVER_BYTES, slotsAt = opsAt + CHUNK_OPS * 8;
+  const chunk = new Uint32Array(memory.buffer, opsAt, CHUNK_OPS * 2);
+  for (let i = 0; i < work.count; i += CHUNK_OPS) {
+    const n = Math.min(CHUNK_OPS, work.count - i);
+    chunk.set(ops8.subarray(2 * i, 2 * (i + n)));
+    drv.run(opsAt, n, slotsAt);
+  }
+  return work.count;
+}
+
+function runProducerConsumerWasm() {
+  const at = (w) => RINGS + w * RING_BYTES;
+  return drv.pc(at(index), at((index + workers - 1) % workers), at((index + 1) % workers), work.count, RING_ENTRIES, workerSeed(seed, index)) >>> 0;
 }
 
 // ── Producer-consumer: a ring per worker, written by it, read by the next ──
@@ -172,7 +202,9 @@ function runSpin() {
 parentPort.postMessage({ ready: true });
 Atomics.wait(sync, 1, 0);
 const start = process.hrtime.bigint();
-const done = workload === "pc" ? runProducerConsumer() : workload === "spin" ? runSpin() : runStream();
+const done = workload === "spin" ? runSpin()
+  : workload === "pc" ? (drv ? runProducerConsumerWasm() : runProducerConsumer())
+  : drv ? runStreamWasm() : runStream();
 const end = process.hrtime.bigint();
 times[index * 2] = start;
 times[index * 2 + 1] = end;

@@ -25,7 +25,7 @@ export const THREAD_WORKLOADS = {
 };
 
 /** The seed of worker `index`'s stream: streams differ per worker, and repeat per (seed, index). */
-const workerSeed = (seed, index) => (Math.imul(seed ^ 0x5bd1e995, 31) + Math.imul(index + 1, 0x9e3779b1)) >>> 0;
+export const workerSeed = (seed, index) => (Math.imul(seed ^ 0x5bd1e995, 31) + Math.imul(index + 1, 0x9e3779b1)) >>> 0;
 
 /**
  * Worker `index`'s part of workload `name`, about `ops` operations:
