@@ -74,12 +74,11 @@ function fill(ptr, size) {
   if (ptr % alloc.align !== 0) { faults.misaligned++; return; } // (a fill would write outside the block)
   view(ptr + size).fill(fillWord(ptr, size), ptr >>> 2, (ptr + size) >>> 2);
 }
-/** Are the first `bytes` of block (ptr, size) still what fill wrote? */
-function intact(ptr, size, bytes) {
-  const h = view(ptr + size);
+/** Do the first `bytes` at `at` still hold what fill wrote into block (ptr, size)? (at: ptr, or where realloc moved it) */
+function intact(ptr, size, at = ptr, bytes = size) {
+  const h = view(at + bytes);
   const word = fillWord(ptr, size);
-  const end = (ptr + Math.min(size, bytes)) >>> 2;
-  for (let i = (ptr + 3) >>> 2; i < end; i++) if (h[i] !== word) return false;
+  for (let i = at >>> 2, end = (at + bytes) >>> 2; i < end; i++) if (h[i] !== word) return false;
   return true;
 }
 
@@ -101,15 +100,11 @@ function runStream() {
   for (let i = 0; i < count; i++) {
     const code = codes[i], kind = code >>> 30, slot = code & 0x3fffffff;
     const old = slots[slot];
-    if (kind !== 0 && old !== 0 && !intact(old, slotSize[slot], slotSize[slot])) faults.corrupt++;
+    if (kind !== 0 && old !== 0 && !intact(old, slotSize[slot])) faults.corrupt++;
     if (kind === 0 || kind === 2) {
       const ptr = kind === 0 ? malloc(sizes[i]) : realloc(old, sizes[i]);
-      // realloc keeps the old contents up to the smaller size: check them under the old word.
-      if (kind === 2 && ptr !== 0 && old !== 0) {
-        const h = view(ptr + sizes[i]), word = fillWord(old, slotSize[slot]);
-        const keep = Math.min(sizes[i], slotSize[slot]) >>> 2;
-        for (let w = 0; w < keep - 1; w++) if (h[(ptr >>> 2) + w] !== word) { faults.corrupt++; break; }
-      }
+      // realloc keeps the old contents up to the smaller size: still the old block's word.
+      if (kind === 2 && ptr !== 0 && old !== 0 && !intact(old, slotSize[slot], ptr, Math.min(sizes[i], slotSize[slot]) & ~3)) faults.corrupt++;
       fill(ptr, sizes[i]);
       slots[slot] = ptr;
       slotSize[slot] = sizes[i];
@@ -178,7 +173,7 @@ function runProducerConsumer() {
       for (let k = 0; k < n; k++, consumed++) {
         const at = ENTRY + ((consumed & MASK) << 1);
         const ptr = inc[at];
-        if (check && ptr !== 0 && !intact(ptr, inc[at + 1], inc[at + 1])) faults.corrupt++;
+        if (check && ptr !== 0 && !intact(ptr, inc[at + 1])) faults.corrupt++;
         free(ptr);
       }
       Atomics.store(inc, TAIL, consumed);
