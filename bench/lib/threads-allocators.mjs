@@ -5,6 +5,12 @@
 //   │ unused │ 64 B for the │ one ring per worker │ per worker: the Wasm  │ one 32 KiB C stack │ allocator's data,
 //   │        │ allocator    │ (producer-consumer) │ driver's ops and slots│ per worker         │ then its heap →
 //
+// A module's static data must sit at or above DRIVER_TOP (asc --memoryBase,
+// wasm-ld --global-base), and must hold no state that changes: with an
+// imported memory, every instantiation (every worker starting) writes the
+// active data segments again. (wasm-ld's shared-memory modules are the
+// exception: passive segments, written once.)
+//
 // An entry names its module and says how an instance joins the heap. Each
 // function gets the instance's exports and a context:
 //   { control, heapBase, maxBytes, stackTop, worker }
@@ -13,13 +19,15 @@
 // exports none); maxBytes: how far the heap may grow; stackTop: the top of
 // this worker's C stack. prepare(e, ctx) runs in every instance first (may be
 // omitted); init(e, ctx) in one instance, attach(e, ctx) in every other one,
-// each returning 0 on success; check(e) (may be omitted) after a checked run,
-// 0 when the heap is sound; align: the alignment every block must have.
+// each returning 0 on success; detach(e) (may be omitted) in every instance
+// when its run is over, outside the clock; check(e) (may be omitted) in one
+// instance after a checked run, once every worker has detached, 0 when the
+// heap is sound; align: the alignment every block must have.
 //
 // A build of ours joins with its module path and calls, e.g. issue 21's:
 //   { id: "wasm-malloc threads", file: path.join(REPO, "build", "threads.wasm"), align: 16,
 //     init: (e, c) => e.heap_init(c.heapBase, c.maxBytes), attach: (e, c) => e.heap_attach(c.heapBase),
-//     check: (e) => e.heap_check() }
+//     detach: (e) => e.heap_detach(), check: (e) => e.heap_check() }
 import { DRIVER_TOP, THREADS_MAX_PAGES } from "./build.mjs";
 
 export const PAGE = 65536;

@@ -39,6 +39,7 @@ function importsFor() {
 }
 
 const e = new WebAssembly.Instance(module, importsFor()).exports;
+if (e.__heap_base && e.__heap_base.value < DRIVER_TOP) throw new Error(`${allocatorId}: its data ends at ${e.__heap_base.value}, inside the harness's region (below ${DRIVER_TOP})`);
 const heapBase = e.__heap_base ? Math.ceil(e.__heap_base.value / 65536) * 65536 : DRIVER_TOP;
 const ctx = { control, heapBase, maxBytes, stackTop: STACKS + (index + 1) * STACK_BYTES, worker: index };
 alloc.prepare?.(e, ctx);
@@ -203,6 +204,7 @@ const done = workload === "spin" ? runSpin()
 const end = process.hrtime.bigint();
 times[index * 2] = start;
 times[index * 2 + 1] = end;
+alloc.detach?.(e);
 Atomics.add(sync, 2, 1);
 Atomics.notify(sync, 2);
 let heapCheck = null;
