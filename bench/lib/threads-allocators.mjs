@@ -5,8 +5,9 @@
 //   │ unused │ 64 B for the │ one ring per worker │ per worker: the Wasm  │ one 32 KiB C stack │ allocator's data,
 //   │        │ allocator    │ (producer-consumer) │ driver's ops and slots│ per worker         │ then its heap →
 //
-// A module's static data must sit at or above DRIVER_TOP (asc --memoryBase,
-// wasm-ld --global-base), and must hold no state that changes: with an
+// A module's static data must end below CONTROL or sit at or above
+// DRIVER_TOP (asc --memoryBase, wasm-ld --global-base), and must hold no
+// state that changes: with an
 // imported memory, every instantiation (every worker starting) writes the
 // active data segments again. (wasm-ld's shared-memory modules are the
 // exception: passive segments, written once.)
@@ -15,8 +16,8 @@
 // function gets the instance's exports and a context:
 //   { control, heapBase, maxBytes, stackTop, worker }
 // control: 64 bytes the harness reserves for the allocator's shared words;
-// heapBase: the module's __heap_base rounded up to 64 KiB (DRIVER_TOP if it
-// exports none); maxBytes: how far the heap may grow; stackTop: the top of
+// heapBase: the module's __heap_base rounded up to 64 KiB, or DRIVER_TOP if
+// that is lower (or it exports none); maxBytes: how far the heap may grow; stackTop: the top of
 // this worker's C stack. prepare(e, ctx) runs in every instance first (may be
 // omitted); init(e, ctx) in one instance, attach(e, ctx) in every other one,
 // each returning 0 on success; detach(e) (may be omitted) in every instance
@@ -24,11 +25,11 @@
 // instance after a checked run, once every worker has detached, 0 when the
 // heap is sound; align: the alignment every block must have.
 //
-// A build of ours joins with its module path and calls, e.g. issue 21's:
-//   { id: "wasm-malloc threads", file: path.join(REPO, "build", "threads.wasm"), align: 16,
-//     init: (e, c) => e.heap_init(c.heapBase, c.maxBytes), attach: (e, c) => e.heap_attach(c.heapBase),
-//     detach: (e) => e.heap_detach(), check: (e) => e.heap_check() }
-import { DRIVER_TOP, THREADS_MAX_PAGES } from "./build.mjs";
+// A build of ours joins with its module path and calls: issue 21's threads
+// build is the first entry (when build/threads.wasm exists).
+import fs from "node:fs";
+import path from "node:path";
+import { DRIVER_TOP, REPO, THREADS_MAX_PAGES } from "./build.mjs";
 
 export const PAGE = 65536;
 export const CONTROL = 0x1000;
@@ -56,7 +57,18 @@ export const memoryFor = (minPages) =>
 
 /** The allocators by id, given buildThreadPeers' files (an entry whose file is missing is left out). */
 export function threadAllocators(files) {
+  const threads = path.join(REPO, "build", "threads.wasm");
   const list = [
+    {
+      id: "wasm-malloc threads",
+      file: fs.existsSync(threads) ? threads : null,
+      align: 16,
+      // heap_init(base, limit): limit is the heap's end (docs/threads.md).
+      init: (e, c) => e.heap_init(c.heapBase, c.heapBase + c.maxBytes),
+      attach: (e, c) => e.heap_attach(c.heapBase),
+      detach: (e) => e.heap_detach(),
+      check: (e) => e.heap_check(),
+    },
     {
       id: "TLSF+lock",
       file: files["tlsf-locked"],

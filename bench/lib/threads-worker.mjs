@@ -19,7 +19,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { threadWorkload, workerSeed } from "./threads-workloads.mjs";
 import { packed } from "./workloads.mjs";
-import { CHUNK_OPS, DRIVER_BYTES, DRIVER_REGIONS, MAX_SLOTS, RINGS, RING_BYTES, RING_ENTRIES, RING_HEADER, STACK_BYTES, STACKS } from "./threads-allocators.mjs";
+import { CHUNK_OPS, CONTROL, DRIVER_BYTES, DRIVER_REGIONS, MAX_SLOTS, RINGS, RING_BYTES, RING_ENTRIES, RING_HEADER, STACK_BYTES, STACKS } from "./threads-allocators.mjs";
 import { DRIVER_TOP } from "./build.mjs";
 
 const { registry, files, allocatorId, module, driver, driverModule, memory, sync: syncBuffer, workload, ops, seed, index, workers, check, control, maxBytes } = workerData;
@@ -39,8 +39,10 @@ function importsFor() {
 }
 
 const e = new WebAssembly.Instance(module, importsFor()).exports;
-if (e.__heap_base && e.__heap_base.value < DRIVER_TOP) throw new Error(`${allocatorId}: its data ends at ${e.__heap_base.value}, inside the harness's region (below ${DRIVER_TOP})`);
-const heapBase = e.__heap_base ? Math.ceil(e.__heap_base.value / 65536) * 65536 : DRIVER_TOP;
+// The module's data must end below the harness's words or lie above them (threads-allocators.mjs).
+const dataEnd = e.__heap_base?.value ?? 0;
+if (dataEnd > CONTROL && dataEnd < DRIVER_TOP) throw new Error(`${allocatorId}: its data ends at ${dataEnd}, inside the harness's region [${CONTROL}, ${DRIVER_TOP})`);
+const heapBase = Math.max(DRIVER_TOP, Math.ceil(dataEnd / 65536) * 65536);
 const ctx = { control, heapBase, maxBytes, stackTop: STACKS + (index + 1) * STACK_BYTES, worker: index };
 alloc.prepare?.(e, ctx);
 if (index === 0) {
