@@ -1,9 +1,10 @@
 // The threads benchmark's harness (bench/threads.mjs), on tiny workloads:
 // every allocator of the registry (the locked peers, and issue 21's threads
-// build when build/threads.wasm exists) completes each workload with 2 workers under both
-// drivers, and in a checked run (JS driver) every block it hands out is 16-byte aligned and keeps the pattern its
-// worker wrote until it is freed (by another worker, for pc). The checks are
-// shown to bite on allocators that break them.
+// build when build/threads.wasm exists) completes each workload with 2
+// workers under both drivers, and in a checked run (JS driver) every block it
+// hands out is 16-byte aligned and keeps the pattern its worker wrote until
+// it is freed (by another worker, for pc). The checks are shown to bite on
+// allocators that break them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
