@@ -10,6 +10,13 @@
 // The shared variants put their heap above the driver's region: asc
 // --memoryBase, wasm-ld --global-base (both DRIVER_TOP).
 //
+// The locked peers of the threads benchmark (bench/threads.mjs; buildThreadPeers):
+//   tlsf-locked.wasm      AssemblyScript's TLSF under a lock, --enable threads, shared imported memory
+//   dlmalloc-locked.wasm  wasi-libc's malloc under a lock, -matomics, shared imported memory (skipped without clang)
+//   threads-driver.wasm   the harness's Wasm driver (peers/threads-driver.ts), --enable threads, shared imported memory
+// Both are linked with the same maximum (THREADS_MAX_PAGES) and start their
+// heap above DRIVER_TOP, below which the threads harness keeps its own words.
+//
 // Grow instrumentation: each memory.grow instruction of an AssemblyScript
 // build (ours and the AS peers) is replaced by a call to the import
 // bench.grow, which grows the memory from JS and times it (a text round trip
@@ -59,6 +66,18 @@ async function asc(args) {
   if (error) throw new Error(`asc ${args.join(" ")}: ${error.message}\n${err}`);
 }
 
+/** clang as a child process: resolves { status, output }. */
+function clangJob(cc, args) {
+  return new Promise((resolve) => {
+    let output = "";
+    const child = spawn(cc, args);
+    child.stdout.on("data", (d) => { output += d; });
+    child.stderr.on("data", (d) => { output += d; });
+    child.on("error", (err) => resolve({ status: -1, output: String(err) }));
+    child.on("close", (status) => resolve({ status, output }));
+  });
+}
+
 function which(cmd) {
   const r = spawnSync(cmd, ["--version"], { encoding: "utf8" });
   return r.status === 0 ? r.stdout.split("\n")[0] : null;
@@ -92,14 +111,7 @@ export async function buildPeers(log = () => {}) {
       log(`building ${path.relative(REPO, out)}`);
       fs.rmSync(out, { force: true });
       const args = [...base, ...(shared ? ["-Wl,--import-memory", `-Wl,--global-base=${DRIVER_TOP}`] : []), "-o", out, src];
-      clangJobs.push(new Promise((resolve) => {
-        let output = "";
-        const child = spawn(cc, args);
-        child.stdout.on("data", (d) => { output += d; });
-        child.stderr.on("data", (d) => { output += d; });
-        child.on("error", (err) => resolve({ name, out, status: -1, output: String(err) }));
-        child.on("close", (status) => resolve({ name, out, status, output }));
-      }));
+      clangJobs.push(clangJob(cc, args).then((r) => ({ name, out, ...r })));
     }
   }
 
@@ -147,6 +159,65 @@ export async function buildPeers(log = () => {}) {
     for (const j of built) files[j.name] = j.out;
   }
   return { files, notes, clang };
+}
+
+/** The locked peers' memory maximum (pages): 1 GiB. The harness's shared memory declares the same. */
+export const THREADS_MAX_PAGES = 16384;
+
+/**
+ * Builds the threads benchmark's locked peers when stale; returns { files:
+ * {name: path}, notes } as buildPeers does (dlmalloc-locked is left out, with
+ * a note, when clang or wasi-libc is missing).
+ */
+export async function buildThreadPeers(log = () => {}) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const files = {};
+  const notes = [];
+  const self = fileURLToPath(import.meta.url);
+  {
+    const src = path.join(BENCH, "peers/tlsf-locked.ts");
+    const out = path.join(OUT, "tlsf-locked.wasm");
+    if (stale(out, [src, self])) {
+      log(`building ${path.relative(REPO, out)}`);
+      await asc(["peers/tlsf-locked.ts", "--runtime", "minimal", ...AS_COMMON, "--enable", "threads", ...SHARED,
+        "--sharedMemory", "--maximumMemory", String(THREADS_MAX_PAGES), "-o", path.relative(BENCH, out)]);
+    }
+    files["tlsf-locked"] = out;
+  }
+  {
+    const srcs = ["peers/threads-driver.ts", "peers/driver.ts"].map((f) => path.join(BENCH, f));
+    const out = path.join(OUT, "threads-driver.wasm");
+    if (stale(out, [...srcs, self])) {
+      log(`building ${path.relative(REPO, out)}`);
+      await asc(["peers/threads-driver.ts", "--runtime", "stub", ...AS_COMMON, "--enable", "threads", "--importMemory",
+        "--sharedMemory", "--maximumMemory", String(THREADS_MAX_PAGES), "-o", path.relative(BENCH, out)]);
+    }
+    files["threads-driver"] = out;
+  }
+  const cc = process.env.CLANG ?? "clang";
+  if (!which(cc)) {
+    notes.push("dlmalloc-locked: skipped (clang not found; install clang, lld and wasi-libc to include it)");
+    return { files, notes };
+  }
+  const src = path.join(BENCH, "peers/dlmalloc-locked.c");
+  const out = path.join(OUT, "dlmalloc-locked.wasm");
+  if (stale(out, [src, self])) {
+    log(`building ${path.relative(REPO, out)}`);
+    fs.rmSync(out, { force: true });
+    const sysroot = process.env.WASI_SYSROOT ?? "/usr";
+    // --no-check-features: libc.a has no atomics; why that is safe here is in peers/dlmalloc-locked.c.
+    const link = ["--no-entry", "--strip-all", "--import-memory", "--shared-memory", `--max-memory=${THREADS_MAX_PAGES * 65536}`,
+      "--no-check-features", `--global-base=${DRIVER_TOP}`, "--export=__heap_base", "--export=__stack_pointer"];
+    const { status, output } = await clangJob(cc, ["--target=wasm32-wasi", `--sysroot=${sysroot}`, "-O2", "-matomics", "-mbulk-memory",
+      "-nostartfiles", ...link.map((f) => `-Wl,${f}`), "-o", out, src]);
+    if (status !== 0) {
+      const why = output.trim().split("\n").slice(-3).join(" / ");
+      notes.push(`dlmalloc-locked: skipped (clang failed: ${why}; is wasi-libc installed under ${sysroot}?)`);
+      return { files, notes };
+    }
+  }
+  files["dlmalloc-locked"] = out;
+  return { files, notes };
 }
 
 /**

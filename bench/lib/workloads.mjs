@@ -28,8 +28,8 @@ export function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const uniform = (rand, lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
-const logUniform = (rand, lo, hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + rand() * (Math.log(hi + 1) - Math.log(lo)))));
+export const uniform = (rand, lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+export const logUniform = (rand, lo, hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + rand() * (Math.log(hi + 1) - Math.log(lo)))));
 
 // ── The stream builder ──────────────────────────────────────────────────────
 /**
