@@ -6,8 +6,11 @@
 // machine move by ±25%. V8's hash and random seeds are fixed: left random,
 // they moved a figure by up to 5% between runs of one module (amptjp-bal:
 // 209 and 213 on one build, 223 and 232 on the same code with its functions
-// in another order); fixed, two runs agree within 1. Needs valgrind; slow
-// (about a minute per figure).
+// in another order); fixed, two runs agree within 1 on the synthetic workloads
+// and the CS:APP traces. On the real programs' traces they do not: the same
+// binary and trace gave cc1-pngtest on dlmalloc 196, 4 and 152 instructions
+// per operation in three runs (xmllint-mime 235, 187, 187), so no figure of
+// those is published from it. Needs valgrind; slow (about a minute per figure).
 //
 //   node bench/instructions.mjs WORKLOAD FILE.wasm...      (after npm run bench built the peers)
 //   e.g. node bench/instructions.mjs cccp-bal.rep build/embed.wasm bench/build/tlsf-shared.wasm
