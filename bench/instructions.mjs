@@ -17,8 +17,9 @@
 //        node bench/instructions.mjs cc1-pngtest build/embed.wasm bench/build/dlmalloc-shared.wasm
 //   (WORKLOAD: s1…s5r, a CS:APP trace's file name, or a real trace's name: traces/real/)
 //
-// Our builds need the `embed` target (the memory is imported); the peers'
-// `-shared` builds in bench/build/. The driver's own cost is what
+// Our builds need the `embed` target (the memory is imported), or the
+// `threads` target (a shared memory: run by bench/build/threads-driver.wasm,
+// the same loop); the peers' `-shared` builds in bench/build/. The driver's own cost is what
 // bench/build/bump-shared.wasm measures.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -42,17 +43,34 @@ function workload(name) {
   return traceWorkload(path.join(dir, name), 200000);
 }
 
+/** Does `module` import a shared memory? (Only then does it link over one.) */
+function importsSharedMemory(module) {
+  const env = { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) };
+  for (const imp of WebAssembly.Module.imports(module)) if (imp.module === "env" && imp.kind === "function") env[imp.name] = () => {};
+  try {
+    new WebAssembly.Instance(module, { env, bench: { grow: () => -1 } });
+    return true;
+  } catch (error) {
+    if (error instanceof WebAssembly.LinkError) return false;
+    throw error;
+  }
+}
+
 /** The child: run `passes` passes of the workload through the Wasm driver. */
 function child(file, name, passes) {
   const w = workload(name);
   const bytes = fs.readFileSync(file);
-  const memory = new WebAssembly.Memory({ initial: Math.max(DRIVER_TOP / 65536, importedMemoryPages(bytes)) });
+  const initial = Math.max(DRIVER_TOP / 65536, importedMemoryPages(bytes));
   const module = new WebAssembly.Module(bytes);
+  // A build over a shared memory (the threads build) links only to one, and is driven by the
+  // threads benchmark's driver, which imports a shared memory too (the same loop as driver.ts).
+  const shared = importsSharedMemory(module);
+  const memory = new WebAssembly.Memory(shared ? { initial, maximum: 16384, shared: true } : { initial });
   const env = { memory };
   for (const imp of WebAssembly.Module.imports(module)) if (imp.module === "env" && imp.kind === "function") env[imp.name] = () => {};
   const e = new WebAssembly.Instance(module, { env, bench: { grow: (p) => memory.grow(p) } }).exports;
   if (e.heap_init_with && e.heap_init_with(DRIVER_TOP, 0, LAYOUT.POLICY_DEFAULT, 0) !== 0) throw new Error("heap_init_with failed");
-  const driver = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(path.join(OUT, "driver.wasm"))), {
+  const driver = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(path.join(OUT, shared ? "threads-driver.wasm" : "driver.wasm"))), {
     env: { memory }, alloc: { malloc: e.malloc, free: e.free, realloc: e.realloc },
   }).exports;
   const ops = packed(w);

@@ -27,10 +27,14 @@ export function lockSetWait(allowed: bool): void { mayWait = allowed; }
 
 @inline function lockWord(): usize { return shared() + S_LOCK; }
 
-export function lockAcquire(): void {
+/** Take the lock: one compare-and-swap when it is free (inlined into each export), else lockContended. */
+@inline export function lockAcquire(): void {
   if (!THREADS) return;
+  if (atomic.cmpxchg<u32>(lockWord(), 0, 1) != 0) lockContended();
+}
+
+function lockContended(): void {
   let at = lockWord();
-  if (atomic.cmpxchg<u32>(at, 0, 1) == 0) return;
   for (let i = 0; i < SPIN_ROUNDS; i++) {
     if (atomic.load<u32>(at) == 0 && atomic.cmpxchg<u32>(at, 0, 1) == 0) return;
   }
@@ -43,7 +47,8 @@ export function lockAcquire(): void {
   while (atomic.xchg<u32>(at, 2) != 0) memory.atomic.wait32(at, 2, -1);
 }
 
-export function lockRelease(): void {
+/** Let the lock go; wake one sleeper if any may wait. */
+@inline export function lockRelease(): void {
   if (!THREADS) return;
   let at = lockWord();
   if (atomic.xchg<u32>(at, 0) == 2) atomic.notify(at, 1);
