@@ -1,58 +1,106 @@
 // wasm-malloc for threads: the entry of the `threads` build (build/threads.wasm).
 //
 // Each thread instantiates this module over one shared memory (env.memory,
-// shared); module globals are the instance's own, the heap lives in the
-// memory. One instance sets the heap up (heap_init), every other joins it
-// (heap_attach), and each call into the heap runs under the heap's lock
-// (base/lock.ts), so a block freed by any thread goes back where it belongs.
+// shared); module globals are the instance's own, the heaps live in the
+// memory. One instance sets the memory up (heap_init, with heap 1), every
+// other joins it with a heap of its own (heap_attach; api/heaps.ts):
 //
-//   thread 1: instance ─┐
-//   thread 2: instance ─┼── lock ──> heap state (per-heap part, shared part) ──> pages
-//   thread n: instance ─┘            in the shared memory
+//   thread 1: instance ── heap 1 ─┐  no lock: its own slab spans, quick lists,
+//   thread 2: instance ── heap 2 ─┤  segments, counters
+//   thread n: instance ── heap n ─┘
+//                  │ pages, large runs, growth: under the page layer's lock (base/lock.ts)
+//                  ▼
+//   shared memory: page map (each page's kind and owning heap), start map, free page runs
 //
-// One lock for the whole heap: calls from different threads take turns.
-// The inspection exports (walk, free lists, page map) do not take it: a host
-// takes it around a whole inspection with heap_lock / heap_unlock, or inspects
-// while the other threads are quiet.
+// A call on this thread's own blocks runs as in a single thread. A block of
+// another heap is claimed and handed to its owner (api/remote.ts), which
+// takes it back at its next malloc. Large runs and pages no heap owns are
+// the page layer's: those calls hold its lock.
+//
+// The inspection exports read the memory without a lock: walk and check
+// while the other threads are quiet, or hold heap_lock around them (which
+// keeps pages from moving between heaps, not blocks within one).
 
 import {
   malloc as heapMalloc, free as heapFree, calloc as heapCalloc, realloc as heapRealloc,
   aligned_alloc as heapAlignedAlloc, posix_memalign as heapPosixMemalign, malloc_usable_size as heapUsableSize,
-  malloc_name as heapName, heap_init_with as heapInitWith, heap_check as heapCheck,
+  malloc_name as heapName, heap_init_with as heapInitWith,
 } from "./index";
-import { heap, setHeap } from "./base/state";
+import { PAGE_BITS, PAGE_HEAP, PAGE_SLAB, ALIGN_MASK } from "./base/constants";
+import { heap, heapAt, setHeap, statGet, H_INDEX, MAX_HEAPS, STAT_COUNT } from "./base/state";
 import { heapAttach } from "./api/init";
-import { lockAcquire, lockRelease, lockSetWait } from "./base/lock";
+import { heapsLeave } from "./api/heaps";
+import { remoteFree, remoteRealloc, remoteUsable, inboxWaiting, drainInbox, drainAbandoned } from "./api/remote";
+import { lockAcquire, lockRelease, lockSetWait, pagesLock, pagesUnlock } from "./base/lock";
+import { pageEntry, OWNER_SHIFT } from "./pages/pagemap";
+import { heapCheck } from "./inspect/check";
+import { OP_USABLE_SIZE, OP_NAME, wasm_malloc_named } from "./base/report";
 
-// ── The C API, under the lock ───────────────────────────────────────────────
-// (Before heap_init / heap_attach there is no lock to take: the calls report
-// ERR_NOT_INITIALIZED, as in the embed build.)
-@inline function enter(): bool { if (heap == 0) return false; lockAcquire(); return true; }
-@inline function leave(locked: bool): void { if (locked) lockRelease(); }
+/** Where a pointer's block belongs (whereOf). */
+const MINE: u32 = 0;      // this heap's page (or no heap yet: the C API reports it)
+const REMOTE: u32 = 1;    // another heap's boundary-tag or slab page: `whereKind`, `whereIndex`
+const SHARED: u32 = 2;    // a page no heap owns (large runs, free pages, ...): under the page lock
+let whereKind: u8 = 0;
+let whereIndex: u32 = 0;
 
+@inline function whereOf(ptr: usize): u32 {
+  if (heap == 0) return MINE;
+  let entry = <u32>pageEntry(<u32>(ptr >>> PAGE_BITS));
+  let kind = <u8>(entry & 7);
+  if (kind != PAGE_HEAP && kind != PAGE_SLAB) return SHARED;
+  let index = entry >> OWNER_SHIFT;
+  // (A misaligned pointer goes to this heap's checks, which report it.)
+  if (index == load<u32>(heap, H_INDEX) || (ptr & ALIGN_MASK) != 0) return MINE;
+  whereKind = kind;
+  whereIndex = index;
+  return REMOTE;
+}
+
+// ── The C API ───────────────────────────────────────────────────────────────
 export function malloc(size: usize): usize {
-  let locked = enter(); let p = heapMalloc(size); leave(locked); return p;
+  if (heap != 0 && inboxWaiting()) drainInbox();
+  return heapMalloc(size);
 }
 export function free(ptr: usize): void {
-  let locked = enter(); heapFree(ptr); leave(locked);
+  let where = whereOf(ptr);
+  if (where == MINE) heapFree(ptr);
+  else if (where == REMOTE) remoteFree(ptr, whereKind, whereIndex);
+  else { pagesLock(); heapFree(ptr); pagesUnlock(); }
 }
 export function calloc(count: usize, size: usize): usize {
-  let locked = enter(); let p = heapCalloc(count, size); leave(locked); return p;
+  if (heap != 0 && inboxWaiting()) drainInbox();
+  return heapCalloc(count, size);
 }
 export function realloc(ptr: usize, size: usize): usize {
-  let locked = enter(); let p = heapRealloc(ptr, size); leave(locked); return p;
+  if (heap != 0 && inboxWaiting()) drainInbox();
+  let where = ptr == 0 ? MINE : whereOf(ptr);
+  if (where == MINE) return heapRealloc(ptr, size);
+  if (where == REMOTE) return remoteRealloc(ptr, size, whereKind, whereIndex);
+  pagesLock(); let p = heapRealloc(ptr, size); pagesUnlock(); return p;
 }
 export function aligned_alloc(align: usize, size: usize): usize {
-  let locked = enter(); let p = heapAlignedAlloc(align, size); leave(locked); return p;
+  if (heap != 0 && inboxWaiting()) drainInbox();
+  return heapAlignedAlloc(align, size);
 }
 export function posix_memalign(out: usize, align: usize, size: usize): i32 {
-  let locked = enter(); let status = heapPosixMemalign(out, align, size); leave(locked); return status;
+  if (heap != 0 && inboxWaiting()) drainInbox();
+  return heapPosixMemalign(out, align, size);
 }
 export function malloc_usable_size(ptr: usize): usize {
-  let locked = enter(); let n = heapUsableSize(ptr); leave(locked); return n;
+  let where = ptr == 0 ? MINE : whereOf(ptr);
+  if (where == MINE) return heapUsableSize(ptr);
+  if (where == REMOTE) return remoteUsable(ptr, whereKind, OP_USABLE_SIZE);
+  pagesLock(); let n = heapUsableSize(ptr); pagesUnlock(); return n;
 }
 export function malloc_name(ptr: usize, label: usize, length: usize): i32 {
-  let locked = enter(); let status = heapName(ptr, label, length); leave(locked); return status;
+  let where = ptr == 0 ? MINE : whereOf(ptr);
+  if (where == MINE) return heapName(ptr, label, length);
+  if (where == REMOTE) {
+    if (remoteUsable(ptr, whereKind, OP_NAME) == 0) return -1;
+    wasm_malloc_named(ptr, label, length);
+    return 0;
+  }
+  pagesLock(); let status = heapName(ptr, label, length); pagesUnlock(); return status;
 }
 
 // ── Set-up ──────────────────────────────────────────────────────────────────
@@ -67,31 +115,89 @@ export function heap_init_with(base: usize, limit: usize, policy: u32, options: 
   return heapInitWith(base, limit, policy, options);
 }
 /**
- * Join the heap another instance set up at `base`: 0, HEAP_INIT_ALREADY (-1)
- * if this instance has a heap, HEAP_INIT_NOT_FOUND (-6) if none is there yet.
+ * Join the memory another instance set up at `base`, with a heap of this
+ * thread's own: 0, HEAP_INIT_ALREADY (-1) if this instance has a heap,
+ * HEAP_INIT_NO_ROOM (-3) if no page holds a new heap, HEAP_INIT_NOT_FOUND
+ * (-6) if none is set up there yet, HEAP_INIT_TOO_MANY (-7) if 31 heaps are
+ * attached already.
  */
-export function heap_attach(base: usize): i32 { return heapAttach(base); }
+export function heap_attach(base: usize): i32 {
+  let code = heapAttach(base);
+  if (code == 0) drainInbox(); // (a heap taken over: blocks freed into it since)
+  return code;
+}
 /**
- * This thread is done with the heap (it exits): the instance lets go of it.
- * Its blocks stay valid, and any thread may free them. 0; -1 if it had none.
+ * This thread is done (it exits): its heap is left, with its blocks, for the
+ * next thread that attaches. The blocks stay valid, and any thread may free
+ * them. 0; -1 if the instance had no heap.
  */
 export function heap_detach(): i32 {
   if (heap == 0) return -1;
-  setHeap(0);
+  drainInbox();
+  // A block pushed after that, while the heap still looked attached, is taken back here.
+  drainAbandoned(heapsLeave());
   return 0;
 }
 /** 0 if may sleep on the lock (the default), else spin: a browser's main thread passes 0. */
 export function heap_set_wait(allowed: u32): void { lockSetWait(allowed != 0); }
-/** Hold the heap's lock (for a whole inspection), and let it go. Calls into the heap from this instance in between would wait forever. */
+/**
+ * Hold the page layer's lock (around a whole inspection), and let it go: no
+ * page changes hands meanwhile. Calls from this instance in between that
+ * need pages would wait forever.
+ */
 export function heap_lock(): void { if (heap != 0) lockAcquire(); }
 export function heap_unlock(): void { if (heap != 0) lockRelease(); }
 
-/** The heap check, under the lock: 0 = every invariant holds, else a CHECK_* code. */
+/**
+ * The heap check over every heap, while the other threads are quiet: blocks
+ * waiting in any heap's inbox are taken back first (each heap's own, as its
+ * thread would), then every invariant of every heap and of the shared state
+ * is checked. 0, or a CHECK_* code.
+ */
 export function heap_check(): u32 {
-  let locked = enter(); let code = heapCheck(); leave(locked); return code;
+  if (heap == 0) return 0;
+  pagesLock();
+  let own = heap;
+  for (let i: u32 = 1; i <= MAX_HEAPS; i++) {
+    let at = heapAt(i);
+    if (at == 0) continue;
+    setHeap(at);
+    drainInbox();
+  }
+  setHeap(own);
+  let code = heapCheck();
+  pagesUnlock();
+  return code;
 }
 
+/** Statistic `id` (as heap_stat) summed over every heap of the memory; read while the other threads are quiet. */
+export function heap_stat_all(id: u32): f64 {
+  if (heap == 0 || id >= STAT_COUNT) return 0;
+  let own = heap;
+  let sum: u64 = 0;
+  for (let i: u32 = 1; i <= MAX_HEAPS; i++) {
+    let at = heapAt(i);
+    if (at == 0) continue;
+    setHeap(at);
+    sum += statGet(id);
+  }
+  setHeap(own);
+  return <f64>sum;
+}
+
+/** Heaps the memory holds (attached or left by a thread that detached). */
+export function heap_count(): u32 {
+  if (heap == 0) return 0;
+  let n: u32 = 0;
+  for (let i: u32 = 1; i <= MAX_HEAPS; i++) if (heapAt(i) != 0) n++;
+  return n;
+}
+
+/** The index of this thread's heap (1 … 31; the owner the walk names), 0 without one. */
+export function heap_index(): u32 { return heap == 0 ? 0 : load<u32>(heap, H_INDEX); }
+
 // ── Inspection (no lock: see above) ─────────────────────────────────────────
+export { walk_owner } from "./inspect/walk";
 export {
   heap_configure, heap_set_quarantine, heap_start, heap_base, heap_top, heap_policy, heap_options, heap_max_pages,
   heap_base_page, heap_stat, heap_check_address, page_kind, walk_first, walk_end, walk_entry, free_list_count,

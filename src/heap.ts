@@ -31,7 +31,7 @@ export interface HeapOptions {
   maxMemory?: number;
   /**
    * A heap over a new shared memory (build/threads.wasm), for threads: workers join it
-   * with `Heap.join(heap.memory)`, and every call takes the heap's lock (README, Threads).
+   * with `Heap.join(heap.memory)`, each with a heap of its own (README, Threads).
    */
   shared?: boolean;
   /**
@@ -115,6 +115,8 @@ export interface Block {
   name?: string;
   /** Checked build: freed by the program, held in quarantine (poisoned) before reuse. */
   quarantined?: boolean;
+  /** Threads build: the index of the heap (one per thread) whose page holds it; 0 on a page no heap owns (large runs, free pages). */
+  owner?: number;
 }
 
 export interface HeapStats {
@@ -315,6 +317,8 @@ export class Heap {
       : (await loadAllocator(options.wasm ?? buildUrl("threads"), hooks, memory)).exports;
     if (!exports.heap_attach) throw new TypeError("Heap.join: the module has no heap_attach: pass the threads build (build/threads.wasm)");
     const status = exports.heap_attach(exports.heap_base());
+    if (status === -7) throw new RangeError("Heap.join: 31 threads have a heap in this memory already (the most it holds); detach one first");
+    if (status === -3) throw new RangeError("Heap.join: the memory has no page left for this thread's heap (its maximum is reached); free memory or allow more");
     if (status !== 0) {
       throw new Error(`Heap.join: no heap has been set up in this memory at ${exports.heap_base()} (heap_attach returned ${status}); ` +
         "make it first in one thread with Heap.create({ shared: true }) and pass that heap's memory");
@@ -690,6 +694,7 @@ export class Heap {
       const entry: Omit<Block, "payload" | "name"> = {
         address: g("walk_address"), pointer: g("walk_payload"), size: g("walk_size"), usable: g("walk_usable"),
         state: STATE_NAMES.get(g("walk_state")) ?? "metadata", layer: LAYER_NAMES.get(g("walk_layer")) ?? "state",
+        ...(e.walk_owner ? { owner: g("walk_owner") } : {}),
       };
       yield entry;
       before = entry;

@@ -50,3 +50,28 @@ test("the shared entry points refuse what does not fit", async () => {
   joined.detach();
   assert.throws(() => joined.detach(), /detached already/);
 });
+
+test("each thread's heap is its own: walk() names every block's owner; the 32nd heap is refused", async () => {
+  const heap = await Heap.create({ shared: true });
+  const other = await Heap.join(heap.memory); // (a second instance: a thread of its own, here the same one)
+  const a = heap.malloc(40), b = other.malloc(40), c = other.malloc(3000);
+  const owners = new Map(heap.walk().filter((x) => x.pointer).map((x) => [x.pointer, x.owner]));
+  assert.equal(owners.get(a), 1);
+  assert.equal(owners.get(b), 2);
+  assert.equal(owners.get(c), 2);
+  // Freed by the other thread: claimed, then taken back by its heap (a second free is reported).
+  heap.free(b);
+  assert.equal(heap.check(), undefined);
+  assert.throws(() => other.usableSize(b), /double-free/, "b is free: its owner took it back");
+  assert.throws(() => heap.free(b), /double-free/, "a second free from the other thread");
+  heap.free(c);
+  other.free(a);
+  assert.equal(heap.check(), undefined);
+  const joined = [];
+  for (let i = 0; i < 29; i++) joined.push(await Heap.join(heap.memory));
+  await assert.rejects(Heap.join(heap.memory), /31 threads have a heap/);
+  joined.pop().detach();
+  joined.push(await Heap.join(heap.memory)); // a detached thread's heap is taken over
+  for (const j of joined) j.detach();
+  assert.equal(heap.check(), undefined);
+});

@@ -27,7 +27,8 @@ function mainInstance(limit = 0, maxPages = 16384) {
 /** Run `count` workers of `ops` operations each over `main`'s heap; their results, in order. */
 async function runWorkers(main, { count, ops, seed, capped = false, leaveLive = 3 }) {
   const channels = Array.from({ length: count }, () => new MessageChannel());
-  const doneFlag = new SharedArrayBuffer(4);
+  const doneFlag = new SharedArrayBuffer(8); // [0]: every thread's ops done; [1]: every thread attached
+  let attached = 0;
   const results = [];
   let opsDone = 0;
   const workers = channels.map((_, i) => {
@@ -41,6 +42,11 @@ async function runWorkers(main, { count, ops, seed, capped = false, leaveLive = 
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
     w.on("error", reject);
     w.on("message", (m) => {
+      if (m.type === "attached" && ++attached === count) {
+        const flag = new Int32Array(doneFlag);
+        Atomics.store(flag, 1, 1);
+        Atomics.notify(flag, 1);
+      }
       if (m.type === "ops-done" && ++opsDone === count) {
         const flag = new Int32Array(doneFlag);
         Atomics.store(flag, 0, 1);
@@ -76,7 +82,8 @@ test("threads: workers share one heap; remote frees, detached threads' blocks fr
   }
   assert.deepEqual(main.errors, []);
   assert.equal(main.e.heap_check(), 0, `seed ${seed}: heap_check`);
-  assert.equal(main.e.heap_stat(2), 0, "no block is live"); // STAT_LIVE
+  assert.equal(main.e.heap_count(), 4, "a heap per thread: the main thread's and three workers'");
+  assert.equal(main.e.heap_stat_all(2), 0, "no block is live in any heap"); // STAT_LIVE
 });
 
 test("threads: a double free across threads is reported and changes nothing", async () => {
@@ -115,5 +122,5 @@ test("threads: under a memory cap, out of memory is 0 in every thread and nothin
   }
   assert.ok(results.some((r) => r.failed > 0), `seed ${seed}: the cap was never reached`);
   assert.equal(main.e.heap_check(), 0, `seed ${seed}: heap_check`);
-  assert.equal(main.e.heap_stat(2), 0);
+  assert.equal(main.e.heap_stat_all(2), 0);
 });

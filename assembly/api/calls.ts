@@ -12,13 +12,13 @@
 // The checked build wraps these functions (api/guard.ts); nothing here knows
 // of it.
 
-import { UNCHECKED, ALIGN_MASK, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, PAGE_FREE, PAGE_META, PAGE_SLAB } from "../base/constants";
+import { UNCHECKED, ALIGN_MASK, PAGE_BITS, MAX_REQUEST, MAX_ALIGNMENT, PAGE_FREE, PAGE_META, PAGE_SLAB, PAGE_HEAP, THREADS } from "../base/constants";
 import {
-  heap, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED,
+  heap, heapAt, HEAP_PART_SIZE, statAdd, countAlloc, countFree, STAT_FREES, STAT_CALLOCS, STAT_REALLOCS, STAT_ALIGNED,
   STAT_FAILED, STAT_REALLOC_IN_PLACE,
 } from "../base/state";
 import { report, OP_FREE, OP_REALLOC, OP_USABLE_SIZE, OP_NAME, wasm_malloc_named } from "../base/report";
-import { pageKind } from "../pages/pagemap";
+import { pageKind, pageOwner } from "../pages/pagemap";
 import { startsHolds } from "../blocks/starts";
 import { foundOwner, foundIndex, foundBlock, foundSize, allocUsable, slabSlotLive } from "../engines/pointers";
 import { HEAP_STATE_SIZE, allocate, allocateAligned, classify, ownNew, usable, release, resizeInPlace, freeFast } from "../engines/engine";
@@ -174,6 +174,12 @@ function writableOut(out: usize): bool {
   if (out == 0 || (out & 3) != 0 || <u64>out + 4 > (<u64>memory.size() << PAGE_BITS)) return false;
   if ((out >= heap && out < heap + HEAP_STATE_SIZE) || startsHolds(out, 4)) return false;
   let kind = pageKind(<u32>(out >>> PAGE_BITS));
+  if (THREADS && kind == PAGE_HEAP) {
+    // Any heap's state: the first's (both parts) or another's, opening a page of its own.
+    let owner = pageOwner(<u32>(out >>> PAGE_BITS));
+    let state = heapAt(owner);
+    if (state != 0 && out >= state && out < state + (owner == 1 ? HEAP_STATE_SIZE : HEAP_PART_SIZE)) return false;
+  }
   if (kind == PAGE_FREE || kind == PAGE_META) return false;
   if (kind == PAGE_SLAB) return slabSlotLive(out);
   return true;

@@ -14,12 +14,13 @@ import {
 } from "../base/constants";
 import { linkHeapAt, linkPolicy, linkOptions, linkMaxBytes } from "../base/link-config";
 import {
-  heap, setHeap, HEAP_MAGIC, SHARED_AT, S_MAGIC, H_POLICY, H_OPTIONS, S_MAX_PAGES, S_TOP, S_BASE_PAGE,
+  heap, setHeap, setShared, HEAP_MAGIC, SHARED_AT, S_MAGIC, H_POLICY, H_OPTIONS, S_MAX_PAGES, S_TOP, S_BASE_PAGE,
   S_PAGE_MAP, S_PAGE_MAP_CAP, S_INLINE_MAP, INLINE_MAP_ENTRIES, H_QUARANTINE_LIMIT,
 } from "../base/state";
 import { report, ERR_NOT_INITIALIZED, REASON_NONE, OP_MALLOC } from "../base/report";
 import { setPageKinds } from "../pages/pagemap";
-import { pagesRelease, pagesAllowGrowth, GROWTH_NONE } from "../pages/pages";
+import { pagesRelease, pagesAllowGrowth, pagesThreadsSetUp, GROWTH_NONE } from "../pages/pages";
+import { heapsFirst, heapsJoin } from "./heaps";
 import { segmentInit } from "../blocks/medium";
 import { HEAP_STATE_SIZE, SEGMENT0_RESERVED, engineSetUp, engineSegment0Ready } from "../engines/engine";
 
@@ -40,6 +41,8 @@ export const HEAP_INIT_BAD_RANGE: i32 = -4;
 export const HEAP_INIT_IN_USE: i32 = -5;
 /** heap_attach (threads build): no heap has been set up at base (heap_init it first, from one instance). */
 export const HEAP_INIT_NOT_FOUND: i32 = -6;
+/** heap_attach (threads build): MAX_HEAPS heaps are attached already (api/heaps.ts). */
+export const HEAP_INIT_TOO_MANY: i32 = -7;
 
 /** Where a heap asked for at `base` starts: 16-aligned up, and never at 0 (the null pointer: a heap at 0 would read as no heap). */
 @inline function heapAddress(base: usize): u64 {
@@ -96,6 +99,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   let at = <usize>start;
   let sh = at + SHARED_AT;
   setHeap(at);
+  if (THREADS) setShared(sh);
   memory.fill(at, 0, HEAP_STATE_SIZE);
   store<u32>(at, policy < POLICY_COUNT ? policy : POLICY_DEFAULT, H_POLICY);
   store<u32>(at, options, H_OPTIONS);
@@ -112,6 +116,7 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   let segmentStart = at + HEAP_STATE_SIZE;
   let segmentEnd = <usize>needPages << PAGE_BITS;
   store<u32>(sh, <u32>segmentEnd, S_TOP);
+  if (THREADS) heapsFirst(); // (heap 1: its index goes into its pages' map entries)
   setPageKinds(basePage, needPages - basePage, PAGE_HEAP);
   segmentInit(segmentStart, segmentEnd);
   // Memory present beyond what we asked for (an embedder's initial pages),
@@ -124,22 +129,26 @@ export function heapSetup(base: usize, policy: u32, options: u32, maxBytes: u64)
   }
   // (Room was made above for what the engine puts in segment 0.)
   if (!engineSegment0Ready()) { setHeap(0); return false; }
+  // Threads build: the page map and the start map in pages of their own, never moved.
+  if (THREADS && !pagesThreadsSetUp()) { setHeap(0); return false; }
   if (THREADS) atomic.store<u32>(sh + S_MAGIC, HEAP_MAGIC);
   else store<u32>(sh, HEAP_MAGIC, S_MAGIC);
   return true;
 }
 
 /**
- * heap_attach (threads build): use the heap another instance set up at
- * `base` over this shared memory. A HEAP_INIT_* code; changes nothing on
- * failure.
+ * heap_attach (threads build): join the heaps another instance set up at
+ * `base` over this shared memory, with a heap of this thread's own
+ * (api/heaps.ts). A HEAP_INIT_* code; the instance is unchanged on failure.
  */
 export function heapAttach(base: usize): i32 {
   if (heap != 0) return HEAP_INIT_ALREADY;
   let at = heapAddress(base);
   if (!heapFoundAt(at)) return HEAP_INIT_NOT_FOUND;
-  setHeap(<usize>at);
-  return HEAP_INIT_OK;
+  setShared(<usize>at + SHARED_AT);
+  let code = heapsJoin();
+  if (code != HEAP_INIT_OK) setShared(0);
+  return code;
 }
 
 /**

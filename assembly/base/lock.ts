@@ -1,8 +1,9 @@
-// The heap lock of the threads build: one word of the shared part (S_LOCK).
+// The page layer's lock in the threads build: one word of the shared part (S_LOCK).
 //
-// Every instance over a shared memory (one per thread) takes it around each
-// call into the heap, so the heap's code runs as in a single thread. A mutex
-// of three states, after Drepper's "Futexes are tricky":
+// Each thread allocates from its own heap without a lock; what the heaps
+// share, the page layer (free page runs, the page map, growth, large runs)
+// and the heap registry, is used under this one. A mutex of three states,
+// after Drepper's "Futexes are tricky":
 //
 //   0  free
 //   1  held, nobody waiting          acquire: cmpxchg 0 -> 1 (the fast path)
@@ -52,4 +53,21 @@ function lockContended(): void {
   if (!THREADS) return;
   let at = lockWord();
   if (atomic.xchg<u32>(at, 0) == 2) atomic.notify(at, 1);
+}
+
+/** How many pagesLock calls of this instance are open (the lock is taken by the first). */
+let depth: u32 = 0;
+
+/**
+ * Hold the page layer's lock around a step that takes or gives pages. It
+ * nests: a layer's step (a segment grown and marked) wraps page-layer calls
+ * that lock too. Nothing in the builds without threads.
+ */
+@inline export function pagesLock(): void {
+  if (!THREADS) return;
+  if (depth++ == 0) lockAcquire();
+}
+@inline export function pagesUnlock(): void {
+  if (!THREADS) return;
+  if (--depth == 0) lockRelease();
 }

@@ -36,8 +36,13 @@
 //   +2072 u32  quick[258]      quick list heads, by block size 16·i (i ≤ 257; 0 unused)
 //   +3104 u32  smallLive[258]  live boundary-tag blocks of size 16·i (i ≤ 257)
 //   +4136 u32  freeSpans       first free slab span (slab.ts), 0 = none
-//   +4140 u32×2 (unused: keeps the state a multiple of 16 bytes)
-// ╘═════════════════════════ 4148 bytes ═════════════════════════╛
+//   +4140 u32  index           threads build: this heap's number, 1 … MAX_HEAPS, the owner
+//                              bits of its pages' map entries (pagemap.ts); 0 elsewhere
+//   +4144 u32  inbox           threads build: blocks other threads freed, for this heap to
+//                              take back (api/remote.ts); 0 elsewhere
+//   +4148 u32  attached        threads build: HEAP_ATTACHED, HEAP_ABANDONED or HEAP_BUSY
+//                              (api/heaps.ts); the part ends at +4160
+// ╘═══════════ 4148 bytes (4160 in the threads build) ═══════════╛
 // ╒════ Shared part (at shared() = heap + SHARED_AT = heap + 4148) ════╕
 //   +0    u32  magic           HEAP_MAGIC once set up
 //   +4    u32  maxPages        memory may not grow past this many pages
@@ -49,16 +54,26 @@
 //   +28   u32  starts          start map: payload of its block, 0 = none yet (starts.ts)
 //   +32   u32  startsBias      its address less (heap base >> 7)
 //   +36   u32  startsEnd       first payload address it does not cover
-//   +40   u32  lock            threads build: the heap's lock (base/lock.ts); 0 elsewhere
-//   +44   u8   inlineMap[512]  page map for the first 32 MiB
-// ╘═════════════════════════ 556 bytes ══════════════════════════╛
+//   +40   u32  lock            threads build: the page layer's lock (base/lock.ts); 0 elsewhere
+//   +44   u8   inlineMap[512]  page map for the first 32 MiB (the threads build keeps it
+//                              on a META page from the start: it never moves there)
+//   threads build only:
+//   +556  u32  heaps[32]       each heap's per-heap part by its index (0: none; [0] unused)
+//   +684  u32  startBits[512]  the start map (starts.ts): the META page holding the bits
+//                              of each 8 MiB of memory, by address >> 23 (0: none yet)
+// ╘═══════════ 556 bytes (2736 in the threads build) ════════════╛
 //   +4704 (H_ENGINE) the engine's own state, per heap (engines/engine.ts,
 //         ENGINE_STATE_BYTES: the buddy engine's lists, 64 bytes; none in
 //         the standard engine)
-// In all: 4704 bytes (4768 in the buddy build), a multiple of 16, so
-// segment 0's blocks start 16-aligned.
+// In all: 4704 bytes (4768 in the buddy build, 6896 in the threads build), a
+// multiple of 16, so segment 0's blocks start 16-aligned.
+//
+// The threads build has a heap per thread (api/heaps.ts): the first heap's
+// state is both parts as above; every other heap's is a per-heap part alone,
+// at the start of a page of its own, segment 0 right after it. There the
+// shared part is not at a constant offset from `heap`: `sharedAt` holds it.
 
-import { QUICK_MAX, SMALL } from "./constants";
+import { QUICK_MAX, SMALL, THREADS } from "./constants";
 
 export const HEAP_MAGIC: u32 = 0x6D616C63; // "malc"
 
@@ -76,8 +91,15 @@ export const S_STARTS_END: u32 = 36;
 export const S_LOCK: u32 = 40;
 export const S_INLINE_MAP: u32 = 44;          // offset of the inline page map: the shared part's scalars lie below it
 export const INLINE_MAP_ENTRIES: u32 = 512;
+/** Threads build: the heaps by index (MAX_HEAPS + 1 words, [0] unused). */
+export const S_HEAPS: u32 = S_INLINE_MAP + INLINE_MAP_ENTRIES; // 556
+/** Most heaps a threads build's memory holds (5 owner bits in a page-map entry, 0 meaning none). */
+export const MAX_HEAPS: u32 = 31;
+/** Threads build: the start map's directory, one META page address per 8 MiB of memory. */
+export const S_START_BITS: u32 = S_HEAPS + (MAX_HEAPS + 1) * 4; // 684
+export const START_BITS_REGIONS: u32 = 512;
 /** Bytes of the shared part. */
-export const SHARED_STATE_SIZE: u32 = S_INLINE_MAP + INLINE_MAP_ENTRIES; // 556
+export const SHARED_STATE_SIZE: u32 = THREADS ? S_START_BITS + START_BITS_REGIONS * 4 + 4 : S_INLINE_MAP + INLINE_MAP_ENTRIES; // 2736 : 556
 
 // ── The per-heap part ───────────────────────────────────────────────────────
 export const H_POLICY: u32 = 0;
@@ -106,19 +128,26 @@ export const H_SMALL_LIVE: u32 = H_QUICK + (SIZE_ENTRIES << 2);    // 3104
 export const SMALL_LIVE_MAX: u32 = QUICK_MAX; // block sizes counted in smallLive
 /** The per-heap part's fields (without the engine's state). */
 export const H_FREE_SPANS: u32 = H_SMALL_LIVE + (SIZE_ENTRIES << 2); // 4136
-export const HEAP_PART_SIZE: u32 = H_FREE_SPANS + 12;                 // 4148
-/** Where the shared part lies, from `heap` (this build: right after the per-heap part). */
+export const H_INDEX: u32 = H_FREE_SPANS + 4;                         // 4140
+export const H_INBOX: u32 = H_FREE_SPANS + 8;                         // 4144
+export const H_ATTACHED: u32 = H_FREE_SPANS + 12;                     // 4148
+export const HEAP_PART_SIZE: u32 = THREADS ? H_FREE_SPANS + 24 : H_FREE_SPANS + 12; // 4160 : 4148
+/** Where the shared part lies, from the first heap's `heap` (right after its per-heap part). */
 export const SHARED_AT: u32 = HEAP_PART_SIZE;   // from heap_start(), in builds with one heap
 /** Where the engine's own state lies, from `heap` (this build: after the shared part). */
 export const H_ENGINE: u32 = SHARED_AT + SHARED_STATE_SIZE; // 4704
 
 /** This instance's heap: its per-heap part, the start of the heap state; 0 until set up. */
 export let heap: usize = 0;
-/** The shared part of the heap state (a constant offset from `heap`: no global of its own). */
-@inline export function shared(): usize { return heap + SHARED_AT; }
+/** Threads build: the shared part (the other builds find it at a constant offset from `heap`). */
+export let sharedAt: usize = 0;
+/** The shared part of the heap state. */
+@inline export function shared(): usize { return THREADS ? sharedAt : heap + SHARED_AT; }
 
-/** Use the heap state at `at` (0: none). */
+/** Use the heap state at `at` (0: none); the threads build's shared part is set apart (setShared). */
 export function setHeap(at: usize): void { heap = at; }
+/** Threads build: the shared part of the memory's heaps. */
+export function setShared(at: usize): void { sharedAt = at; }
 
 // ── Statistics counters ─────────────────────────────────────────────────────
 export const STAT_IN_USE: u32 = 0;       // bytes usable in live allocations
@@ -169,3 +198,11 @@ export const STAT_COUNT: u32 = 16;
   store<u64>(base, load<u64>(base) - <u64>usable);
   store<u64>(base, load<u64>(base, 16) - 1, 16);
 }
+
+// ── The threads build's heaps (api/heaps.ts) ─────────────────────────────────
+/** The per-heap part of heap `index` (1 … MAX_HEAPS), 0 if none. */
+@inline export function heapAt(index: u32): usize { return atomic.load<u32>(sharedAt + S_HEAPS + (index << 2)); }
+/** H_ATTACHED's values. */
+export const HEAP_ATTACHED: u32 = 1;   // a thread's instance uses it
+export const HEAP_ABANDONED: u32 = 2;  // its thread detached: the next to attach takes it over
+export const HEAP_BUSY: u32 = 3;       // abandoned, and a thread is taking back blocks freed into it

@@ -21,10 +21,11 @@
 import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_HEAP, PAGE_FREE, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED, QUICK_MAX, SMALL,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, TRIM_MIN_PAGES, BLOCK_HEADER, POLICY_SEGREGATED, QUICK_MAX, SMALL, THREADS,
 } from "../base/constants";
-import { shared, heap, H_POLICY, H_SEGMENT0, S_TOP, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "../base/state";
-import { pageKind, setPageKinds } from "../pages/pagemap";
+import { shared, heap, H_POLICY, H_SEGMENT0, S_TOP, S_BASE_PAGE, H_SMALL_LIVE, SMALL_LIVE_MAX, H_FREE_HEAD, statAdd, STAT_TRIMMED_PAGES } from "../base/state";
+import { pageKind, pageIsMine, setPageKinds } from "../pages/pagemap";
+import { pagesLock, pagesUnlock } from "../base/lock";
 import { pagesAlloc, pagesAllocLowest, pagesAvailable, pagesRelease, pagesTakeAt, reachesTop } from "../pages/pages";
 import { quickBytes, quickCheckLinks, quickTakeList, quickEmptied } from "./quick";
 import {
@@ -74,13 +75,7 @@ import { startMark, startClear, startsBytesFor, startsBytesExact, startsInstall,
   setHeader(block, size);
   setFooter(block, size);
   setPrevFree(block + size);
-  if (hot && size >= PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOGUE && segmentAllFree(block, size)) {
-    let start = block - SEGMENT_PROLOGUE;
-    let pages = <u32>((block + size + SEGMENT_EPILOGUE - start) >>> PAGE_BITS);
-    pagesRelease(start, pages);
-    statAdd(STAT_TRIMMED_PAGES, pages);
-    return;
-  }
+  if (hot && size >= PAGE_SIZE - SEGMENT_PROLOGUE - SEGMENT_EPILOGUE && segmentReleased(block, size)) return;
   if (hot) listInsertHot(block, size, hint, seg);
   else listInsert(block, size, hint);
 }
@@ -101,6 +96,20 @@ import { startMark, startClear, startsBytesFor, startsBytesExact, startsInstall,
 @inline function segmentAllFree(block: usize, size: u32): bool {
   let end = block + size; // the epilogue, if the segment ends here
   return (header(end) & ~TAG_MASK) == 0 && startsSegment(block) && !reachesTop(end + SEGMENT_EPILOGUE);
+}
+
+/** If free block `block` of `size` bytes is a whole segment that goes back (segmentAllFree), give its pages back: true. */
+@inline function segmentReleased(block: usize, size: u32): bool {
+  pagesLock(); // (the top, and the free runs after it, are the page layer's)
+  let all = segmentAllFree(block, size);
+  if (all) {
+    let start = block - SEGMENT_PROLOGUE;
+    let pages = <u32>((block + size + SEGMENT_EPILOGUE - start) >>> PAGE_BITS);
+    pagesRelease(start, pages);
+    statAdd(STAT_TRIMMED_PAGES, pages);
+  }
+  pagesUnlock();
+  return all;
 }
 
 /** releaseBlock as a call, for the paths other than free (releaseBlockHot is inlined into mediumFree). */
@@ -151,7 +160,8 @@ export function mediumTrimFree(minBlock: u32, minPages: u32): bool {
   // address-ordered list, or more steps than the heap holds blocks (a cycle)
   // ends the walk, reported.
   let top: usize = load<u32>(shared(), S_TOP);
-  let steps = (top - heap) >> 4;
+  let low: usize = THREADS ? <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS : heap; // (the threads build's heaps lie anywhere)
+  let steps = (top - low) >> 4;
   if (load<u32>(heap, H_POLICY) == POLICY_SEGREGATED) {
     let reserve = reserveBlock();
     if (reserve != 0 && blockSize(reserve) >= minBlock) {
@@ -169,7 +179,7 @@ export function mediumTrimFree(minBlock: u32, minPages: u32): bool {
       let block = listHead(index);
       while (block != 0) {
         let next = linkNext(block);
-        if (next != 0 && (next <= heap || next >= top || steps-- == 0)) next = trimWalkBroken(block);
+        if (next != 0 && (next <= low || next >= top || steps-- == 0)) next = trimWalkBroken(block);
         let size = blockSize(block);
         if (size >= minBlock) {
           listRemove(block, size);
@@ -206,7 +216,7 @@ function trimWalkBroken(block: usize): usize {
 /** True if `block` is the first block of a page-aligned segment. */
 function startsSegment(block: usize): bool {
   let start = block - SEGMENT_PROLOGUE;
-  return (start & (PAGE_SIZE - 1)) == 0 && pageKind(<u32>(start >>> PAGE_BITS) - 1) != PAGE_HEAP;
+  return (start & (PAGE_SIZE - 1)) == 0 && !pageIsMine(<u32>(start >>> PAGE_BITS) - 1, PAGE_HEAP);
 }
 
 /**
@@ -251,7 +261,9 @@ function trim(block: usize, size: u32, hint: usize, minPages: u32): bool {
     }
   }
   let pages = <u32>((hi - lo) >>> PAGE_BITS);
+  pagesLock();
   pagesRelease(lo, pages);
+  pagesUnlock();
   statAdd(STAT_TRIMMED_PAGES, pages);
   return true;
 }
@@ -266,8 +278,10 @@ function trim(block: usize, size: u32, hint: usize, minPages: u32): bool {
 export function segmentAdd(start: usize, pages: u32): void {
   let end = start + (<usize>pages << PAGE_BITS);
   let first = <u32>(start >>> PAGE_BITS);
-  let extendsLeft = pageKind(first - 1) == PAGE_HEAP;
-  let mergesRight = pageKind(first + pages) == PAGE_HEAP;
+  // (Only this heap's pages: in the threads build another heap's segment may
+  // touch this one, and this heap's own state may open the page after them.)
+  let extendsLeft = pageIsMine(first - 1, PAGE_HEAP);
+  let mergesRight = pageIsMine(first + pages, PAGE_HEAP) && !(THREADS && first + pages == <u32>(heap >>> PAGE_BITS));
   setPageKinds(first, pages, PAGE_HEAP);
   let block: usize;
   let prevFreeTag: u32 = 0;
@@ -301,6 +315,13 @@ export function segmentInit(start: usize, end: usize): void {
  * segment from freshly grown pages.
  */
 function grow(size: u32): bool {
+  pagesLock();
+  let grown = growLocked(size);
+  pagesUnlock();
+  return grown;
+}
+
+@inline function growLocked(size: u32): bool {
   let need = searchableSize(size);
   let pages = <u32>((<u64>need + SEGMENT_PROLOGUE + SEGMENT_EPILOGUE + PAGE_SIZE - 1) >> PAGE_BITS);
   if (!pagesAvailable(pages)) {
@@ -309,7 +330,7 @@ function grow(size: u32): bool {
     let top: usize = load<u32>(shared(), S_TOP);
     let end = top;
     if (pageKind(<u32>(top >>> PAGE_BITS) - 1) == PAGE_FREE) end = load<u32>(top - 4);
-    if (pageKind(<u32>(end >>> PAGE_BITS) - 1) == PAGE_HEAP) {
+    if (pageIsMine(<u32>(end >>> PAGE_BITS) - 1, PAGE_HEAP)) {
       let epilogue = end - SEGMENT_EPILOGUE;
       let have: u32 = isPrevFree(epilogue) ? load<u32>(epilogue - 4) : 0;
       let missing = need > have ? need - have : MIN_BLOCK;
@@ -393,6 +414,7 @@ let placingStarts = false;
  * new map, `block` is freed again and the allocation fails (false).
  */
 function startsGrowFor(block: usize): bool {
+  if (THREADS) { mediumFree(block); return false; } // (its map never needs to grow: pages.ts)
   let bytes = startsBytesFor(load<u32>(shared(), S_TOP));
   // The map's block has no bit of its own: no pointer to it is ever accepted.
   let map = takeMeta(blockSizeFor(bytes));
@@ -407,6 +429,7 @@ function startsGrowFor(block: usize): bool {
  * of segment 0 (called once, at initialisation; false if memory runs out).
  */
 export function mediumStartsInit(): bool {
+  if (THREADS) return true; // (one map for every heap, in pages of its own: pages/startbits.ts)
   // A fixed size, which heap setup has made room for (a larger first heap
   // replaces it when a block starts past it).
   let bytes = STARTS_FIRST_BYTES;
@@ -426,6 +449,7 @@ export function mediumStartsInit(): bool {
  * lower and only walks the blocks below the map.
  */
 export function mediumStartsMoveDown(limitTop: usize): bool {
+  if (THREADS) return false;
   let map = startsMap();
   if (map == 0) return false;
   let old = map - BLOCK_HEADER;
@@ -459,7 +483,7 @@ function lowestFreeBlock(size: u32, below: usize): usize {
     if (have == 0) {
       // An epilogue: the next segment starts on the next boundary-tag page.
       let page = <u32>((block + SEGMENT_EPILOGUE) >>> PAGE_BITS);
-      while (page < topPage && pageKind(page) != PAGE_HEAP) page++;
+      while (page < topPage && !pageIsMine(page, PAGE_HEAP)) page++;
       if (page >= topPage) return 0;
       block = (<usize>page << PAGE_BITS) + SEGMENT_PROLOGUE;
       continue;
@@ -576,6 +600,7 @@ export function mediumResize(block: usize, size: u32): bool {
   if (room < <u64>size && blockSize(after) == 0) {
     // Last block of its segment: grow the segment if it reaches the top.
     let end = after + SEGMENT_EPILOGUE;
+    pagesLock();
     if (reachesTop(end)) {
       let missing = <u64>size - room;
       let pages = <u32>((missing + PAGE_SIZE - 1) >> PAGE_BITS);
@@ -585,6 +610,7 @@ export function mediumResize(block: usize, size: u32): bool {
         room = <u64>have + (nextHeader & ~TAG_MASK);
       }
     }
+    pagesUnlock();
   }
   if (room < <u64>size) return false;
   // Absorb the free neighbour, then give back what is left over.

@@ -45,8 +45,9 @@
 //   - every block with TAG_QUICK is on exactly one quick list;
 //   - quickBytes is the sum of the held blocks' sizes.
 
-import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, SMALL } from "../base/constants";
-import { shared, heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES } from "../base/state";
+import { TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_QUICK, QUICK_MAX, SMALL, THREADS, PAGE_BITS, PAGE_HEAP } from "../base/constants";
+import { shared, heap, H_QUICK, H_QUICK_ON, H_QUICK_BYTES, S_BASE_PAGE, S_TOP } from "../base/state";
+import { pageIsMine } from "../pages/pagemap";
 import { notice, ERR_USE_AFTER_FREE, REASON_NONE, OP_MALLOC } from "../base/report";
 import { startIsLive, startsNextSet } from "./starts";
 
@@ -93,6 +94,12 @@ import { startIsLive, startsNextSet } from "./starts";
   // (A bit is set only at a boundary-tag block's payload, and the map ends
   // before anything past it is read: no page-map look-up is needed. Below the
   // heap the map would be read before its start.)
+  // (The threads build's map holds every heap's blocks: this heap's pages only, anywhere in memory.)
+  if (THREADS) {
+    return (block & 15) == 12 && block > (<usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS) &&
+      block < <usize>load<u32>(shared(), S_TOP) && pageIsMine(<u32>(block >>> PAGE_BITS), PAGE_HEAP) &&
+      startIsLive(block + 4) && (load<u32>(block) & ~TAG_PREV_FREE) == (size | TAG_QUICK | TAG_IN_USE);
+  }
   return (block & 15) == 12 && block > heap && startIsLive(block + 4) &&
     (load<u32>(block) & ~TAG_PREV_FREE) == (size | TAG_QUICK | TAG_IN_USE);
 }
@@ -118,6 +125,7 @@ function quickRescue(): void {
   for (let size: u32 = 16; size <= QUICK_MAX; size += 16) store<u32>(headAt(size), 0);
   let bytes: u32 = 0;
   for (let payload = startsNextSet(0); payload != 0; payload = startsNextSet(payload + 16)) {
+    if (THREADS && !pageIsMine(<u32>(payload >>> PAGE_BITS), PAGE_HEAP)) continue; // (another heap's)
     let block = payload - 4;
     let h = load<u32>(block);
     let size = h & ~TAG_MASK;

@@ -26,13 +26,56 @@
 // up to 1/100 of the heap just after a replacement), and a few instructions
 // per boundary-tag malloc and free.
 //
+// The threads build keeps one map for every heap over the memory, never
+// moved: a META page of bits for each 8 MiB of memory, made when memory grows
+// into it (pages.ts), found through the shared part's directory. Each heap
+// marks and clears its own blocks' bits; a thread freeing another heap's
+// block clears its bit too, atomically, which claims the block once for the
+// owner to take back (api/remote.ts): a second free of it finds the bit
+// clear. So bits change by atomic read-modify-writes there.
+//
+//   bit of payload p:  directory[p >> 23] + ((p >> 7) & 0xFFFF), bit (p >> 4) & 7
+//
 // Invariants (checked by heapCheck):
 //   - a bit is set exactly at the payloads of in-use and quick-held blocks;
 //   - every bit at or past the map's coverage would be 0 (no block starts
 //     there unmarked).
 
-import { PAGE_BITS, BLOCK_HEADER } from "../base/constants";
-import { shared, heap, S_STARTS, S_STARTS_BIAS, S_STARTS_END, S_BASE_PAGE } from "../base/state";
+import { PAGE_BITS, PAGE_SIZE, BLOCK_HEADER, THREADS } from "../base/constants";
+import { shared, heap, S_STARTS, S_STARTS_BIAS, S_STARTS_END, S_BASE_PAGE, S_TOP } from "../base/state";
+import { startRegionPage, startRegion, START_REGION_BITS } from "../pages/startbits";
+
+// ── The threads build's map (its pages: pages/startbits.ts) ─────────────────
+@inline function regionByte(page: usize, payload: usize): usize { return page + ((payload >>> 7) & 0xFFFF); }
+
+/**
+ * Threads build: clear the bit of `payload`, a block on another heap's page
+ * that the caller frees; true if it was set (the block was live, and is now
+ * the caller's to hand back), false if not (nothing changed).
+ */
+export function startClaim(payload: usize): bool {
+  let page = startRegionPage(payload);
+  if (page == 0) return false;
+  let bit = <u8>bitOf(payload);
+  return (atomic.and<u8>(regionByte(page, payload), ~bit) & bit) != 0;
+}
+/** Threads build: set the bit of `payload` again (a claim given up, or a claimed block being taken back). */
+export function startUnclaim(payload: usize): void {
+  let page = startRegionPage(payload);
+  if (page != 0) atomic.or<u8>(regionByte(page, payload), <u8>bitOf(payload));
+}
+/** Threads build: set bits in the whole map. */
+export function startBitsSet(): u32 {
+  let bits: u32 = 0;
+  let top: usize = load<u32>(shared(), S_TOP);
+  let regions = <u32>((<u64>top + (1 << START_REGION_BITS) - 1) >> START_REGION_BITS);
+  for (let r: u32 = 0; r < regions; r++) {
+    let page = startRegion(r);
+    if (page == 0) continue;
+    for (let i: usize = 0; i < PAGE_SIZE; i += 8) bits += <u32>popcnt<u64>(load<u64>(page + i));
+  }
+  return bits;
+}
 
 /**
  * The first map covers this much heap (4 KiB of map, placed at the start of
@@ -44,8 +87,8 @@ const STARTS_FIRST_COVER: u64 = 512 << 10;
 /** The first map's bytes (heap setup reserves its block in segment 0). */
 export const STARTS_FIRST_BYTES: u32 = <u32>(STARTS_FIRST_COVER >> 7);
 
-/** Address of the map's block payload, 0 before the first boundary-tag malloc. */
-@inline export function startsMap(): usize { return load<u32>(shared(), S_STARTS); }
+/** Address of the map's block payload, 0 before the first boundary-tag malloc (always 0 in the threads build: no block holds its map). */
+@inline export function startsMap(): usize { return THREADS ? 0 : load<u32>(shared(), S_STARTS); }
 /** First payload address the map does not cover. */
 @inline export function startsEnd(): usize { return load<u32>(shared(), S_STARTS_END); }
 
@@ -54,11 +97,21 @@ export const STARTS_FIRST_BYTES: u32 = <u32>(STARTS_FIRST_COVER >> 7);
 
 /** Is a live block's payload at `payload` (16-aligned, on a boundary-tag page)? */
 @inline export function startIsLive(payload: usize): bool {
+  if (THREADS) {
+    let page = startRegionPage(payload);
+    return page != 0 && (atomic.load<u8>(regionByte(page, payload)) & bitOf(payload)) != 0;
+  }
   return payload < startsEnd() && (load<u8>(byteOf(payload)) & bitOf(payload)) != 0;
 }
 
 /** Mark `payload` as a live block's start; false if the map does not reach it (grow it first). */
 @inline export function startMark(payload: usize): bool {
+  if (THREADS) {
+    let page = startRegionPage(payload);
+    if (page == 0) return false; // (never: memory grows with its region's page)
+    atomic.or<u8>(regionByte(page, payload), <u8>bitOf(payload));
+    return true;
+  }
   if (payload >= startsEnd()) return false;
   let at = byteOf(payload);
   store<u8>(at, load<u8>(at) | <u8>bitOf(payload));
@@ -67,6 +120,11 @@ export const STARTS_FIRST_BYTES: u32 = <u32>(STARTS_FIRST_COVER >> 7);
 
 /** The block at `payload` is no longer live. */
 @inline export function startClear(payload: usize): void {
+  if (THREADS) {
+    let page = startRegionPage(payload);
+    if (page != 0) atomic.and<u8>(regionByte(page, payload), ~<u8>bitOf(payload));
+    return;
+  }
   if (payload < startsEnd()) {
     let at = byteOf(payload);
     store<u8>(at, load<u8>(at) & ~<u8>bitOf(payload));
@@ -132,6 +190,7 @@ export function startsHolds(addr: usize, length: usize): bool {
  * overwritten). A byte at a time: for slow paths only.
  */
 export function startsNextSet(from: usize): usize {
+  if (THREADS) return startsNextSetThreads(from);
   let map = startsMap();
   if (map == 0) return 0;
   let at = max<u64>(<u64>from, <u64>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS);
@@ -140,6 +199,20 @@ export function startsNextSet(from: usize): usize {
     let bits = <u32>load<u8>(byteOf(<usize>at)) >> (<u32>(at >> 4) & 7);
     if (bits != 0) return <usize>at + (<usize>ctz<u32>(bits) << 4);
     at = (at | 127) + 1; // the first payload the next byte covers
+  }
+  return 0;
+}
+
+/** startsNextSet over the threads build's map: regions without a page hold no bit. */
+function startsNextSetThreads(from: usize): usize {
+  let at = max<u64>(<u64>from, <u64>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS);
+  let end = <u64>load<u32>(shared(), S_TOP);
+  while (at < end) {
+    let page = startRegionPage(<usize>at);
+    if (page == 0) { at = ((at >> START_REGION_BITS) + 1) << START_REGION_BITS; continue; }
+    let bits = <u32>load<u8>(regionByte(page, <usize>at)) >> (<u32>(at >> 4) & 7);
+    if (bits != 0) return <usize>at + (<usize>ctz<u32>(bits) << 4);
+    at = (at | 127) + 1;
   }
   return 0;
 }

@@ -24,7 +24,7 @@
 
 import {
   PAGE_SIZE, PAGE_BITS, SLAB_MAX, BLOCK_HEADER, MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MASK, TAG_MARK,
-  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE,
+  PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL, PAGE_FREE, SEGMENT_PROLOGUE, THREADS,
 } from "../base/constants";
 import { shared, heap, H_SEGMENT0, S_TOP, countFree } from "../base/state";
 import {
@@ -64,6 +64,8 @@ export let allocUsable: u32 = 0;
 
 /** A pointer that is not 16-aligned: no allocation starts there. */
 @inline export function misaligned(): u32 { return misuse(ERR_INVALID_FREE, REASON_MISALIGNED, 0, 0); }
+/** A pointer on a page this heap does not own. */
+export function notOwned(): u32 { return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0); }
 
 /** Classify 16-aligned `ptr` on a page of `kind`, one of the shared layers' (any other kind: not owned). */
 export function classifyOn(ptr: usize, kind: u8): u32 {
@@ -132,7 +134,9 @@ export function trust(ptr: usize): u32 {
  * on this guess: the call is rejected either way.)
  */
 function notLive(block: usize): u32 {
-  if (block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
+  // (A threads build's heap state opens a page of its own; its segments lie anywhere.)
+  let stateFrom: usize = THREADS ? heap & ~<usize>(PAGE_SIZE - 1) : 0;
+  if (block >= stateFrom && block < <usize>load<u32>(heap, H_SEGMENT0) + SEGMENT_PROLOGUE) return misuse(ERR_INVALID_FREE, REASON_NOT_OWNED, 0, 0);
   let h = header(block);
   let size = h & ~TAG_MASK;
   let end = <u64>block + size;

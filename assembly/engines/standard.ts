@@ -25,10 +25,10 @@ import {
   UNCHECKED, ALIGN_MASK, PAGE_SIZE, PAGE_BITS, MAX_REQUEST, SLAB_MAX, RUN_MIN, BLOCK_HEADER, TAG_IN_USE,
   TAG_PREV_FREE, TAG_MASK, OPTION_NO_SLABS, OPTION_EAGER_SLABS, PAGE_HEAP, PAGE_SLAB, SLAB_START_BYTES,
   SLAB_SMALL_OBJECT, SLAB_START_BYTES_BIG, QUICK_MAX, QUICK_ALWAYS_MAX, QUICK_CENSUS_MIN, POLICY_SEGREGATED,
-  ALIGNMENT,
+  ALIGNMENT, THREADS,
 } from "../base/constants";
 import { heap, H_OPTIONS, H_POLICY, H_QUICK_ON, statAdd, countFree, STAT_FREES } from "../base/state";
-import { pageKind } from "../pages/pagemap";
+import { pageKind, pageEntry, pageIsMine, entryFor } from "../pages/pagemap";
 import { pagesGrowth, GROWTH_AT_LIMIT } from "../pages/pages";
 import { blockSizeFor, header, usableOf } from "../blocks/block";
 import { quickPush, quickPop, quickOn } from "../blocks/quick";
@@ -37,13 +37,13 @@ import { mediumAlloc, mediumAllocAligned, mediumFree, smallLive, countSmall, med
 import { slabAlloc, slabFree, slabClassOf, classPages, slabObjSize, slabTake, slabClassSize, classPartial, slabInit, spanOf } from "../slabs/slab";
 import { largeAlloc, largeResize, largeUsable, largePagesFor, isLarge } from "../runs/large";
 import {
-  OWNER_LARGE, foundOwner, foundIndex, allocUsable, misaligned, classifyOn, classifySlab, classifyMedium, trust,
+  OWNER_LARGE, foundOwner, foundIndex, allocUsable, misaligned, notOwned, classifyOn, classifySlab, classifyMedium, trust,
   ownNewOn, usableShared, releaseShared, resizeShared,
 } from "./pointers";
 import { pressureStep, pressureEnd, PRESSURE_DONE, PRESSURE_RETRY } from "./reclaim";
 
 /** Bytes segment 0 holds for the engine's own use from the start: the first start map's block (blocks/starts.ts). */
-export const SEGMENT0_RESERVED: u32 = (STARTS_FIRST_BYTES + BLOCK_HEADER + ALIGNMENT - 1) & ~(ALIGNMENT - 1);
+export const SEGMENT0_RESERVED: u32 = THREADS ? 0 : (STARTS_FIRST_BYTES + BLOCK_HEADER + ALIGNMENT - 1) & ~(ALIGNMENT - 1);
 
 /** No state of its own beyond the per-heap part's fields. */
 export const ENGINE_STATE_BYTES: u32 = 0;
@@ -175,7 +175,11 @@ function alignedFrom(align: usize, size: usize): usize {
 export function classify(ptr: usize): u32 {
   if (UNCHECKED) return trust(ptr);
   if (ptr & ALIGN_MASK) return misaligned();
-  return classifyOn(ptr, pageKind(<u32>(ptr >>> PAGE_BITS)));
+  let page = <u32>(ptr >>> PAGE_BITS);
+  let kind = pageKind(page);
+  // Threads build: another heap's blocks are not this heap's to free (threads.ts hands them to their owner).
+  if (THREADS && (kind == PAGE_HEAP || kind == PAGE_SLAB) && !pageIsMine(page, kind)) return notOwned();
+  return classifyOn(ptr, kind);
 }
 
 /** The owner of the new block at `ptr` (from allocateAligned, or the checked build's guard). */
@@ -200,14 +204,15 @@ export function resizeInPlace(ptr: usize, size: usize): bool {
  * way (classify, report). The unchecked build takes them without the checks.
  */
 @inline export function freeFast(ptr: usize): bool {
-  let kind = pageKind(<u32>(ptr >>> PAGE_BITS));
-  if (kind == PAGE_SLAB && (UNCHECKED ? trust(ptr) : classifySlab(ptr)) == 0) {
+  // (Whole entries: in the threads build, this heap's pages only.)
+  let entry = pageEntry(<u32>(ptr >>> PAGE_BITS));
+  if (entry == entryFor(PAGE_SLAB) && (UNCHECKED ? trust(ptr) : classifySlab(ptr)) == 0) {
     let span = spanOf(ptr);
     countFreed(slabObjSize(span));
     slabFree(span, ptr, foundIndex);
     return true;
   }
-  if (kind == PAGE_HEAP && (UNCHECKED || classifyMedium(ptr) == 0)) {
+  if (entry == entryFor(PAGE_HEAP) && (UNCHECKED || classifyMedium(ptr) == 0)) {
     let block = ptr - BLOCK_HEADER;
     let h = header(block);
     let size = h & ~TAG_MASK;

@@ -10,17 +10,18 @@
 // the checked build's guard layer adds its own (api/guard.ts, guardCheck,
 // run after this one by heap_check). The codes: violations.ts.
 
-import { startsMap, startsEnd, startsBlock, startIsLive } from "../blocks/starts";
+import { startsMap, startsEnd, startsBlock, startIsLive, startBitsSet } from "../blocks/starts";
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_NONE, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_LARGE_TAIL,
   MIN_BLOCK, TAG_IN_USE, TAG_PREV_FREE, TAG_MARK, TAG_MASK, SEGMENT_PROLOGUE, SEGMENT_EPILOGUE,
-  POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER, SLAB_SPAN, SPANS_PER_PAGE,
+  POLICY_SEGREGATED, SLAB_CLASSES, BLOCK_HEADER, SLAB_SPAN, SPANS_PER_PAGE, THREADS,
 } from "../base/constants";
 import {
+  setHeap, heapAt, MAX_HEAPS, H_INDEX,
   shared, heap, H_QUICK_BYTES, H_SMALL_LIVE, SMALL_LIVE_MAX, S_TOP, S_BASE_PAGE, H_SEGMENT0, S_FREE_RUNS, H_ROVER, H_POLICY, S_PAGE_MAP_CAP,
   H_SLAB_CLASSES, statGet, STAT_IN_USE, STAT_LIVE,
 } from "../base/state";
-import { pageKind } from "../pages/pagemap";
+import { pageKind, pageEntry, pageIsMine, pageOwner } from "../pages/pagemap";
 import { listCount, listHead, listBitmapBit, mappingInsert, FL_COUNT, listFlBitmap, listSlBitmap, reserveBlock } from "../blocks/freelists";
 import { linkNext, linkPrev } from "../blocks/block";
 import { SLAB_MAGIC, SLAB_HEADER, SPAN_FREE_MAGIC, slabClassSize, freeSpans, spanPageCount } from "../slabs/slab";
@@ -56,9 +57,12 @@ function startsSetBits(): u32 {
 /** Record a violation found by a check outside this file (the checked build's guardCheck); its code. */
 export function checkFailed(code: u32, at: usize): u32 { return fail(code, at); }
 
+/** The lowest address a block of this heap may have: its state's, or in the threads build (heaps anywhere) the memory's first page. */
+@inline function heapLow(): usize { return THREADS ? <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS : heap; }
+
 /** True if [at, at+bytes) lies in one of our HEAP pages up to the top. */
 @inline function inHeapPage(at: usize): bool {
-  return at >= heap && at < <usize>load<u32>(shared(), S_TOP) && pageKind(<u32>(at >>> PAGE_BITS)) == PAGE_HEAP;
+  return at >= heapLow() && at < <usize>load<u32>(shared(), S_TOP) && pageIsMine(<u32>(at >>> PAGE_BITS), PAGE_HEAP);
 }
 
 // Running totals of the page walk.
@@ -79,12 +83,48 @@ export function heapCheck(): u32 {
   let basePage = load<u32>(shared(), S_BASE_PAGE);
   // Within memory too (walkStateOk): every bound below is then one no load can trap past.
   if ((top & (PAGE_SIZE - 1)) != 0 || (<u32>(top >>> PAGE_BITS)) <= basePage || !walkStateOk()) return fail(CHECK_STATE, heap);
-  seenInUse = 0; seenLive = 0; seenFreePages = 0; seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0; seenStarts = 0;
+  seenInUse = 0; seenLive = 0; seenStarts = 0;
 
   let code = checkPageMap(basePage, <u32>(top >>> PAGE_BITS));
   if (code) return code;
   code = checkFreeRuns(top);
   if (code) return code;
+  let inUse: u64 = 0;
+  let live: u64 = 0;
+  if (THREADS) {
+    // Every heap's own structures and pages in turn; the counters and the start map over them all.
+    let own = heap;
+    for (let i: u32 = 1; i <= MAX_HEAPS && code == 0; i++) {
+      let at = heapAt(i);
+      if (at == 0) continue;
+      setHeap(at);
+      if (load<u32>(at, H_INDEX) != i || !walkStateOk()) code = fail(CHECK_STATE, at);
+      else code = checkHeap(basePage, <u32>(top >>> PAGE_BITS), i == 1);
+      inUse += statGet(STAT_IN_USE);
+      live += statGet(STAT_LIVE);
+    }
+    setHeap(own);
+    if (code) return code;
+  } else {
+    code = checkHeap(basePage, <u32>(top >>> PAGE_BITS), true);
+    if (code) return code;
+    inUse = statGet(STAT_IN_USE);
+    live = statGet(STAT_LIVE);
+  }
+  if (seenInUse != inUse || seenLive != live) return fail(CHECK_COUNTERS, heap);
+  // Every set bit of the start map belongs to a block the walk met.
+  if (THREADS) {
+    if (startBitsSet() != seenStarts) return fail(CHECK_START_MAP, 0);
+  } else if (startsSetBits() != seenStarts) return fail(CHECK_START_MAP, startsMap());
+  return CHECK_OK;
+}
+
+/**
+ * Check this heap's lists and its pages (`countShared`: and the large runs,
+ * which no heap owns), adding what it saw to the running totals.
+ */
+function checkHeap(basePage: u32, topPage: u32, countShared: bool): u32 {
+  seenFreeBlocks = 0; seenPartialSlabs = 0; seenQuick = 0; seenSmall = 0;
   // Mark every listed block, then the segment walk checks and clears marks.
   let listed: u32 = 0;
   let listCode = checkFreeLists();
@@ -99,7 +139,7 @@ export function heapCheck(): u32 {
   let spanListCode = checkFreeSpans();
   let quickCode = checkQuickLists();
   let quickAddress = checkAddress;
-  code = walkPages(basePage, <u32>(top >>> PAGE_BITS));
+  let code = walkPages(basePage, topPage, countShared);
   // The segment walk stops at a broken block; clear whatever marks it left.
   clearListMarks();
   if (listCode) return fail(listCode, listAddress);
@@ -116,13 +156,10 @@ export function heapCheck(): u32 {
     seenInUse += buddySeenInUse;
     seenLive += buddySeenLive;
   }
-  if (seenInUse != statGet(STAT_IN_USE) || seenLive != statGet(STAT_LIVE)) return fail(CHECK_COUNTERS, heap);
   // The census of boundary-tag blocks by size (medium.ts) adds up to the walk's count.
   let census: u32 = 0;
   for (let size: u32 = MIN_BLOCK; size <= SMALL_LIVE_MAX; size += 16) census += smallLive(size);
   if (census != seenSmall) return fail(CHECK_COUNTERS, heap + H_SMALL_LIVE);
-  // Every set bit of the start map belongs to a block the walk met.
-  if (startsSetBits() != seenStarts) return fail(CHECK_START_MAP, startsMap());
   return CHECK_OK;
 }
 
@@ -132,6 +169,13 @@ function checkPageMap(basePage: u32, topPage: u32): u32 {
     let kind = pageKind(page);
     if (kind > PAGE_KIND_MAX) return fail(CHECK_PAGE_KIND, <usize>page << PAGE_BITS);
     if (kind == PAGE_FREE) free++;
+    // Threads build: a heap's own kinds name a heap that exists, the shared kinds none.
+    if (THREADS) {
+      let owner = pageOwner(page);
+      if ((kind == PAGE_HEAP || kind == PAGE_SLAB) ? owner == 0 || heapAt(owner) == 0 : owner != 0) {
+        return fail(CHECK_PAGE_KIND, <usize>page << PAGE_BITS);
+      }
+    }
   }
   if (pageKind(basePage) != PAGE_HEAP) return fail(CHECK_PAGE_KIND, <usize>basePage << PAGE_BITS);
   // Past the top nothing is ours (checked over a bounded window: the map
@@ -177,7 +221,7 @@ function checkFreeLists(): u32 {
   listedBlocks = 0;
   let segregated = load<u32>(heap, H_POLICY) == POLICY_SEGREGATED;
   let count = listCount();
-  let bound = <u32>((<usize>load<u32>(shared(), S_TOP) - heap) / MIN_BLOCK);
+  let bound = <u32>((<usize>load<u32>(shared(), S_TOP) - heapLow()) / MIN_BLOCK);
   for (let index: u32 = 0; index < count; index++) {
     let block = listHead(index);
     if (segregated && (block != 0) != listBitmapBit(index)) return fail(CHECK_BITMAP, block);
@@ -267,7 +311,7 @@ function clearListMarks(): void {
 /** Is `span` a span of a slab page below the top (then its header can be read and marked)? */
 @inline function onSlabPage(span: usize): bool {
   return (span & (SLAB_SPAN - 1)) == 0 && span < <usize>load<u32>(shared(), S_TOP) &&
-    pageKind(<u32>(span >>> PAGE_BITS)) == PAGE_SLAB;
+    pageIsMine(<u32>(span >>> PAGE_BITS), PAGE_SLAB);
 }
 
 /** Walk each class's list of spans with room, marking them (header word 10). */
@@ -308,18 +352,26 @@ function checkFreeSpans(): u32 {
   return CHECK_OK;
 }
 
-/** Walk the memory page by page: segments, slabs, large runs. Clears all marks. */
-function walkPages(basePage: u32, topPage: u32): u32 {
+/**
+ * Walk the memory page by page: this heap's segments and slabs, and with
+ * `countShared` the large runs (the threads build's other heaps' pages are
+ * theirs to check). Clears all marks.
+ */
+function walkPages(basePage: u32, topPage: u32, countShared: bool): u32 {
   let first: u32 = CHECK_OK;
   let partial: u32 = 0;
   let page = basePage;
+  let statePage = <u32>(heap >>> PAGE_BITS);
   while (page < topPage) {
     let kind = pageKind(page);
     let at = <usize>page << PAGE_BITS;
+    if (THREADS && (kind == PAGE_HEAP || kind == PAGE_SLAB) && !pageIsMine(page, kind)) { page++; continue; }
     if (kind == PAGE_HEAP) {
       let end = page + 1;
-      while (end < topPage && pageKind(end) == PAGE_HEAP) end++;
-      let start = page == basePage ? <usize>load<u32>(heap, H_SEGMENT0) : at;
+      // (A threads build's heap state opens a page of its own: a segment before it ends there.)
+      if (THREADS) while (end < topPage && pageEntry(end) == pageEntry(page) && end != statePage) end++;
+      else while (end < topPage && pageKind(end) == PAGE_HEAP) end++;
+      let start = page == statePage ? <usize>load<u32>(heap, H_SEGMENT0) : at;
       let code = walkSegment(start, <usize>end << PAGE_BITS);
       if (first == 0) first = code;
       page = end;
@@ -350,8 +402,10 @@ function walkPages(basePage: u32, topPage: u32): u32 {
       if (page + n > topPage) {
         if (first == 0) first = fail(CHECK_LARGE, at);
       } else {
-        seenInUse += <u64>n << PAGE_BITS;
-        seenLive++;
+        if (countShared) {
+          seenInUse += <u64>n << PAGE_BITS;
+          seenLive++;
+        }
         page += n;
         continue;
       }

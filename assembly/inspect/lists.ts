@@ -17,17 +17,19 @@
 // walk thus visits each block once, at most (top - heap) / 16 steps. Quick
 // lists are singly linked: the host keeps the blocks it has seen.
 
-import { MIN_BLOCK, PAGE_BITS, PAGE_HEAP, TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_MARK, TAG_QUICK, BLOCK_HEADER } from "../base/constants";
-import { shared, heap, S_TOP } from "../base/state";
-import { pageKind } from "../pages/pagemap";
+import { MIN_BLOCK, PAGE_BITS, PAGE_HEAP, TAG_IN_USE, TAG_MASK, TAG_PREV_FREE, TAG_MARK, TAG_QUICK, BLOCK_HEADER, THREADS } from "../base/constants";
+import { shared, heap, S_TOP, S_BASE_PAGE } from "../base/state";
+import { pageIsMine } from "../pages/pagemap";
 import { header, linkNext, linkPrev } from "../blocks/block";
 import { CHECK_LISTED_NOT_FREE, CHECK_LIST_LINKS, CHECK_QUICK_LIST } from "./violations";
 import { inspectBegin, pagesOfKind, walkStop } from "./walk";
 
 /** Is there a boundary-tag block header at `block` (alignment, page, below the top)? */
 @inline function mayBeBlock(block: usize): bool {
-  return (block & 15) == 12 && block > heap && block < <usize>load<u32>(shared(), S_TOP) &&
-    pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_HEAP;
+  // (The threads build's heaps lie anywhere in the memory: their own pages.)
+  let low: usize = THREADS ? <usize>load<u32>(shared(), S_BASE_PAGE) << PAGE_BITS : heap;
+  return (block & 15) == 12 && block > low && block < <usize>load<u32>(shared(), S_TOP) &&
+    pageIsMine(<u32>(block >>> PAGE_BITS), PAGE_HEAP);
 }
 
 /** The block after free-list block `block`, whose predecessor on the list is `prev` (0: the head); 0 at the end or on a broken link. */

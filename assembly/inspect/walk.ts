@@ -34,11 +34,11 @@
 
 import {
   PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_HEAP, PAGE_SLAB, PAGE_LARGE, PAGE_META, SLAB_SPAN,
-  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK, MIN_BLOCK, SLAB_CLASSES,
+  SEGMENT_PROLOGUE, SEGMENT_EPILOGUE, BLOCK_HEADER, TAG_IN_USE, TAG_QUICK, MIN_BLOCK, SLAB_CLASSES, THREADS,
 } from "../base/constants";
-import { shared, heap, S_TOP, H_SEGMENT0, S_PAGE_MAP, S_PAGE_MAP_CAP, H_SLAB_CLASSES } from "../base/state";
+import { shared, heap, heapAt, S_TOP, H_SEGMENT0, S_PAGE_MAP, S_PAGE_MAP_CAP, H_SLAB_CLASSES, HEAP_PART_SIZE } from "../base/state";
 import { HEAP_STATE_SIZE } from "../engines/engine";
-import { pageKind } from "../pages/pagemap";
+import { pageKind, pageEntry, pageOwner } from "../pages/pagemap";
 import { header } from "../blocks/block";
 import { runPages } from "../pages/pages";
 import {
@@ -74,6 +74,8 @@ export let walk_size: usize = 0;     // bytes the entry spans
 export let walk_usable: usize = 0;   // bytes the owner may use (allocations only)
 export let walk_state: u32 = 0;
 export let walk_layer: u32 = 0;
+/** Threads build: the index of the heap whose page the entry lies on (0: a page no heap owns). */
+export let walk_owner: u32 = 0;
 /** CHECK_* code of the corruption that ended the last walk step (or list walk, inspect-lists.ts); 0: none. */
 export let walk_error: u32 = 0;
 /** Where that corruption was found. */
@@ -82,6 +84,19 @@ export let walk_error_address: usize = 0;
 function describe(address: usize, size: usize, state: u32, layer: u32, payload: usize, usable: usize): void {
   walk_address = address; walk_size = size; walk_state = state; walk_layer = layer;
   walk_payload = payload; walk_usable = usable;
+  if (THREADS) walk_owner = pageOwner(<u32>(address >>> PAGE_BITS));
+}
+
+/** Where the walk starts: the heap state (the threads build: heap 1's, the memory's first). */
+@inline function walkStart(): usize { return THREADS ? heapAt(1) : heap; }
+
+/** Threads build: the heap whose state opens page-aligned `at`, if one does (0: none). */
+function stateAt(at: usize): usize {
+  if (!THREADS || (at & (PAGE_SIZE - 1)) != 0) return 0;
+  let page = <u32>(at >>> PAGE_BITS);
+  if (pageKind(page) != PAGE_HEAP) return 0;
+  let owner = pageOwner(page);
+  return owner != 0 && heapAt(owner) == at ? at : 0;
 }
 
 /** End the walk at a corruption: record it, describe nothing, return the end. */
@@ -92,7 +107,7 @@ export function walkStop(code: u32, at: usize): usize {
   return walkEnd();
 }
 
-export function walkFirst(): usize { walk_error = 0; return heap; }
+export function walkFirst(): usize { walk_error = 0; return heap == 0 ? 0 : walkStart(); }
 export function walkEnd(): usize { return heap == 0 ? 0 : <usize>load<u32>(shared(), S_TOP); }
 
 /**
@@ -104,9 +119,11 @@ export function walkStateOk(): bool {
   let top: u64 = load<u32>(shared(), S_TOP);
   let memoryBytes = <u64>memory.size() << PAGE_BITS;
   let map: u64 = load<u32>(shared(), S_PAGE_MAP);
+  // (The threads build's heaps other than the first: a per-heap part alone.)
+  let stateSize = THREADS && heap != heapAt(1) ? HEAP_PART_SIZE : HEAP_STATE_SIZE;
   return (top & (PAGE_SIZE - 1)) == 0 && top > <u64>heap && top <= memoryBytes &&
     map + <u64>load<u32>(shared(), S_PAGE_MAP_CAP) <= memoryBytes &&
-    <usize>load<u32>(heap, H_SEGMENT0) == heap + HEAP_STATE_SIZE;
+    <usize>load<u32>(heap, H_SEGMENT0) == heap + stateSize;
 }
 
 /**
@@ -124,6 +141,12 @@ export function inspectBegin(): bool {
 export function pagesOfKind(from: usize, to: u64, kind: u8): bool {
   if (to > <u64>load<u32>(shared(), S_TOP) || to <= <u64>from) return false;
   let last = <u32>((to - 1) >> PAGE_BITS);
+  if (THREADS) { // whole entries: of one heap too
+    let entry = pageEntry(<u32>(from >>> PAGE_BITS));
+    if (pageKind(<u32>(from >>> PAGE_BITS)) != kind) return false;
+    for (let page = <u32>(from >>> PAGE_BITS); page <= last; page++) if (pageEntry(page) != entry) return false;
+    return true;
+  }
   for (let page = <u32>(from >>> PAGE_BITS); page <= last; page++) if (pageKind(page) != kind) return false;
   return true;
 }
@@ -134,8 +157,13 @@ export function pagesOfKind(from: usize, to: u64, kind: u8): bool {
  * segment: medium.ts, segmentAdd); anywhere else it is a block of size 0.
  */
 @inline function isEpilogue(at: usize): bool {
-  return (header(at) & ~15) == 0 && ((at + SEGMENT_EPILOGUE) & (PAGE_SIZE - 1)) == 0 &&
-    pageKind(<u32>((at + SEGMENT_EPILOGUE) >>> PAGE_BITS)) != PAGE_HEAP;
+  let next = at + SEGMENT_EPILOGUE;
+  if (!THREADS) {
+    return (header(at) & ~15) == 0 && (next & (PAGE_SIZE - 1)) == 0 && pageKind(<u32>(next >>> PAGE_BITS)) != PAGE_HEAP;
+  }
+  // (Threads build: another heap's segment, or this heap's state, may follow.)
+  return (header(at) & ~15) == 0 && (next & (PAGE_SIZE - 1)) == 0 &&
+    (pageEntry(<u32>(next >>> PAGE_BITS)) != pageEntry(<u32>(at >>> PAGE_BITS)) || stateAt(next) != 0);
 }
 
 /** Skip prologues/epilogues/foreign pages to the next describable address. */
@@ -149,8 +177,8 @@ function settle(at: usize): usize {
     }
     if (kind == PAGE_HEAP) {
       // Blocks start at 12 mod 16, so a page boundary in a segment is
-      // always a segment start, with its prologue.
-      return at + SEGMENT_PROLOGUE;
+      // always a segment start, with its prologue (or a heap's state).
+      return THREADS && stateAt(at) != 0 ? at : at + SEGMENT_PROLOGUE;
     }
     if (kind == PAGE_FREE || kind == PAGE_SLAB || kind == PAGE_LARGE || kind == PAGE_META) return at;
     if (BUDDY && kind == PAGE_BUDDY) return at;
@@ -181,12 +209,14 @@ export function walkEntry(cursor: usize): usize {
   if (heap == 0) return 0;
   if (!inspectBegin()) return walkEnd();
   let top: usize = load<u32>(shared(), S_TOP);
-  if (cursor == heap) {
-    let seg0: usize = load<u32>(heap, H_SEGMENT0);
-    describe(heap, seg0 - heap, STATE_METADATA, LAYER_STATE, 0, 0);
+  let state = cursor == walkStart() ? cursor : THREADS ? stateAt(cursor) : 0;
+  if (state != 0) {
+    let seg0: usize = load<u32>(state, H_SEGMENT0);
+    if (seg0 <= state || seg0 >= top) return walkStop(CHECK_STATE, state);
+    describe(state, seg0 - state, STATE_METADATA, LAYER_STATE, 0, 0);
     return settle(seg0 + SEGMENT_PROLOGUE);
   }
-  if (cursor < heap || cursor >= top) return walkStop(CHECK_WALK_CURSOR, cursor);
+  if (cursor < walkStart() || cursor >= top) return walkStop(CHECK_WALK_CURSOR, cursor);
   let page = cursor & ~<usize>(PAGE_SIZE - 1);
   let kind = pageKind(<u32>(cursor >>> PAGE_BITS));
   if (BUDDY && kind == PAGE_BUDDY) { // a buddy page: buddy.ts describes its blocks

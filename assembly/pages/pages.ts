@@ -40,13 +40,14 @@
 
 import { notice, ERR_CORRUPTION, REASON_NONE, OP_MALLOC } from "../base/report";
 import {
-  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META, SMALL,
+  PAGE_SIZE, PAGE_BITS, PAGE_FREE, PAGE_META, SMALL, THREADS,
 } from "../base/constants";
 import {
   shared, heap, S_TOP, S_FREE_RUNS, S_MAX_PAGES, S_BASE_PAGE, S_PAGE_MAP, S_PAGE_MAP_CAP,
-  S_INLINE_MAP, INLINE_MAP_ENTRIES, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
+  S_INLINE_MAP, INLINE_MAP_ENTRIES, S_START_BITS, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
 } from "../base/state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
+import { startRegionSet, startRegion, START_REGION_BITS } from "./startbits";
 
 // ── Growth: allowed by the engine ───────────────────────────────────────────
 /** pagesAlloc takes free runs only (the engine reclaims before memory grows). */
@@ -275,11 +276,13 @@ export function pagesGrow(need: u32): bool {
     let wouldSpan = current + max<u32>(need, growthStep(need)) - load<u32>(shared(), S_BASE_PAGE);
     if (wouldSpan + 1 > INLINE_MAP_ENTRIES) relocate = 1;
   }
-  if (need + relocate > room) return false;
-  let want = min<u32>(max<u32>(need, growthStep(need)) + relocate, room);
+  // Threads build: a page of start bits for each 8 MiB the growth reaches first.
+  let bits = THREADS ? regionsLacking(current, max<u32>(need, growthStep(need)) + 1) : 0;
+  if (need + relocate + bits > room) return false;
+  let want = min<u32>(max<u32>(need, growthStep(need)) + relocate + bits, room);
   let old = memory.grow(<i32>want);
-  if (old < 0 && want > need + relocate) {
-    want = need + relocate;
+  if (old < 0 && want > need + relocate + bits) {
+    want = need + relocate + bits;
     old = memory.grow(<i32>want);
   }
   if (old < 0) return false;
@@ -294,7 +297,50 @@ export function pagesGrow(need: u32): bool {
     start += PAGE_SIZE;
     want -= 1;
   }
+  if (THREADS) {
+    let grownEnd = start + (<usize>want << PAGE_BITS);
+    for (let r = <u32>(start >>> START_REGION_BITS); r <= <u32>((grownEnd - 1) >>> START_REGION_BITS) && want > 1; r++) {
+      if (startRegion(r) != 0) continue;
+      setPageKind(<u32>(start >>> PAGE_BITS), PAGE_META);
+      startRegionSet(r, start);
+      start += PAGE_SIZE;
+      want -= 1;
+    }
+  }
   if (want) pagesRelease(start, want);
+  return true;
+}
+
+/** Threads build: 8 MiB regions of memory in [page, page + pages + what they add) with no page of start bits yet. */
+function regionsLacking(page: u32, pages: u32): u32 {
+  let lacking: u32 = 0;
+  let last = <u32>((<u64>page + pages + 1) >> (START_REGION_BITS - PAGE_BITS));
+  for (let r = page >> (START_REGION_BITS - PAGE_BITS); r <= last && r < 512; r++) {
+    if (startRegion(r) == 0) lacking++;
+  }
+  return lacking;
+}
+
+/**
+ * Threads build, at set-up: the page map moves to a META page at once (where
+ * it never moves again: heaps read it without a lock), and each 8 MiB below
+ * the top gets its page of start bits. False if memory cannot grow for them.
+ */
+export function pagesThreadsSetUp(): bool {
+  growth = GROWTH_ALLOWED;
+  let page = pagesAlloc(1);
+  if (page == 0) { growth = GROWTH_NONE; return false; }
+  memory.fill(page, 0, PAGE_SIZE);
+  relocatePageMap(page);
+  let top: usize = load<u32>(shared(), S_TOP);
+  for (let r: u32 = 0; r <= <u32>((top - 1) >>> START_REGION_BITS); r++) {
+    if (startRegion(r) != 0) continue;
+    let bits = pagesAlloc(1);
+    if (bits == 0) { growth = GROWTH_NONE; return false; }
+    setPageKind(<u32>(bits >>> PAGE_BITS), PAGE_META);
+    startRegionSet(r, bits);
+  }
+  growth = GROWTH_NONE;
   return true;
 }
 
@@ -348,6 +394,7 @@ function growFor(pages: u32): usize {
  * longest. Costs a 64 KiB copy, on the slow path of running out.
  */
 function pageMapMoveFor(pages: u32): usize {
+  if (THREADS) return 0; // (heaps read the map without a lock: it stays where it is)
   let map: usize = load<u32>(shared(), S_PAGE_MAP);
   if (map == shared() + S_INLINE_MAP) return 0;
   let lowest: usize = load<u32>(shared(), S_FREE_RUNS);

@@ -28,6 +28,7 @@ import { PAGE_SIZE, PAGE_BITS, PAGE_LARGE, PAGE_LARGE_TAIL, LARGE_MIN, RUN_MIN }
 import { shared, heap, S_BASE_PAGE, S_PAGE_MAP, S_PAGE_MAP_CAP } from "../base/state";
 import { setPageKind, setPageKinds } from "../pages/pagemap";
 import { pagesAlloc, pagesRelease, pagesTakeAt } from "../pages/pages";
+import { pagesLock, pagesUnlock } from "../base/lock";
 
 @inline export function largePagesFor(size: usize): u32 {
   return <u32>((<u64>size + PAGE_SIZE - 1) >> PAGE_BITS);
@@ -71,19 +72,29 @@ function mark(run: usize, pages: u32): void {
 /** A run for `size` bytes; returns its address (the payload), or 0. */
 export function largeAlloc(size: usize): usize {
   let pages = largePagesFor(size);
+  pagesLock(); // (runs are shared by every heap of the threads build)
   let run = pagesAlloc(pages);
-  if (run == 0) return 0;
-  mark(run, pages);
+  if (run != 0) mark(run, pages);
+  pagesUnlock();
   return run;
 }
 
 /** Free the run at `run` of `pages` pages (largePages(run), which the caller has counted). */
 export function largeFree(run: usize, pages: u32): void {
+  pagesLock();
   pagesRelease(run, pages);
+  pagesUnlock();
 }
 
 /** Resize in place: give back tail pages, or take the pages after the run. */
 export function largeResize(run: usize, size: usize): bool {
+  pagesLock();
+  let done = largeResizeLocked(run, size);
+  pagesUnlock();
+  return done;
+}
+
+@inline function largeResizeLocked(run: usize, size: usize): bool {
   let have = largePages(run);
   let want = largePagesFor(size);
   if (want < have) {

@@ -39,7 +39,9 @@
 //   S+44  u32  span 0 only: as above
 // ╘════════════════════════════════════════════════╛
 // Bitmap words are cleared lazily as `bump` reaches them, so taking a span
-// costs O(1) whatever the class.
+// costs O(1) whatever the class. In the threads build a thread freeing
+// another heap's slot clears its bit to claim it (api/remote.ts), so bits
+// change by atomic read-modify-writes there.
 //
 // Spans with a free slot are on their class's list. A span that empties goes
 // back to the free spans, unless it is the class's last span with room (kept
@@ -58,7 +60,8 @@
 //     those on the free-span list; span 0's count is the page's slab spans,
 //     at least 1.
 
-import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX, SLAB_SPAN, SPANS_PER_PAGE } from "../base/constants";
+import { PAGE_SIZE, PAGE_BITS, PAGE_SLAB, SLAB_CLASSES, SLAB_MAX, SLAB_SPAN, SPANS_PER_PAGE, THREADS } from "../base/constants";
+import { pagesLock, pagesUnlock } from "../base/lock";
 import { heap, H_SLAB_CLASSES, H_CLASS_PAGES, H_FREE_SPANS } from "../base/state";
 import { setPageKind } from "../pages/pagemap";
 import { pagesAlloc, pagesRelease } from "../pages/pages";
@@ -125,11 +128,26 @@ export function slabInit(): void {
   return <u32>((<u64>offset * <u64>load<u32>(span, 36)) >> 32);
 }
 @inline export function slabBit(span: usize, index: u32): bool {
-  return ((load<u32>(span + SLAB_HEADER + ((index >> 5) << 2)) >> (index & 31)) & 1) != 0;
+  let at = span + SLAB_HEADER + ((index >> 5) << 2);
+  return (((THREADS ? atomic.load<u32>(at) : load<u32>(at)) >> (index & 31)) & 1) != 0;
 }
 @inline function flipBit(span: usize, index: u32): void {
   let at = span + SLAB_HEADER + ((index >> 5) << 2);
-  store<u32>(at, load<u32>(at) ^ (1 << (index & 31)));
+  if (THREADS) atomic.xor<u32>(at, 1 << (index & 31));
+  else store<u32>(at, load<u32>(at) ^ (1 << (index & 31)));
+}
+
+/**
+ * Threads build: clear the bit of live slot `index` of `span` (another heap's),
+ * claiming it for its owner to take back; false if it was clear (nothing changed).
+ */
+export function slabClaim(span: usize, index: u32): bool {
+  let bit: u32 = 1 << (index & 31);
+  return (atomic.and<u32>(span + SLAB_HEADER + ((index >> 5) << 2), ~bit) & bit) != 0;
+}
+/** Threads build: set a claimed slot's bit again (the claim given up, or the slot being taken back). */
+export function slabUnclaim(span: usize, index: u32): void {
+  atomic.or<u32>(span + SLAB_HEADER + ((index >> 5) << 2), 1 << (index & 31));
 }
 
 // ── Lists: a class's spans with room, the heap's free spans ────────────────
@@ -170,9 +188,11 @@ function takeSpan(): usize {
   if (span != 0) {
     unlinkSpan(heap + H_FREE_SPANS, span);
   } else {
+    pagesLock();
     span = pagesAlloc(1);
+    if (span != 0) setPageKind(<u32>(span >>> PAGE_BITS), PAGE_SLAB);
+    pagesUnlock();
     if (span == 0) return 0;
-    setPageKind(<u32>(span >>> PAGE_BITS), PAGE_SLAB);
     store<u32>(span, 0, SPAN_PAGE_COUNT);
     // Pushed last first, so the page fills from its start.
     for (let i = SPANS_PER_PAGE - 1; i > 0; i--) freeSpanPush(span + i * SLAB_SPAN);
@@ -195,7 +215,9 @@ function releaseSpan(span: usize): void {
     let other = page + i * SLAB_SPAN;
     if (other != span) unlinkSpan(heap + H_FREE_SPANS, other);
   }
+  pagesLock();
   pagesRelease(page, 1);
+  pagesUnlock();
 }
 
 // ── Slabs ───────────────────────────────────────────────────────────────────
@@ -246,7 +268,10 @@ export function slabAlloc(cls: u32): usize {
   } else {
     index = slabBump(span);
     store<u32>(span, index + 1, 12);
-    if ((index & 31) == 0) store<u32>(span + SLAB_HEADER + ((index >> 5) << 2), 0);
+    if ((index & 31) == 0) {
+      if (THREADS) atomic.store<u32>(span + SLAB_HEADER + ((index >> 5) << 2), 0);
+      else store<u32>(span + SLAB_HEADER + ((index >> 5) << 2), 0);
+    }
     slot = first + index * size;
   }
   flipBit(span, index);

@@ -16,6 +16,9 @@ const env = {
 const e = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(wasm)), { env }).exports;
 const status = e.heap_attach(base);
 if (status !== 0) throw new Error(`thread ${index}: heap_attach(${base}) = ${status}`);
+// Every thread has its heap before any allocates (under a cap, a late one would find no page for it).
+parentPort.postMessage({ type: "attached" });
+Atomics.wait(new Int32Array(workerData.doneFlag), 1, 0);
 
 // xorshift32: a seeded stream per thread (the seed is printed by the parent).
 let state = seed >>> 0 || 1;
