@@ -22,13 +22,15 @@
 // keeps pages from moving between heaps, not blocks within one).
 
 import {
-  malloc as heapMalloc, free as heapFree, calloc as heapCalloc, realloc as heapRealloc,
+  free as heapFree, calloc as heapCalloc, realloc as heapRealloc,
   aligned_alloc as heapAlignedAlloc, posix_memalign as heapPosixMemalign, malloc_usable_size as heapUsableSize,
   malloc_name as heapName, heap_init_with as heapInitWith,
 } from "./index";
 import { PAGE_BITS, PAGE_HEAP, PAGE_SLAB, ALIGN_MASK } from "./base/constants";
 import { heap, heapAt, setHeap, statGet, H_INDEX, MAX_HEAPS, STAT_COUNT } from "./base/state";
 import { heapAttach } from "./api/init";
+import { cMalloc } from "./api/calls";
+import { freeFast } from "./engines/engine";
 import { heapsLeave } from "./api/heaps";
 import { remoteFree, remoteRealloc, remoteUsable, inboxWaiting, drainInbox, drainAbandoned } from "./api/remote";
 import { lockAcquire, lockRelease, lockSetWait, pagesLock, pagesUnlock } from "./base/lock";
@@ -56,34 +58,42 @@ let whereIndex: u32 = 0;
   return REMOTE;
 }
 
+/** Take back blocks other threads freed into this heap, if any wait (one atomic load when none do). */
+@inline function takeInbox(): void { if (heap != 0 && inboxWaiting()) drainInbox(); }
+
 // ── The C API ───────────────────────────────────────────────────────────────
+// (The C functions directly, not index.ts's exports: this build has no
+// operation log, and a call fewer is a few instructions of each operation.)
 export function malloc(size: usize): usize {
-  if (heap != 0 && inboxWaiting()) drainInbox();
-  return heapMalloc(size);
+  takeInbox();
+  return cMalloc(size);
 }
 export function free(ptr: usize): void {
+  // A live block of this heap first: the engine's fast path reads the page
+  // entry once, and owner and liveness are settled together.
+  if (heap != 0 && ptr != 0 && (ptr & ALIGN_MASK) == 0 && freeFast(ptr)) return;
   let where = whereOf(ptr);
   if (where == MINE) heapFree(ptr);
   else if (where == REMOTE) remoteFree(ptr, whereKind, whereIndex);
   else { pagesLock(); heapFree(ptr); pagesUnlock(); }
 }
 export function calloc(count: usize, size: usize): usize {
-  if (heap != 0 && inboxWaiting()) drainInbox();
+  takeInbox();
   return heapCalloc(count, size);
 }
 export function realloc(ptr: usize, size: usize): usize {
-  if (heap != 0 && inboxWaiting()) drainInbox();
+  takeInbox();
   let where = ptr == 0 ? MINE : whereOf(ptr);
   if (where == MINE) return heapRealloc(ptr, size);
   if (where == REMOTE) return remoteRealloc(ptr, size, whereKind, whereIndex);
   pagesLock(); let p = heapRealloc(ptr, size); pagesUnlock(); return p;
 }
 export function aligned_alloc(align: usize, size: usize): usize {
-  if (heap != 0 && inboxWaiting()) drainInbox();
+  takeInbox();
   return heapAlignedAlloc(align, size);
 }
 export function posix_memalign(out: usize, align: usize, size: usize): i32 {
-  if (heap != 0 && inboxWaiting()) drainInbox();
+  takeInbox();
   return heapPosixMemalign(out, align, size);
 }
 export function malloc_usable_size(ptr: usize): usize {

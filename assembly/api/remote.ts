@@ -25,7 +25,7 @@
 // inbox: the thread that pushed onto it takes it over while it does
 // (HEAP_ABANDONED -> HEAP_BUSY) and frees the blocks there.
 
-import { PAGE_BITS, PAGE_SLAB, PAGE_HEAP, MIN_BLOCK, TAG_IN_USE, TAG_MASK, BLOCK_HEADER } from "../base/constants";
+import { PAGE_BITS, PAGE_SLAB, MIN_BLOCK, TAG_IN_USE, TAG_MASK, BLOCK_HEADER } from "../base/constants";
 import {
   heap, setHeap, heapAt, H_INBOX, H_ATTACHED, HEAP_ABANDONED, HEAP_BUSY, statAdd, STAT_REALLOCS,
 } from "../base/state";
@@ -59,6 +59,19 @@ function slotOf(ptr: usize, op: u32): i32 {
 @inline function liveHeader(h: u32): bool { return (h & (TAG_IN_USE | 12)) == TAG_IN_USE && (h & ~TAG_MASK) >= MIN_BLOCK; }
 
 /**
+ * Report `ptr`, on another heap's boundary-tag page, whose start bit is clear:
+ * a header that reads as a block's (free, or freed by another thread and not
+ * yet taken back) says a second free; anything else, a pointer into a block.
+ * (Only the message depends on this guess.)
+ */
+function notLive(ptr: usize, op: u32): void {
+  let block = ptr - BLOCK_HEADER;
+  let h = header(block);
+  if ((h & (TAG_IN_USE | 12)) == 0 || liveHeader(h)) report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, block, h & ~TAG_MASK);
+  else report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0);
+}
+
+/**
  * Claim `ptr` (16-aligned, on another heap's page of `kind`) for its owner:
  * true if it was live and is now the caller's to hand back; else reported
  * (misuse of `op`) and nothing changed.
@@ -73,14 +86,7 @@ function claim(ptr: usize, kind: u8, op: u32): bool {
     return false;
   }
   let block = ptr - BLOCK_HEADER;
-  if (!startClaim(ptr)) {
-    // Not live: a header that reads as a block's (free, or freed by another thread and not yet
-    // taken back) says a second free; anything else, a pointer into a block.
-    let h = header(block);
-    if ((h & (TAG_IN_USE | 12)) == 0 || liveHeader(h)) report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, block, h & ~TAG_MASK);
-    else report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0);
-    return false;
-  }
+  if (!startClaim(ptr)) { notLive(ptr, op); return false; }
   let h = header(block);
   if (liveHeader(h)) return true;
   startUnclaim(ptr);
@@ -148,9 +154,11 @@ export function remoteUsable(ptr: usize, kind: u8, op: u32): usize {
     report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, ptr, slabObjSize(span));
     return 0;
   }
+  if (!startIsLive(ptr)) { notLive(ptr, op); return 0; }
   let h = header(ptr - BLOCK_HEADER);
-  if (startIsLive(ptr) && liveHeader(h) && !isQuick(h)) return (h & ~TAG_MASK) - BLOCK_HEADER;
-  report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0);
+  if (liveHeader(h)) return (h & ~TAG_MASK) - BLOCK_HEADER;
+  // Held on the owner's quick list (freed already), or a header overwritten.
+  report(isQuick(h) ? ERR_DOUBLE_FREE : ERR_CORRUPTION, REASON_NONE, op, ptr, ptr - BLOCK_HEADER, h & ~TAG_MASK);
   return 0;
 }
 
@@ -162,12 +170,7 @@ export function drainInbox(): void {
   let block: usize = atomic.xchg<u32>(heap + H_INBOX, 0);
   while (block != 0) {
     let next: usize = load<u32>(block);
-    if (pageKind(<u32>(block >>> PAGE_BITS)) == PAGE_SLAB) {
-      let span = spanOf(block);
-      slabUnclaim(span, slabIndex(span, <u32>(block - span - slabFirst(span))));
-    } else {
-      startUnclaim(block);
-    }
+    unclaim(block, pageKind(<u32>(block >>> PAGE_BITS)));
     cFree(block);
     block = next;
   }

@@ -28,7 +28,7 @@ import {
   ALIGNMENT, THREADS,
 } from "../base/constants";
 import { heap, H_OPTIONS, H_POLICY, H_QUICK_ON, statAdd, countFree, STAT_FREES } from "../base/state";
-import { pageKind, pageEntry, pageIsMine, entryFor } from "../pages/pagemap";
+import { pageKind, pageEntry, pageIsMine, ownerBits } from "../pages/pagemap";
 import { pagesGrowth, GROWTH_AT_LIMIT } from "../pages/pages";
 import { blockSizeFor, header, usableOf } from "../blocks/block";
 import { quickPush, quickPop, quickOn } from "../blocks/quick";
@@ -204,15 +204,15 @@ export function resizeInPlace(ptr: usize, size: usize): bool {
  * way (classify, report). The unchecked build takes them without the checks.
  */
 @inline export function freeFast(ptr: usize): bool {
-  // (Whole entries: in the threads build, this heap's pages only.)
-  let entry = pageEntry(<u32>(ptr >>> PAGE_BITS));
-  if (entry == entryFor(PAGE_SLAB) && (UNCHECKED ? trust(ptr) : classifySlab(ptr)) == 0) {
+  // (Whole entries, less this heap's owner bits: in the threads build, this heap's pages only.)
+  let entry = pageEntry(<u32>(ptr >>> PAGE_BITS)) ^ ownerBits();
+  if (entry == PAGE_SLAB && (UNCHECKED ? trust(ptr) : classifySlab(ptr)) == 0) {
     let span = spanOf(ptr);
     countFreed(slabObjSize(span));
     slabFree(span, ptr, foundIndex);
     return true;
   }
-  if (entry == entryFor(PAGE_HEAP) && (UNCHECKED || classifyMedium(ptr) == 0)) {
+  if (entry == PAGE_HEAP && (UNCHECKED || classifyMedium(ptr) == 0)) {
     let block = ptr - BLOCK_HEADER;
     let h = header(block);
     let size = h & ~TAG_MASK;

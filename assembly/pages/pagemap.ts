@@ -54,6 +54,13 @@ const KIND_MASK: u8 = 7;
   return kind | <u8>(load<u32>(heap, H_INDEX) << OWNER_SHIFT);
 }
 
+/**
+ * This heap's owner bits (threads build; 0 elsewhere): an entry xor them is
+ * the bare kind exactly for this heap's pages and the shared ones, so one
+ * load of the index serves several kind tests.
+ */
+@inline export function ownerBits(): u8 { return THREADS ? <u8>(load<u32>(heap, H_INDEX) << OWNER_SHIFT) : 0; }
+
 /** Is `page` of `kind` and, in the threads build, this heap's (for HEAP and SLAB)? */
 @inline export function pageIsMine(page: u32, kind: u8): bool { return pageEntry(page) == entryFor(kind); }
 

@@ -44,7 +44,7 @@ import {
 } from "../base/constants";
 import {
   shared, heap, S_TOP, S_FREE_RUNS, S_MAX_PAGES, S_BASE_PAGE, S_PAGE_MAP, S_PAGE_MAP_CAP,
-  S_INLINE_MAP, INLINE_MAP_ENTRIES, S_START_BITS, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
+  S_INLINE_MAP, INLINE_MAP_ENTRIES, START_BITS_REGIONS, statAdd, STAT_GROWS, STAT_GROWN_PAGES,
 } from "../base/state";
 import { pageKind, setPageKinds, setPageKind } from "./pagemap";
 import { startRegionSet, startRegion, START_REGION_BITS } from "./startbits";
@@ -299,7 +299,7 @@ export function pagesGrow(need: u32): bool {
   }
   if (THREADS) {
     let grownEnd = start + (<usize>want << PAGE_BITS);
-    for (let r = <u32>(start >>> START_REGION_BITS); r <= <u32>((grownEnd - 1) >>> START_REGION_BITS) && want > 1; r++) {
+    for (let r = <u32>(start >>> START_REGION_BITS); r <= <u32>((grownEnd - 1) >>> START_REGION_BITS) && want > 0; r++) {
       if (startRegion(r) != 0) continue;
       setPageKind(<u32>(start >>> PAGE_BITS), PAGE_META);
       startRegionSet(r, start);
@@ -315,7 +315,7 @@ export function pagesGrow(need: u32): bool {
 function regionsLacking(page: u32, pages: u32): u32 {
   let lacking: u32 = 0;
   let last = <u32>((<u64>page + pages + 1) >> (START_REGION_BITS - PAGE_BITS));
-  for (let r = page >> (START_REGION_BITS - PAGE_BITS); r <= last && r < 512; r++) {
+  for (let r = page >> (START_REGION_BITS - PAGE_BITS); r <= last && r < START_BITS_REGIONS; r++) {
     if (startRegion(r) == 0) lacking++;
   }
   return lacking;
