@@ -59,6 +59,14 @@ function slotOf(ptr: usize, op: u32): i32 {
 @inline function liveHeader(h: u32): bool { return (h & (TAG_IN_USE | 12)) == TAG_IN_USE && (h & ~TAG_MASK) >= MIN_BLOCK; }
 
 /**
+ * Written into a boundary-tag block's second payload word when it is pushed
+ * on its owner's inbox (the block is the pusher's then), so a second free
+ * before the owner takes it back is named a double free, not an interior
+ * pointer. Only the message depends on it.
+ */
+const PENDING_MARK: u32 = 0x544D4552; // "REMT"
+
+/**
  * Report `ptr`, on another heap's boundary-tag page, whose start bit is clear:
  * a header that reads as a block's (free, or freed by another thread and not
  * yet taken back) says a second free; anything else, a pointer into a block.
@@ -67,7 +75,9 @@ function slotOf(ptr: usize, op: u32): i32 {
 function notLive(ptr: usize, op: u32): void {
   let block = ptr - BLOCK_HEADER;
   let h = header(block);
-  if ((h & (TAG_IN_USE | 12)) == 0 || liveHeader(h)) report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, block, h & ~TAG_MASK);
+  let freed = (h & (TAG_IN_USE | 12)) == 0 && (h & ~TAG_MASK) >= MIN_BLOCK;
+  let pending = liveHeader(h) && load<u32>(ptr, 4) == PENDING_MARK;
+  if (freed || pending) report(ERR_DOUBLE_FREE, REASON_NONE, op, ptr, block, h & ~TAG_MASK);
   else report(ERR_INVALID_FREE, REASON_INTERIOR, op, ptr, 0, 0);
 }
 
@@ -105,8 +115,9 @@ function unclaim(ptr: usize, kind: u8): void {
   }
 }
 
-/** Push claimed `ptr` on heap `owner`'s inbox; if that heap has no thread, take its inbox now. */
-function push(ptr: usize, owner: usize): void {
+/** Push claimed `ptr`, on a page of `kind`, on heap `owner`'s inbox; if that heap has no thread, take its inbox now. */
+function push(ptr: usize, kind: u8, owner: usize): void {
+  if (kind != PAGE_SLAB) store<u32>(ptr, PENDING_MARK, 4);
   let at = owner + H_INBOX;
   let head: u32;
   do {
@@ -123,7 +134,7 @@ function push(ptr: usize, owner: usize): void {
 export function remoteFree(ptr: usize, kind: u8, index: u32): void {
   let owner = heapAt(index);
   if (owner == 0) { report(ERR_INVALID_FREE, REASON_NOT_OWNED, OP_FREE, ptr, 0, 0); return; }
-  if (claim(ptr, kind, OP_FREE)) push(ptr, owner);
+  if (claim(ptr, kind, OP_FREE)) push(ptr, kind, owner);
 }
 
 /** realloc of `ptr`, a block of heap `index` (not this thread's): it moves into this thread's heap. */
@@ -132,12 +143,12 @@ export function remoteRealloc(ptr: usize, size: usize, kind: u8, index: u32): us
   if (owner == 0) { report(ERR_INVALID_FREE, REASON_NOT_OWNED, OP_REALLOC, ptr, 0, 0); return 0; }
   if (!claim(ptr, kind, OP_REALLOC)) return 0;
   statAdd(STAT_REALLOCS, 1);
-  if (size == 0) { push(ptr, owner); return 0; } // (as realloc(p, 0) of this heap's blocks: freed)
+  if (size == 0) { push(ptr, kind, owner); return 0; } // (as realloc(p, 0) of this heap's blocks: freed)
   let usable: usize = kind == PAGE_SLAB ? slabObjSize(spanOf(ptr)) : (header(ptr - BLOCK_HEADER) & ~TAG_MASK) - BLOCK_HEADER;
   let moved = cMalloc(size);
   if (moved == 0) { unclaim(ptr, kind); return 0; } // the old block is untouched
   memory.copy(moved, ptr, min<usize>(usable, size));
-  push(ptr, owner);
+  push(ptr, kind, owner);
   return moved;
 }
 
