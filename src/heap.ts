@@ -310,6 +310,7 @@ export class Heap {
     }
     optionsObject("Heap.join", options);
     functionOption("Heap.join", "onError", options.onError);
+    if (options.wasm !== undefined) wasmSource("Heap.join", "option wasm", options.wasm, true);
     let heap: Heap | null = null;
     const hooks = Heap.forwardTo(() => heap);
     const exports = options.wasm instanceof WebAssembly.Module

@@ -170,3 +170,14 @@ test("threads: another heap's slab slots: an interior pointer, a slot never hand
   assert.deepEqual(reports.map((r) => r.kind), [DOUBLE_FREE], "the second free of a claimed slot");
   assert.equal(a.heap_check(), 0);
 });
+
+test("threads: Heap.join refuses options that do not fit, naming them", async () => {
+  const { Heap } = await import("../dist/index.js");
+  const heap = await Heap.create({ shared: true });
+  await assert.rejects(Heap.join(heap.memory, 42), TypeError, "options not an object");
+  await assert.rejects(Heap.join(heap.memory, { onError: "log" }), TypeError, "onError not a function");
+  await assert.rejects(Heap.join(heap.memory, { wasm: 42 }), /option wasm 42 is not a Wasm source/, "wasm of no usable kind");
+  await assert.rejects(Heap.join(heap.memory, { wasm: new Uint8Array([0, 97, 115, 109]) }), Error, "bytes that are no module");
+  await assert.rejects(Heap.join(new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true })), /no heap has been set up/);
+  assert.equal(heap.check(), undefined);
+});
